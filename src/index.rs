@@ -1,0 +1,545 @@
+//! The index: tantivy schema, building and refreshing it from the notes, opening it.
+//!
+//! Layout of the index folder: `CURRENT` names the generation folder (`gen-<n>/`) that holds
+//! the live tantivy index. A full build writes a new generation beside the old one and
+//! switches `CURRENT` by an atomic rename after its commit, so an interrupted build leaves
+//! the last good index in place. Incremental refreshes delete and re-add the entries of
+//! changed files in the live generation and commit once; tantivy swaps `meta.json`
+//! atomically. The manifest of indexed files (size, mtime, content hash) travels in the
+//! commit payload, so the index and its manifest can never disagree.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use tantivy::schema::{
+    IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
+};
+use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
+
+use crate::entries::{self, Entry, Kind};
+use crate::error::{Error, Result};
+use crate::notes::{self, NoteFile, Warning};
+use crate::sections;
+use crate::tokenize::{self, Analyzer};
+
+/// Version of the schema and analyzers; an index written with another one is rebuilt.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Writer memory budget, split between the writer threads.
+const WRITER_BYTES: usize = 96 * 1024 * 1024;
+
+/// Field handles, resolved once.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    /// `definition` or `passage`.
+    pub kind: tantivy::schema::Field,
+    /// Stored term (definitions).
+    pub term: tantivy::schema::Field,
+    /// Stored aliases, one value each.
+    pub alias: tantivy::schema::Field,
+    /// Term and aliases, stemmed, for ranking.
+    pub names: tantivy::schema::Field,
+    /// Term and aliases, unstemmed, for typo matching.
+    pub names_raw: tantivy::schema::Field,
+    /// Normalised keys of the term and aliases, for exact lookups.
+    pub key: tantivy::schema::Field,
+    /// Definition or passage text, stemmed and stored.
+    pub body: tantivy::schema::Field,
+    /// The same text unstemmed, for typo matching.
+    pub body_raw: tantivy::schema::Field,
+    /// Heading path text, stemmed.
+    pub heading: tantivy::schema::Field,
+    /// Heading path, stored, one value per heading.
+    pub heading_path: tantivy::schema::Field,
+    /// File relative to the notes folder.
+    pub file: tantivy::schema::Field,
+    /// 1-based line.
+    pub line: tantivy::schema::Field,
+    /// Front matter tags.
+    pub tag: tantivy::schema::Field,
+}
+
+fn text_options(analyzer: &str, positions: bool, stored: bool) -> TextOptions {
+    let record = if positions {
+        IndexRecordOption::WithFreqsAndPositions
+    } else {
+        IndexRecordOption::WithFreqs
+    };
+    let options = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(analyzer)
+            .set_index_option(record),
+    );
+    if stored {
+        options.set_stored()
+    } else {
+        options
+    }
+}
+
+/// The schema and its field handles.
+pub fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let fields = Fields {
+        kind: b.add_text_field("kind", STRING | STORED),
+        term: b.add_text_field("term", STORED),
+        alias: b.add_text_field("alias", STORED),
+        names: b.add_text_field("names", text_options(tokenize::STEMMED, true, false)),
+        names_raw: b.add_text_field("names_raw", text_options(tokenize::RAW, false, false)),
+        key: b.add_text_field("key", STRING),
+        body: b.add_text_field("body", text_options(tokenize::STEMMED, true, true)),
+        body_raw: b.add_text_field("body_raw", text_options(tokenize::RAW, false, false)),
+        heading: b.add_text_field("heading", text_options(tokenize::STEMMED, false, false)),
+        heading_path: b.add_text_field("heading_path", STORED),
+        file: b.add_text_field("file", STRING | STORED),
+        line: b.add_u64_field("line", INDEXED | STORED | FAST),
+        tag: b.add_text_field("tag", STRING | STORED),
+    };
+    (b.build(), fields)
+}
+
+/// What gloss knows of one indexed file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileState {
+    /// Size in bytes when indexed.
+    pub size: u64,
+    /// Modification time (ns since the epoch) when indexed.
+    pub mtime_ns: u64,
+    /// BLAKE3 hash of the content, hex.
+    pub hash: String,
+}
+
+/// The commit payload: schema version, notes folder and indexed files.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Manifest {
+    /// [`SCHEMA_VERSION`] of the gloss that wrote the index.
+    pub schema: u32,
+    /// Canonical path of the notes folder indexed.
+    pub content: String,
+    /// Indexed files by relative path.
+    pub files: BTreeMap<String, FileState>,
+}
+
+/// What an index run did.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Files in the notes folder.
+    pub files: usize,
+    /// Files read and (re-)indexed this run.
+    pub indexed: usize,
+    /// Files removed from the index.
+    pub removed: usize,
+    /// Definitions in the files indexed this run.
+    pub definitions: usize,
+    /// Passages in the files indexed this run.
+    pub passages: usize,
+    /// True when the index was built from scratch.
+    pub rebuilt: bool,
+    /// Why it was rebuilt, when that is news to the user.
+    pub notice: Option<String>,
+    /// Per-file problems.
+    pub warnings: Vec<Warning>,
+    /// Seconds taken.
+    pub seconds: f64,
+}
+
+/// An opened index.
+pub struct Store {
+    /// The index folder.
+    pub dir: PathBuf,
+    /// The tantivy index (tokenizers registered).
+    pub index: Index,
+    /// Field handles.
+    pub fields: Fields,
+    /// A reader on the last commit.
+    pub reader: IndexReader,
+    /// The manifest of the last commit.
+    pub manifest: Manifest,
+}
+
+/// How to bring the index up to date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refresh {
+    /// Re-index only what changed.
+    Incremental,
+    /// Build from scratch.
+    Rebuild,
+}
+
+fn index_err(dir: &Path, err: impl std::fmt::Display) -> Error {
+    Error::Index {
+        path: dir.to_path_buf(),
+        message: err.to_string().lines().next().unwrap_or("").to_string(),
+    }
+}
+
+fn current_generation(dir: &Path) -> Option<PathBuf> {
+    let name = fs::read_to_string(dir.join("CURRENT")).ok()?;
+    let name = name.trim();
+    (!name.is_empty() && !name.contains(['/', '\\']) && name != "..").then(|| dir.join(name))
+}
+
+/// Opens the index in `dir`. `Ok(None)` when there is none yet, or it was written by a
+/// gloss with another schema (the reason is returned to tell the user).
+pub fn open(dir: &Path) -> Result<(Option<Store>, Option<String>)> {
+    let Some(generation) = current_generation(dir) else {
+        return Ok((None, None));
+    };
+    let index = Index::open_in_dir(&generation).map_err(|e| index_err(dir, e))?;
+    let metas = index.load_metas().map_err(|e| index_err(dir, e))?;
+    let manifest: Manifest = match metas.payload.as_deref().map(serde_json::from_str) {
+        Some(Ok(m)) => m,
+        _ => {
+            return Ok((None, Some("the index has no gloss manifest; rebuilding it".into())));
+        }
+    };
+    if manifest.schema != SCHEMA_VERSION {
+        return Ok((
+            None,
+            Some(format!(
+                "the index was made by a gloss with index format {} (this one uses {}); rebuilding it",
+                manifest.schema, SCHEMA_VERSION
+            )),
+        ));
+    }
+    tokenize::register(&index);
+    let (_, fields) = schema();
+    let reader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()
+        .map_err(|e| index_err(dir, e))?;
+    Ok((
+        Some(Store {
+            dir: dir.to_path_buf(),
+            index,
+            fields,
+            reader,
+            manifest,
+        }),
+        None,
+    ))
+}
+
+/// Files that differ from the manifest: (changed or new, removed).
+pub fn stale(manifest: &Manifest, files: &[NoteFile]) -> (Vec<NoteFile>, Vec<String>) {
+    let changed: Vec<NoteFile> = files
+        .iter()
+        .filter(|f| {
+            manifest
+                .files
+                .get(&f.rel)
+                .is_none_or(|s| s.size != f.size || s.mtime_ns != f.mtime_ns)
+        })
+        .cloned()
+        .collect();
+    let present: std::collections::HashSet<&str> = files.iter().map(|f| f.rel.as_str()).collect();
+    let removed = manifest
+        .files
+        .keys()
+        .filter(|k| !present.contains(k.as_str()))
+        .cloned()
+        .collect();
+    (changed, removed)
+}
+
+fn canonical(content: &Path) -> String {
+    fs::canonicalize(content)
+        .unwrap_or_else(|_| content.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// An advisory lock on the index folder, released on drop (and by the OS on a crash).
+pub struct Lock {
+    _file: File,
+}
+
+/// Takes the index lock; `wait` blocks until it is free, otherwise a busy lock is
+/// [`Error::Locked`].
+pub fn lock(dir: &Path, wait: bool) -> Result<Lock> {
+    fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let path = dir.join("gloss.lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))?;
+    if wait {
+        file.lock().map_err(|e| Error::io(&path, e))?;
+    } else {
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => return Err(Error::Locked(dir.to_path_buf())),
+            Err(fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+        }
+    }
+    Ok(Lock { _file: file })
+}
+
+/// One file read, parsed and cut into entries.
+struct Parsed {
+    file: NoteFile,
+    hash: String,
+    entries: Vec<Entry>,
+    warnings: Vec<Warning>,
+    skipped: bool,
+}
+
+fn parse_file(file: &NoteFile) -> Parsed {
+    let mut warnings = Vec::new();
+    let bytes = match fs::read(&file.abs) {
+        Ok(b) => b,
+        Err(err) => {
+            warnings.push(Warning {
+                file: file.rel.clone(),
+                message: format!("skipped: {err}"),
+            });
+            return Parsed {
+                file: file.clone(),
+                hash: String::new(),
+                entries: Vec::new(),
+                warnings,
+                skipped: true,
+            };
+        }
+    };
+    let hash = blake3::hash(&bytes).to_hex().to_string();
+    let Some(text) = notes::decode(&file.rel, bytes, &mut warnings) else {
+        return Parsed {
+            file: file.clone(),
+            hash,
+            entries: Vec::new(),
+            warnings,
+            skipped: false,
+        };
+    };
+    let doc = sections::parse(&text);
+    warnings.extend(doc.problems.iter().map(|p| Warning {
+        file: file.rel.clone(),
+        message: p.clone(),
+    }));
+    Parsed {
+        entries: entries::extract(&file.rel, &doc),
+        file: file.clone(),
+        hash,
+        warnings,
+        skipped: false,
+    }
+}
+
+fn add_entries(writer: &IndexWriter, fields: &Fields, analyzer: &mut Analyzer, entries: &[Entry]) -> tantivy::Result<()> {
+    for e in entries {
+        let mut d = doc!(
+            fields.kind => e.kind.as_str(),
+            fields.body => e.text.as_str(),
+            fields.body_raw => e.text.as_str(),
+            fields.heading => e.heading_path.join(" \u{203a} "),
+            fields.file => e.file.as_str(),
+            fields.line => e.line as u64,
+        );
+        for h in &e.heading_path {
+            d.add_text(fields.heading_path, h);
+        }
+        for t in &e.tags {
+            d.add_text(fields.tag, t);
+        }
+        if let (Kind::Definition, Some(term)) = (e.kind, &e.term) {
+            d.add_text(fields.term, term);
+            let mut keys = Vec::new();
+            for name in std::iter::once(term).chain(e.aliases.iter()) {
+                d.add_text(fields.names, name);
+                d.add_text(fields.names_raw, name);
+                let key = analyzer.key(name);
+                if !key.is_empty() && !keys.contains(&key) {
+                    d.add_text(fields.key, &key);
+                    keys.push(key);
+                }
+            }
+            for a in &e.aliases {
+                d.add_text(fields.alias, a);
+            }
+        }
+        writer.add_document(d)?;
+    }
+    Ok(())
+}
+
+/// Brings the index in `dir` up to date with the notes in `content`, under the index lock.
+/// `wait` says whether to wait for a concurrent run or fail with [`Error::Locked`].
+pub fn refresh(content: &Path, dir: &Path, mode: Refresh, wait: bool) -> Result<Report> {
+    let started = std::time::Instant::now();
+    let (files, walk_warnings) = notes::walk(content)?;
+    let _lock = lock(dir, wait)?;
+    let content_id = canonical(content);
+    let (existing, mut notice) = match mode {
+        Refresh::Rebuild => (None, None),
+        Refresh::Incremental => match open(dir) {
+            Ok(found) => found,
+            Err(err) => (None, Some(format!("{err}; rebuilding it"))),
+        },
+    };
+    let existing = existing.filter(|s| {
+        let same = s.manifest.content == content_id;
+        if !same {
+            notice = Some(format!(
+                "the index was built from {}; rebuilding it for {}",
+                s.manifest.content, content_id
+            ));
+        }
+        same
+    });
+    let mut report = Report {
+        files: files.len(),
+        warnings: walk_warnings,
+        ..Report::default()
+    };
+    let (store_index, mut manifest, to_index, removed, generation) = match existing {
+        Some(store) => {
+            let (changed, removed) = stale(&store.manifest, &files);
+            (store.index, store.manifest, changed, removed, None)
+        }
+        None => {
+            report.rebuilt = true;
+            report.notice = notice;
+            let generation = new_generation(dir)?;
+            let (schema, _) = schema();
+            let index = Index::create_in_dir(&generation, schema).map_err(|e| index_err(dir, e))?;
+            tokenize::register(&index);
+            let manifest = Manifest {
+                schema: SCHEMA_VERSION,
+                content: content_id.clone(),
+                files: BTreeMap::new(),
+            };
+            (index, manifest, files.clone(), Vec::new(), Some(generation))
+        }
+    };
+    if generation.is_none() && to_index.is_empty() && removed.is_empty() {
+        report.seconds = started.elapsed().as_secs_f64();
+        return Ok(report);
+    }
+    let (_, fields) = schema();
+    let parsed: Vec<Parsed> = to_index.par_iter().map(parse_file).collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+    let mut writer: IndexWriter = store_index
+        .writer_with_num_threads(threads, WRITER_BYTES.max(threads * 16 * 1024 * 1024))
+        .map_err(|e| match e {
+            tantivy::TantivyError::LockFailure(..) => Error::Locked(dir.to_path_buf()),
+            other => index_err(dir, other),
+        })?;
+    let mut analyzer = Analyzer::default();
+    for rel in &removed {
+        writer.delete_term(Term::from_field_text(fields.file, rel));
+        manifest.files.remove(rel);
+        report.removed += 1;
+    }
+    for p in parsed {
+        report.warnings.extend(p.warnings);
+        if p.skipped {
+            continue;
+        }
+        let unchanged = manifest.files.get(&p.file.rel).is_some_and(|s| s.hash == p.hash);
+        manifest.files.insert(
+            p.file.rel.clone(),
+            FileState {
+                size: p.file.size,
+                mtime_ns: p.file.mtime_ns,
+                hash: p.hash,
+            },
+        );
+        if unchanged && generation.is_none() {
+            continue;
+        }
+        writer.delete_term(Term::from_field_text(fields.file, &p.file.rel));
+        report.indexed += 1;
+        report.definitions += p.entries.iter().filter(|e| e.kind == Kind::Definition).count();
+        report.passages += p.entries.iter().filter(|e| e.kind == Kind::Passage).count();
+        add_entries(&writer, &fields, &mut analyzer, &p.entries)
+            .map_err(|e| Error::engine("adding entries", e))?;
+    }
+    let payload = serde_json::to_string(&manifest).unwrap_or_default();
+    let mut prepared = writer.prepare_commit().map_err(|e| index_err(dir, e))?;
+    prepared.set_payload(&payload);
+    prepared.commit().map_err(|e| index_err(dir, e))?;
+    writer.wait_merging_threads().map_err(|e| index_err(dir, e))?;
+    if let Some(generation) = generation {
+        switch_generation(dir, &generation)?;
+    }
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+fn new_generation(dir: &Path) -> Result<PathBuf> {
+    fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let path = dir.join(format!("gen-{stamp}-{}", std::process::id()));
+    fs::create_dir(&path).map_err(|e| Error::io(&path, e))?;
+    Ok(path)
+}
+
+/// Points `CURRENT` at `generation` atomically, then removes other generations.
+fn switch_generation(dir: &Path, generation: &Path) -> Result<()> {
+    let name = generation
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join("CURRENT.tmp");
+    let mut f = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    f.write_all(name.as_bytes())
+        .and_then(|_| f.sync_all())
+        .map_err(|e| Error::io(&tmp, e))?;
+    fs::rename(&tmp, dir.join("CURRENT")).map_err(|e| Error::io(dir.join("CURRENT"), e))?;
+    if let Ok(read) = fs::read_dir(dir) {
+        for entry in read.flatten() {
+            let n = entry.file_name().to_string_lossy().into_owned();
+            if n.starts_with("gen-") && n != name {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Opens the index, building it on first use and refreshing it when the notes changed.
+/// A concurrent index run is not waited for: the last committed index answers, with a notice.
+pub fn ensure_fresh(content: &Path, dir: &Path) -> Result<(Store, Option<Report>, Option<String>)> {
+    let (store, notice) = match open(dir) {
+        Ok(found) => found,
+        Err(err) => (None, Some(format!("{err}; rebuilding it"))),
+    };
+    if let Some(store) = store {
+        let (files, _) = notes::walk(content)?;
+        let (changed, removed) = stale(&store.manifest, &files);
+        if (changed.is_empty() && removed.is_empty()) && store.manifest.content == canonical(content) {
+            return Ok((store, None, None));
+        }
+        match refresh(content, dir, Refresh::Incremental, false) {
+            Ok(report) => {
+                let (store, _) = open(dir)?;
+                let store = store.ok_or_else(|| index_err(dir, "index vanished after refresh"))?;
+                return Ok((store, Some(report), None));
+            }
+            Err(Error::Locked(_)) => {
+                return Ok((store, None, Some("another gloss run is indexing; answering from the last committed index".into())));
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    let mut report = match refresh(content, dir, Refresh::Incremental, true) {
+        Ok(report) => report,
+        Err(err) => return Err(err),
+    };
+    if report.notice.is_none() {
+        report.notice = notice;
+    }
+    let (store, _) = open(dir)?;
+    let store = store.ok_or_else(|| index_err(dir, "index missing after build"))?;
+    Ok((store, Some(report), None))
+}

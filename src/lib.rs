@@ -1,0 +1,8 @@
+//! gloss: a glossary search engine for markdown study notes.
+pub mod entries;
+pub mod error;
+pub mod index;
+pub mod notes;
+pub mod sections;
+pub mod text;
+pub mod tokenize;

@@ -1,0 +1,745 @@
+//! Sections: one markdown note parsed into heading-bounded sections of blocks, each block
+//! and line knowing its 1-based source line.
+//!
+//! A section is a heading plus everything up to the next heading; its heading path is the
+//! real hierarchy (the stack of open headings truncated to `level - 1` before each push).
+
+use pulldown_cmark::{Event, HeadingLevel, MetadataBlockKind, Options, Parser, Tag, TagEnd};
+
+use crate::text;
+
+/// The pulldown-cmark options every caller parses with.
+pub fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_HEADING_ATTRIBUTES
+        | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
+        | Options::ENABLE_PLUSES_DELIMITED_METADATA_BLOCKS
+        | Options::ENABLE_DEFINITION_LIST
+}
+
+/// How a piece of inline text was marked up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Ordinary text (emphasis and links included).
+    Plain,
+    /// `**bold**` or `__bold__`.
+    Strong,
+    /// `` `code` ``.
+    Code,
+}
+
+/// A run of inline text of one style.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Span {
+    /// The text, raw (not yet cleaned).
+    pub text: String,
+    /// Its markup.
+    pub style: Style,
+}
+
+/// One source line of a paragraph or list item (lines are joined by soft or hard breaks).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Line {
+    /// 1-based source line.
+    pub line: usize,
+    /// True when this line opens a paragraph or an item, not a continuation.
+    pub starts_block: bool,
+    /// The inline runs of the line.
+    pub spans: Vec<Span>,
+}
+
+impl Line {
+    /// The line's text, cleaned.
+    pub fn text(&self) -> String {
+        text::clean(&self.spans.iter().map(|s| s.text.as_str()).collect::<String>())
+    }
+}
+
+/// A list item: its lines (all its paragraphs), not those of nested items.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    /// 1-based line of the item marker.
+    pub line: usize,
+    /// Nesting depth, 1 for a top-level item.
+    pub depth: usize,
+    /// The lines of the item's own text.
+    pub lines: Vec<Line>,
+}
+
+/// One row of a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// 1-based source line.
+    pub line: usize,
+    /// Cell texts, cleaned.
+    pub cells: Vec<String>,
+}
+
+/// One entry of a definition list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefEntry {
+    /// 1-based line of the term.
+    pub line: usize,
+    /// The term, cleaned.
+    pub term: String,
+    /// The definition(s), cleaned and joined.
+    pub definition: String,
+}
+
+/// A block of a section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Block {
+    /// A paragraph, line by line.
+    Paragraph { line: usize, lines: Vec<Line> },
+    /// A list with its items flattened in document order (nested ones with greater depth).
+    List { line: usize, items: Vec<Item> },
+    /// A table: header cells and rows.
+    Table {
+        line: usize,
+        header: Vec<String>,
+        rows: Vec<Row>,
+    },
+    /// A fenced or indented code block.
+    Code { line: usize, text: String },
+    /// A definition list.
+    DefinitionList { line: usize, entries: Vec<DefEntry> },
+}
+
+impl Block {
+    /// 1-based line where the block starts.
+    pub fn line(&self) -> usize {
+        match self {
+            Block::Paragraph { line, .. }
+            | Block::List { line, .. }
+            | Block::Table { line, .. }
+            | Block::Code { line, .. }
+            | Block::DefinitionList { line, .. } => *line,
+        }
+    }
+
+    /// The block's whole text, cleaned, for passages.
+    pub fn text(&self) -> String {
+        match self {
+            Block::Paragraph { lines, .. } => join(lines.iter().map(Line::text), " "),
+            Block::List { items, .. } => join(
+                items
+                    .iter()
+                    .map(|item| join(item.lines.iter().map(Line::text), " ")),
+                "\n",
+            ),
+            Block::Table { header, rows, .. } => join(
+                std::iter::once(header.join(" | "))
+                    .chain(rows.iter().map(|r| r.cells.join(" | "))),
+                "\n",
+            ),
+            Block::Code { text, .. } => text
+                .lines()
+                .map(text::collapse)
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Block::DefinitionList { entries, .. } => join(
+                entries
+                    .iter()
+                    .map(|e| format!("{}: {}", e.term, e.definition)),
+                "\n",
+            ),
+        }
+    }
+}
+
+fn join(parts: impl Iterator<Item = String>, sep: &str) -> String {
+    parts
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
+/// A heading and the blocks under it up to the next heading.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Section {
+    /// Texts of the enclosing headings, outermost first, this one last.
+    pub heading_path: Vec<String>,
+    /// Heading level 1-6, or 0 for text before the first heading.
+    pub level: u8,
+    /// 1-based line of the heading (1 before the first heading).
+    pub line: usize,
+    /// The blocks, in order.
+    pub blocks: Vec<Block>,
+}
+
+impl Section {
+    /// The section's own heading text, if any.
+    pub fn heading(&self) -> Option<&str> {
+        if self.level == 0 {
+            None
+        } else {
+            self.heading_path.last().map(String::as_str)
+        }
+    }
+}
+
+/// YAML front matter fields gloss uses.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FrontMatter {
+    /// `title:`.
+    pub title: Option<String>,
+    /// `aliases:` and `aka:` values.
+    pub aliases: Vec<String>,
+    /// `tags:` values.
+    pub tags: Vec<String>,
+}
+
+/// A parsed note.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Document {
+    /// Front matter, when the note has a valid one.
+    pub front_matter: Option<FrontMatter>,
+    /// Sections in document order.
+    pub sections: Vec<Section>,
+    /// Problems found while parsing (e.g. front matter that is not valid YAML), with lines.
+    pub problems: Vec<String>,
+}
+
+/// Byte offset → 1-based line.
+struct Lines {
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Lines { starts }
+    }
+
+    fn of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset)
+    }
+}
+
+#[derive(Default)]
+struct ListBuild {
+    line: usize,
+    depth: usize,
+    items: Vec<Item>,
+    open: Vec<usize>,
+}
+
+struct TableBuild {
+    line: usize,
+    header: Vec<String>,
+    rows: Vec<Row>,
+    row: Option<Row>,
+    cell: Option<String>,
+}
+
+#[derive(PartialEq)]
+enum DefPart {
+    None,
+    Term,
+    Definition,
+}
+
+struct DefBuild {
+    line: usize,
+    entries: Vec<DefEntry>,
+    part: DefPart,
+    buffer: String,
+}
+
+/// Parses a note into sections. Never fails: problems are recorded in the document.
+pub fn parse(source: &str) -> Document {
+    let lines = Lines::new(source);
+    let mut doc = Document::default();
+    let mut section = Section {
+        line: 1,
+        ..Section::default()
+    };
+    let mut stack: Vec<(u8, String)> = Vec::new();
+    let mut heading: Option<(u8, usize, String)> = None;
+    let mut para: Option<(usize, Vec<Line>)> = None;
+    let mut list: Option<ListBuild> = None;
+    let mut table: Option<TableBuild> = None;
+    let mut deflist: Option<DefBuild> = None;
+    let mut code: Option<(usize, String)> = None;
+    let mut meta: Option<(usize, String)> = None;
+    let mut strong = 0usize;
+    let mut image = 0usize;
+    let mut html = 0usize;
+
+    for (event, range) in Parser::new_ext(source, options()).into_offset_iter() {
+        let at = lines.of(range.start);
+        // Where inline text goes: the innermost open inline container.
+        let inline = |style: Style,
+                      piece: &str,
+                      heading: &mut Option<(u8, usize, String)>,
+                      code: &mut Option<(usize, String)>,
+                      meta: &mut Option<(usize, String)>,
+                      table: &mut Option<TableBuild>,
+                      deflist: &mut Option<DefBuild>,
+                      list: &mut Option<ListBuild>,
+                      para: &mut Option<(usize, Vec<Line>)>| {
+            if let Some((_, _, text)) = heading {
+                text.push_str(piece);
+            } else if let Some((_, text)) = code {
+                text.push_str(piece);
+            } else if let Some((_, text)) = meta {
+                text.push_str(piece);
+            } else if let Some(cell) = table.as_mut().and_then(|t| t.cell.as_mut()) {
+                cell.push_str(piece);
+            } else if let Some(d) = deflist.as_mut().filter(|d| d.part != DefPart::None) {
+                d.buffer.push_str(piece);
+            } else if let Some(item) = list
+                .as_mut()
+                .and_then(|l| l.open.last().copied().map(|i| &mut l.items[i]))
+            {
+                push_span(&mut item.lines, style, piece, at);
+            } else if let Some((_, plines)) = para {
+                push_span(plines, style, piece, at);
+            }
+        };
+        macro_rules! put {
+            ($style:expr, $piece:expr) => {
+                inline(
+                    $style,
+                    $piece,
+                    &mut heading,
+                    &mut code,
+                    &mut meta,
+                    &mut table,
+                    &mut deflist,
+                    &mut list,
+                    &mut para,
+                )
+            };
+        }
+        match event {
+            Event::Start(Tag::Heading { level, .. }) if list.is_none() && table.is_none() => {
+                heading = Some((heading_level(level), at, String::new()));
+            }
+            Event::End(TagEnd::Heading(_)) if heading.is_some() => {
+                let Some((level, line, raw)) = heading.take() else {
+                    continue;
+                };
+                doc.sections.push(std::mem::take(&mut section));
+                while stack.last().is_some_and(|(l, _)| *l >= level) {
+                    stack.pop();
+                }
+                stack.push((level, text::clean(&raw)));
+                section = Section {
+                    heading_path: stack.iter().map(|(_, t)| t.clone()).collect(),
+                    level,
+                    line,
+                    blocks: Vec::new(),
+                };
+            }
+            Event::Start(Tag::Paragraph) => {
+                if let Some(l) = list.as_mut().filter(|l| !l.open.is_empty()) {
+                    let item = &mut l.items[l.open[l.open.len() - 1]];
+                    if item.lines.last().is_some_and(|x| !x.spans.is_empty()) {
+                        item.lines.push(Line {
+                            starts_block: true,
+                            ..Line::default()
+                        });
+                    }
+                } else if let Some(d) = deflist.as_mut().filter(|d| d.part != DefPart::None) {
+                    if !d.buffer.is_empty() {
+                        d.buffer.push(' ');
+                    }
+                } else if table.is_none() && heading.is_none() {
+                    para = Some((
+                        at,
+                        vec![Line {
+                            starts_block: true,
+                            ..Line::default()
+                        }],
+                    ));
+                }
+            }
+            Event::End(TagEnd::Paragraph) => {
+                if let Some((line, plines)) = para.take() {
+                    let plines: Vec<Line> =
+                        plines.into_iter().filter(|l| !l.spans.is_empty()).collect();
+                    if !plines.is_empty() {
+                        section.blocks.push(Block::Paragraph {
+                            line,
+                            lines: plines,
+                        });
+                    }
+                }
+            }
+            Event::Start(Tag::List(_)) => {
+                let l = list.get_or_insert_with(|| ListBuild {
+                    line: at,
+                    ..ListBuild::default()
+                });
+                l.depth += 1;
+            }
+            Event::End(TagEnd::List(_)) => {
+                if let Some(l) = list.as_mut() {
+                    l.depth -= 1;
+                    if l.depth == 0 {
+                        let Some(done) = list.take() else { continue };
+                        let mut items = done.items;
+                        for item in &mut items {
+                            item.lines.retain(|l| !l.spans.is_empty());
+                        }
+                        section.blocks.push(Block::List {
+                            line: done.line,
+                            items,
+                        });
+                    }
+                }
+            }
+            Event::Start(Tag::Item) => {
+                if let Some(l) = list.as_mut() {
+                    l.items.push(Item {
+                        line: at,
+                        depth: l.depth,
+                        lines: vec![Line {
+                            starts_block: true,
+                            ..Line::default()
+                        }],
+                    });
+                    l.open.push(l.items.len() - 1);
+                }
+            }
+            Event::End(TagEnd::Item) => {
+                if let Some(l) = list.as_mut() {
+                    l.open.pop();
+                }
+            }
+            Event::Start(Tag::Table(_)) => {
+                table = Some(TableBuild {
+                    line: at,
+                    header: Vec::new(),
+                    rows: Vec::new(),
+                    row: None,
+                    cell: None,
+                });
+            }
+            Event::Start(Tag::TableHead) | Event::Start(Tag::TableRow) => {
+                if let Some(t) = table.as_mut() {
+                    t.row = Some(Row {
+                        line: at,
+                        cells: Vec::new(),
+                    });
+                }
+            }
+            Event::Start(Tag::TableCell) => {
+                if let Some(t) = table.as_mut() {
+                    t.cell = Some(String::new());
+                }
+            }
+            Event::End(TagEnd::TableCell) => {
+                if let Some(t) = table.as_mut() {
+                    if let (Some(cell), Some(row)) = (t.cell.take(), t.row.as_mut()) {
+                        row.cells.push(text::clean(&cell));
+                    }
+                }
+            }
+            Event::End(TagEnd::TableHead) => {
+                if let Some(t) = table.as_mut() {
+                    t.header = t.row.take().map(|r| r.cells).unwrap_or_default();
+                }
+            }
+            Event::End(TagEnd::TableRow) => {
+                if let Some(t) = table.as_mut() {
+                    if let Some(row) = t.row.take() {
+                        t.rows.push(row);
+                    }
+                }
+            }
+            Event::End(TagEnd::Table) => {
+                if let Some(t) = table.take() {
+                    section.blocks.push(Block::Table {
+                        line: t.line,
+                        header: t.header,
+                        rows: t.rows,
+                    });
+                }
+            }
+            Event::Start(Tag::DefinitionList) if deflist.is_none() => {
+                deflist = Some(DefBuild {
+                    line: at,
+                    entries: Vec::new(),
+                    part: DefPart::None,
+                    buffer: String::new(),
+                });
+            }
+            Event::Start(Tag::DefinitionListTitle) => {
+                if let Some(d) = deflist.as_mut() {
+                    d.part = DefPart::Term;
+                    d.buffer.clear();
+                    d.entries.push(DefEntry {
+                        line: at,
+                        term: String::new(),
+                        definition: String::new(),
+                    });
+                }
+            }
+            Event::Start(Tag::DefinitionListDefinition) => {
+                if let Some(d) = deflist.as_mut() {
+                    d.part = DefPart::Definition;
+                    d.buffer.clear();
+                }
+            }
+            Event::End(TagEnd::DefinitionListTitle) | Event::End(TagEnd::DefinitionListDefinition) => {
+                if let Some(d) = deflist.as_mut() {
+                    let value = text::clean(&d.buffer);
+                    if let Some(entry) = d.entries.last_mut() {
+                        if d.part == DefPart::Term {
+                            entry.term = value;
+                        } else if entry.definition.is_empty() {
+                            entry.definition = value;
+                        } else if !value.is_empty() {
+                            entry.definition = format!("{}; {}", entry.definition, value);
+                        }
+                    }
+                    d.part = DefPart::None;
+                    d.buffer.clear();
+                }
+            }
+            Event::End(TagEnd::DefinitionList) => {
+                if let Some(d) = deflist.take() {
+                    section.blocks.push(Block::DefinitionList {
+                        line: d.line,
+                        entries: d.entries,
+                    });
+                }
+            }
+            Event::Start(Tag::CodeBlock(_)) => {
+                // Fenced code starts on the line after the fence.
+                let first = if source[range.clone()].starts_with(['`', '~']) {
+                    at + 1
+                } else {
+                    at
+                };
+                code = Some((first, String::new()));
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                if let Some((line, text)) = code.take() {
+                    if !text.trim().is_empty() {
+                        section.blocks.push(Block::Code { line, text });
+                    }
+                }
+            }
+            Event::Start(Tag::MetadataBlock(kind)) => {
+                meta = Some((
+                    if kind == MetadataBlockKind::YamlStyle { 1 } else { 0 },
+                    String::new(),
+                ));
+            }
+            Event::End(TagEnd::MetadataBlock(_)) => {
+                if let Some((yaml, text)) = meta.take() {
+                    if yaml == 1 {
+                        match front_matter(&text) {
+                            Ok(fm) => doc.front_matter = Some(fm),
+                            Err(problem) => doc.problems.push(problem),
+                        }
+                    }
+                }
+            }
+            Event::Start(Tag::HtmlBlock) => html += 1,
+            Event::End(TagEnd::HtmlBlock) => html = html.saturating_sub(1),
+            Event::Start(Tag::Strong) => strong += 1,
+            Event::End(TagEnd::Strong) => strong = strong.saturating_sub(1),
+            Event::Start(Tag::Image { .. }) => image += 1,
+            Event::End(TagEnd::Image) => image = image.saturating_sub(1),
+            Event::Text(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {
+                if image == 0 && html == 0 {
+                    let style = if strong > 0 { Style::Strong } else { Style::Plain };
+                    put!(style, &t);
+                }
+            }
+            Event::Code(t) => {
+                if image == 0 {
+                    put!(Style::Code, &t);
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                if let Some(item) = list
+                    .as_mut()
+                    .filter(|_| heading.is_none() && table.is_none())
+                    .and_then(|l| l.open.last().copied().map(|i| &mut l.items[i]))
+                    .filter(|_| deflist.as_ref().is_none_or(|d| d.part == DefPart::None))
+                {
+                    item.lines.push(Line::default());
+                } else if let (Some((_, plines)), None, None) = (para.as_mut(), &heading, &deflist)
+                {
+                    plines.push(Line::default());
+                } else {
+                    put!(Style::Plain, " ");
+                }
+            }
+            _ => {}
+        }
+    }
+    doc.sections.push(section);
+    doc.sections
+        .retain(|s| s.level > 0 || !s.blocks.is_empty());
+    doc
+}
+
+fn push_span(lines: &mut Vec<Line>, style: Style, piece: &str, at: usize) {
+    if lines.is_empty() {
+        lines.push(Line::default());
+    }
+    let Some(line) = lines.last_mut() else { return };
+    if line.spans.is_empty() {
+        if piece.trim().is_empty() {
+            return;
+        }
+        line.line = at;
+    }
+    match line.spans.last_mut() {
+        Some(last) if last.style == style => last.text.push_str(piece),
+        _ => line.spans.push(Span {
+            text: piece.to_string(),
+            style,
+        }),
+    }
+}
+
+fn heading_level(level: HeadingLevel) -> u8 {
+    match level {
+        HeadingLevel::H1 => 1,
+        HeadingLevel::H2 => 2,
+        HeadingLevel::H3 => 3,
+        HeadingLevel::H4 => 4,
+        HeadingLevel::H5 => 5,
+        HeadingLevel::H6 => 6,
+    }
+}
+
+fn strings(value: Option<&serde_yaml_ng::Value>) -> Vec<String> {
+    match value {
+        Some(serde_yaml_ng::Value::String(s)) => s
+            .split(',')
+            .map(text::clean)
+            .filter(|s| !s.is_empty())
+            .collect(),
+        Some(serde_yaml_ng::Value::Sequence(items)) => items
+            .iter()
+            .filter_map(|v| match v {
+                serde_yaml_ng::Value::String(s) => Some(text::clean(s)),
+                serde_yaml_ng::Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+            .filter(|s| !s.is_empty())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn front_matter(yaml: &str) -> Result<FrontMatter, String> {
+    let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(yaml).map_err(|err| {
+        let line = err.location().map_or(0, |l| l.line() + 1);
+        format!(
+            "line {line}: front matter is not valid YAML ({}); read as text",
+            err.to_string().lines().next().unwrap_or("")
+        )
+    })?;
+    let title = match value.get("title") {
+        Some(serde_yaml_ng::Value::String(s)) => Some(text::clean(s)).filter(|s| !s.is_empty()),
+        _ => None,
+    };
+    let mut aliases = strings(value.get("aliases"));
+    aliases.extend(strings(value.get("aka")));
+    Ok(FrontMatter {
+        title,
+        aliases,
+        tags: strings(value.get("tags")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heading_path_is_the_real_hierarchy() {
+        let doc = parse("# A\n\n## B\n\n#### C\n\ntext\n\n### D\n\nmore\n\n## E\n\nend\n");
+        let paths: Vec<Vec<String>> = doc.sections.iter().map(|s| s.heading_path.clone()).collect();
+        assert_eq!(
+            paths,
+            vec![
+                vec!["A"],
+                vec!["A", "B"],
+                vec!["A", "B", "C"],
+                vec!["A", "B", "D"],
+                vec!["A", "E"]
+            ]
+        );
+        assert_eq!(doc.sections[2].line, 5);
+        assert_eq!(doc.sections[2].blocks[0].line(), 7);
+    }
+
+    #[test]
+    fn paragraph_lines_keep_their_source_lines_and_styles() {
+        let doc = parse("intro\n\n**Why now?** data  \n**Use cases** images\n");
+        let Block::Paragraph { line, lines } = &doc.sections[0].blocks[1] else {
+            panic!("not a paragraph")
+        };
+        assert_eq!(*line, 3);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[1].line, 4);
+        assert_eq!(lines[1].spans[0].style, Style::Strong);
+        assert_eq!(lines[1].spans[0].text, "Use cases");
+    }
+
+    #[test]
+    fn crlf_and_front_matter_count_toward_lines() {
+        let doc = parse("---\r\ntitle: Pod\r\naka: [po]\r\n---\r\n\r\nA pod is a group.\r\n");
+        let fm = doc.front_matter.clone().unwrap();
+        assert_eq!(fm.title.as_deref(), Some("Pod"));
+        assert_eq!(fm.aliases, ["po"]);
+        assert_eq!(doc.sections[0].blocks[0].line(), 6);
+    }
+
+    #[test]
+    fn tight_and_nested_items_are_flattened_with_depth() {
+        let doc = parse("- a: one\n  - b: two\n- c: three\n");
+        let Block::List { items, .. } = &doc.sections[0].blocks[0] else {
+            panic!()
+        };
+        let got: Vec<(usize, usize, String)> = items
+            .iter()
+            .map(|i| (i.line, i.depth, i.lines[0].text()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, 1, "a: one".to_string()),
+                (2, 2, "b: two".to_string()),
+                (3, 1, "c: three".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn tables_definition_lists_and_code_blocks() {
+        let doc = parse("| Term | Definition |\n|---|---|\n| A | first |\n\nTerm\n: its meaning\n\n```\ncode\n```\n");
+        let blocks = &doc.sections[0].blocks;
+        assert!(matches!(&blocks[0], Block::Table { header, rows, .. } if header == &["Term", "Definition"] && rows[0].line == 3));
+        assert!(matches!(&blocks[1], Block::DefinitionList { entries, .. } if entries[0].term == "Term" && entries[0].definition == "its meaning" && entries[0].line == 5));
+        assert!(matches!(&blocks[2], Block::Code { line: 9, .. }));
+    }
+
+    #[test]
+    fn invalid_front_matter_is_a_problem_not_a_failure() {
+        let doc = parse("---\ntitle: [unclosed\n---\n\ntext\n");
+        assert!(doc.front_matter.is_none());
+        assert_eq!(doc.problems.len(), 1);
+    }
+
+    #[test]
+    fn images_do_not_leak_alt_text() {
+        let doc = parse("![llm](img/x.png))\n");
+        assert_eq!(doc.sections[0].blocks[0].text(), ")");
+    }
+}

@@ -1,0 +1,136 @@
+//! Text clean-up shared by every stage: template macros out, control characters out,
+//! whitespace collapsed. Notes are untrusted input; what leaves here is safe to print.
+
+/// Cleans one piece of note text: docs-site macros (`{{Glossary("HTTP")}}`,
+/// `{{< tooltip text="labels" >}}`) become their display text or vanish, control characters
+/// (ANSI escapes included) are dropped, and runs of whitespace become one space.
+pub fn clean(s: &str) -> String {
+    let without_macros = if s.contains("{{") {
+        strip_macros(s)
+    } else {
+        s.to_string()
+    };
+    collapse(&without_macros)
+}
+
+/// Drops control characters and collapses whitespace, trimming both ends.
+pub fn collapse(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            space = !out.is_empty();
+            continue;
+        }
+        if c.is_control() || is_invisible_format(c) {
+            continue;
+        }
+        if space {
+            out.push(' ');
+            space = false;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Bidi overrides and similar: a note must not be able to reorder what the terminal shows.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+}
+
+/// Replaces each `{{ ... }}` macro by its display text (see [`clean`]).
+fn strip_macros(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(open) = rest.find("{{") {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 2..];
+        match after.find("}}") {
+            Some(close) => {
+                out.push_str(&macro_text(&after[..close]));
+                rest = &after[close + 2..];
+            }
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Display text of a macro body: a `text="..."` argument (Hugo shortcodes), else the
+/// display argument of a cross-reference macro (`Glossary("Cache", "caching")` → `caching`),
+/// else nothing.
+fn macro_text(body: &str) -> String {
+    let body = body.trim().trim_matches(|c| c == '<' || c == '>' || c == '%').trim();
+    if let Some(at) = body.find("text=\"") {
+        let value = &body[at + 6..];
+        return value[..value.find('"').unwrap_or(value.len())].to_string();
+    }
+    let name_end = body.find(['(', ' ']).unwrap_or(body.len());
+    let name = body[..name_end].to_ascii_lowercase();
+    let inline = name.ends_with("xref")
+        || matches!(
+            name.as_str(),
+            "glossary"
+                | "htmlelement"
+                | "httpheader"
+                | "httpmethod"
+                | "httpstatus"
+                | "svgelement"
+                | "svgattr"
+                | "mathmlelement"
+                | "cssxref"
+                | "rfc"
+                | "term"
+        );
+    if !inline {
+        return String::new();
+    }
+    let args = quoted_args(&body[name_end..]);
+    args.get(1).or(args.first()).cloned().unwrap_or_default()
+}
+
+fn quoted_args(s: &str) -> Vec<String> {
+    let mut args = Vec::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '"' || c == '\'' {
+            let arg: String = chars.by_ref().take_while(|&d| d != c).collect();
+            args.push(arg);
+        }
+    }
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mdn_macros_become_their_display_text() {
+        assert_eq!(clean(r#"uses {{Glossary("HTTP")}} and {{Glossary("Cache", "caching")}}."#), "uses HTTP and caching.");
+        assert_eq!(clean(r#"{{CSSRef}}The {{cssxref("color")}} property"#), "The color property");
+    }
+
+    #[test]
+    fn hugo_shortcodes_become_their_text() {
+        assert_eq!(
+            clean(r#"the {{< glossary_tooltip term_id="label" text="labels">}}, too"#),
+            "the labels, too"
+        );
+        assert_eq!(clean("a {{< /note >}}b"), "a b");
+    }
+
+    #[test]
+    fn control_characters_and_ansi_escapes_are_dropped() {
+        assert_eq!(clean("red \u{1b}[31mtext\u{7}\r\n  next"), "red [31mtext next");
+    }
+
+    #[test]
+    fn unclosed_macro_is_dropped_without_panic() {
+        assert_eq!(clean("a {{oops"), "a");
+    }
+}
