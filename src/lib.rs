@@ -6,3 +6,6 @@ pub mod notes;
 pub mod sections;
 pub mod text;
 pub mod tokenize;
+pub mod search;
+pub mod snippet;
+pub mod render;

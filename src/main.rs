@@ -1,1 +1,27 @@
-fn main() {}
+//! The `gloss` binary: parse flags, run, print errors on one line, map to exit codes.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match cli::run(args) {
+        Ok(code) => code,
+        Err(err) => {
+            // A reader that stopped early (`gloss terms | head -1`) is not an error.
+            if err
+                .chain()
+                .filter_map(|c| c.downcast_ref::<std::io::Error>())
+                .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::SUCCESS;
+            }
+            let chain: Vec<String> = err.chain().map(|c| c.to_string()).collect();
+            eprintln!("gloss: {}", chain.join(": "));
+            ExitCode::from(2)
+        }
+    }
+}

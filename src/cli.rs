@@ -1,0 +1,194 @@
+//! The command line: the only module that knows clap. Turns flags into library options,
+//! runs the pipeline, prints results and warnings.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use gloss::index::{self, Refresh, Report};
+use gloss::render::{self, Format};
+use gloss::search::{self, Mode, Options};
+
+const EXAMPLES: &str = "\
+Examples:
+  gloss token                      search (same as `gloss search token`)
+  gloss define fine-tuning         the best definitions of a term
+  gloss search \"self attention\"    definitions first, then passages
+  gloss define rag --format json   machine-readable output
+  gloss index --rebuild            rebuild index/ from content/
+
+Exit status: 0 when something was found, 1 when nothing was, 2 on error.";
+
+/// gloss: a glossary search engine for your markdown notes.
+#[derive(Debug, Parser)]
+#[command(name = "gloss", version, about, after_help = EXAMPLES, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(flatten)]
+    global: Global,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    /// Words to search for (shorthand for `gloss search QUERY...`).
+    #[arg(value_name = "QUERY")]
+    query: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct Global {
+    /// Folder of markdown notes.
+    #[arg(long = "content", value_name = "DIR", env = "GLOSS_CONTENT", default_value = "content", global = true)]
+    content: PathBuf,
+
+    /// Folder of the search index.
+    #[arg(long = "index", value_name = "DIR", env = "GLOSS_INDEX", default_value = "index", global = true)]
+    index: PathBuf,
+
+    /// Most results to show.
+    #[arg(long = "limit", short = 'n', value_name = "N", default_value_t = 10, global = true)]
+    limit: usize,
+
+    /// Output format.
+    #[arg(long = "format", value_enum, default_value_t = FormatArg::Text, global = true)]
+    format: FormatArg,
+
+    /// When to colour text output: auto colours only on a terminal with NO_COLOR unset.
+    #[arg(long = "color", value_enum, default_value_t = ColorArg::Auto, global = true)]
+    color: ColorArg,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Search definitions and passages (definitions first).
+    Search {
+        /// Words to search for.
+        #[arg(value_name = "QUERY", required = true)]
+        query: Vec<String>,
+    },
+    /// Look up the definitions of a term.
+    Define {
+        /// The term (several words are one term: `gloss define foundation model`).
+        #[arg(value_name = "TERM", required = true)]
+        term: Vec<String>,
+    },
+    /// Build or refresh the index from the notes.
+    Index {
+        /// Rebuild from scratch instead of re-indexing changed files.
+        #[arg(long = "rebuild")]
+        rebuild: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+        }
+    }
+}
+
+fn use_color(choice: ColorArg) -> bool {
+    match choice {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+fn print_report(report: &Report, verbose: bool) {
+    for w in &report.warnings {
+        eprintln!("gloss: warning: {w}");
+    }
+    if let Some(notice) = &report.notice {
+        eprintln!("gloss: {notice}");
+    }
+    if verbose || report.rebuilt {
+        eprintln!(
+            "gloss: {} {} of {} files ({} definitions, {} passages, {} removed, {} warnings) in {:.2}s",
+            if report.rebuilt { "indexed" } else { "re-indexed" },
+            report.indexed,
+            report.files,
+            report.definitions,
+            report.passages,
+            report.removed,
+            report.warnings.len(),
+            report.seconds
+        );
+    }
+}
+
+/// Runs the command line; returns the exit code.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let g = &cli.global;
+    let (mode, words) = match cli.command {
+        Some(Command::Index { rebuild }) => {
+            let how = if rebuild { Refresh::Rebuild } else { Refresh::Incremental };
+            let report = match index::refresh(&g.content, &g.index, how, false) {
+                Err(gloss::error::Error::Locked(_)) => {
+                    eprintln!("gloss: another gloss run is indexing {}; waiting for it", g.index.display());
+                    index::refresh(&g.content, &g.index, how, true)?
+                }
+                other => other?,
+            };
+            print_report(&report, true);
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Command::Search { query }) => (Mode::Search, query),
+        Some(Command::Define { term }) => (Mode::Define, term),
+        None if cli.query.is_empty() => {
+            eprintln!("gloss: give a query, e.g. `gloss token`; see `gloss --help`");
+            return Ok(ExitCode::from(2));
+        }
+        None => (Mode::Search, cli.query),
+    };
+    let query = words.join(" ");
+    if query.trim().is_empty() {
+        eprintln!("gloss: the query is empty: give at least one word, e.g. `gloss search token`");
+        return Ok(ExitCode::from(2));
+    }
+    let (store, report, notice) = index::ensure_fresh(&g.content, &g.index)
+        .with_context(|| format!("opening the index for notes in {}", g.content.display()))?;
+    if let Some(report) = &report {
+        print_report(report, false);
+    }
+    if let Some(notice) = notice {
+        eprintln!("gloss: {notice}");
+    }
+    let options = Options {
+        mode,
+        limit: g.limit,
+        ..Options::default()
+    };
+    let results = search::search(&store, &query, &options)?;
+    let mut out = std::io::stdout().lock();
+    render::renderer(g.format.into(), use_color(g.color)).render(&results, &mut out)?;
+    out.flush()?;
+    if results.hits.is_empty() {
+        let what = if mode == Mode::Define { "no definition for" } else { "no results for" };
+        eprintln!("{what} {query:?}");
+        if !results.suggestions.is_empty() {
+            eprintln!("did you mean: {}", results.suggestions.join(", "));
+        }
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,407 @@
+//! Search: a query becomes tiers of tantivy queries; hits come back ranked, with snippets.
+//!
+//! Tiers, best first (BM25 orders hits within a tier, so a typo never outranks an exact
+//! match): 0 exact term or alias key; 1 all words in the term; 2 the term within the typo
+//! budget; 3 all words in the definition; 4 the same within the typo budget; then passages
+//! (5 exact, 6 typo). Definitions matching only some words (7) and passages likewise (8) are
+//! a fallback used only when the stricter tiers found nothing.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
+
+use crate::entries::Kind;
+use crate::error::{Error, Result};
+use crate::index::{Fields, Store};
+use crate::snippet::{self, QueryWord};
+use crate::tokenize::{typo_budget, Analyzer};
+
+/// What to look for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Definitions first, then passages.
+    Search,
+    /// Definitions only.
+    Define,
+}
+
+/// Search options.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Search or define.
+    pub mode: Mode,
+    /// Most hits returned.
+    pub limit: usize,
+    /// Longest snippet, in bytes.
+    pub snippet_bytes: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            mode: Mode::Search,
+            limit: 10,
+            snippet_bytes: 240,
+        }
+    }
+}
+
+/// One ranked result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    /// 1-based rank.
+    pub rank: usize,
+    /// Definition or passage.
+    pub kind: Kind,
+    /// The term (null for passages).
+    pub term: Option<String>,
+    /// Other names of the term.
+    pub aliases: Vec<String>,
+    /// The whole definition or passage text.
+    pub text: String,
+    /// The excerpt shown.
+    pub snippet: String,
+    /// Byte ranges of matched words in `snippet`.
+    pub highlights: Vec<[usize; 2]>,
+    /// Enclosing headings, outermost first.
+    pub heading_path: Vec<String>,
+    /// File relative to the notes folder.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// BM25 score within the hit's tier.
+    pub score: f32,
+    /// Ranking tier (0 best); internal.
+    #[serde(skip)]
+    pub tier: u8,
+}
+
+/// The answer to a query.
+#[derive(Debug, Clone, Serialize)]
+pub struct Results {
+    /// The query as given.
+    pub query: String,
+    /// Ranked hits.
+    pub hits: Vec<Hit>,
+    /// Terms close to the query, when nothing was found.
+    pub suggestions: Vec<String>,
+}
+
+/// The analysed query.
+struct Plan {
+    words: Vec<QueryWord>,
+    /// Adjacent word pairs joined (`fine tuning` → `finetuning`), as alternatives.
+    joined: Vec<(usize, QueryWord)>,
+    keys: Vec<String>,
+}
+
+impl Plan {
+    fn new(query: &str, analyzer: &mut Analyzer) -> Plan {
+        let words: Vec<QueryWord> = analyzer.plain_words(query).iter().map(QueryWord::new).collect();
+        let mut joined = Vec::new();
+        for i in 1..words.len() {
+            let raw = format!("{}{}", words[i - 1].raw, words[i].raw);
+            let stem = analyzer.stem(&raw);
+            joined.push((
+                i - 1,
+                QueryWord {
+                    budget: typo_budget(raw.chars().count()),
+                    raw,
+                    stem,
+                },
+            ));
+        }
+        let key = analyzer.key(query);
+        let mut keys = vec![key.clone()];
+        if let Some(singular) = key.strip_suffix('s').filter(|k| k.len() >= 2) {
+            keys.push(singular.to_string());
+        }
+        Plan { words, joined, keys }
+    }
+
+    /// The word lists to try: the words as typed, and each with one pair joined.
+    fn alternatives(&self) -> Vec<Vec<QueryWord>> {
+        let mut out = vec![self.words.clone()];
+        for (i, j) in &self.joined {
+            let mut alt = self.words[..*i].to_vec();
+            alt.push(j.clone());
+            alt.extend_from_slice(&self.words[i + 2..]);
+            out.push(alt);
+        }
+        out
+    }
+}
+
+fn term_query(field: Field, text: &str, record: IndexRecordOption) -> Box<dyn Query> {
+    Box::new(TermQuery::new(Term::from_field_text(field, text), record))
+}
+
+fn boost(q: Box<dyn Query>, by: f32) -> Box<dyn Query> {
+    if (by - 1.0).abs() < f32::EPSILON {
+        q
+    } else {
+        Box::new(BoostQuery::new(q, by))
+    }
+}
+
+fn should(clauses: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(clauses.into_iter().map(|q| (Occur::Should, q)).collect()))
+}
+
+fn must(clauses: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(clauses.into_iter().map(|q| (Occur::Must, q)).collect()))
+}
+
+/// Fields a tier searches: stemmed fields with boosts, and their raw shadows for typos.
+struct Target<'a> {
+    stemmed: &'a [(Field, f32)],
+    raw: &'a [Field],
+}
+
+/// Low constant score of a typo match: below any exact BM25 contribution that matters.
+const FUZZY_BOOST: f32 = 0.2;
+
+fn word_query(w: &QueryWord, target: &Target, fuzzy: bool) -> Box<dyn Query> {
+    let mut clauses = Vec::new();
+    for &(field, by) in target.stemmed {
+        clauses.push(boost(term_query(field, &w.stem, IndexRecordOption::WithFreqs), by));
+        if let Some(singular) = w.raw.strip_suffix('s').filter(|s| s.len() >= 2 && w.stem == w.raw) {
+            clauses.push(boost(term_query(field, singular, IndexRecordOption::WithFreqs), by));
+        }
+    }
+    if fuzzy && w.budget > 0 {
+        for &field in target.raw {
+            let q = FuzzyTermQuery::new(Term::from_field_text(field, &w.raw), w.budget, true);
+            clauses.push(boost(Box::new(q), FUZZY_BOOST));
+        }
+        for &(field, _) in target.stemmed {
+            let q = FuzzyTermQuery::new(Term::from_field_text(field, &w.stem), w.budget, true);
+            clauses.push(boost(Box::new(q), FUZZY_BOOST));
+        }
+    }
+    should(clauses)
+}
+
+/// Every word (in one of the alternatives) must match; adjacent words score a phrase bonus.
+fn all_words(plan: &Plan, target: &Target, fuzzy: bool, phrase_field: Option<Field>) -> Box<dyn Query> {
+    let mut alts: Vec<Box<dyn Query>> = plan
+        .alternatives()
+        .iter()
+        .map(|alt| must(alt.iter().map(|w| word_query(w, target, fuzzy)).collect()))
+        .collect();
+    let mut clauses = vec![(Occur::Must, should(std::mem::take(&mut alts)))];
+    if let (Some(field), true) = (phrase_field, plan.words.len() > 1) {
+        let terms: Vec<(usize, Term)> = plan
+            .words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (i, Term::from_field_text(field, &w.stem)))
+            .collect();
+        let phrase = PhraseQuery::new_with_offset_and_slop(terms, 2);
+        clauses.push((Occur::Should, boost(Box::new(phrase), 2.0)));
+    }
+    Box::new(BooleanQuery::new(clauses))
+}
+
+fn any_word(plan: &Plan, target: &Target) -> Box<dyn Query> {
+    should(plan.words.iter().map(|w| word_query(w, target, true)).collect())
+}
+
+fn of_kind(f: &Fields, kind: Kind, q: Box<dyn Query>) -> Box<dyn Query> {
+    must(vec![term_query(f.kind, kind.as_str(), IndexRecordOption::Basic), q])
+}
+
+/// Runs a query and returns hits as (tier, score, address), skipping addresses seen.
+fn run(
+    searcher: &Searcher,
+    q: &dyn Query,
+    tier: u8,
+    want: usize,
+    seen: &mut HashSet<DocAddress>,
+    out: &mut Vec<(u8, f32, DocAddress)>,
+) -> Result<usize> {
+    let top = searcher
+        .search(q, &TopDocs::with_limit(want + seen.len()).order_by_score())
+        .map_err(|e| Error::engine("searching", e))?;
+    let mut added = 0;
+    for (score, addr) in top {
+        if added < want && seen.insert(addr) {
+            out.push((tier, score, addr));
+            added += 1;
+        }
+    }
+    Ok(added)
+}
+
+/// Answers a query from an opened index.
+pub fn search(store: &Store, query: &str, opts: &Options) -> Result<Results> {
+    if query.trim().is_empty() {
+        return Err(Error::EmptyQuery);
+    }
+    let mut analyzer = Analyzer::default();
+    let plan = Plan::new(query, &mut analyzer);
+    let mut results = Results {
+        query: query.to_string(),
+        hits: Vec::new(),
+        suggestions: Vec::new(),
+    };
+    if plan.words.is_empty() || opts.limit == 0 {
+        return Ok(results);
+    }
+    let f = &store.fields;
+    let searcher = store.reader.searcher();
+    let names = Target {
+        stemmed: &[(f.names, 1.0)],
+        raw: &[f.names_raw],
+    };
+    let definition_text = Target {
+        stemmed: &[(f.names, 2.0), (f.body, 1.0)],
+        raw: &[f.names_raw, f.body_raw],
+    };
+    let passage_text = Target {
+        stemmed: &[(f.body, 1.0), (f.heading, 0.5)],
+        raw: &[f.body_raw],
+    };
+    let limit = opts.limit;
+    let mut seen = HashSet::new();
+    let mut defs = Vec::new();
+    let several = plan.words.len() > 1;
+
+    let keys = should(
+        plan.keys
+            .iter()
+            .filter(|k| !k.is_empty())
+            .map(|k| term_query(f.key, k, IndexRecordOption::Basic))
+            .collect(),
+    );
+    run(&searcher, &*of_kind(f, Kind::Definition, keys), 0, limit, &mut seen, &mut defs)?;
+    if defs.len() < limit {
+        let q = of_kind(f, Kind::Definition, all_words(&plan, &names, false, Some(f.names)));
+        run(&searcher, &*q, 1, limit - defs.len(), &mut seen, &mut defs)?;
+    }
+    if defs.len() < limit {
+        let key = &plan.keys[0];
+        let key_budget = typo_budget(key.chars().count());
+        let mut typo = vec![all_words(&plan, &names, true, None)];
+        if key_budget > 0 {
+            typo.push(Box::new(FuzzyTermQuery::new(Term::from_field_text(f.key, key), key_budget, true)));
+        }
+        let q = of_kind(f, Kind::Definition, should(typo));
+        run(&searcher, &*q, 2, limit - defs.len(), &mut seen, &mut defs)?;
+    }
+    for (tier, fuzzy) in [(3, false), (4, true)] {
+        if defs.len() < limit {
+            let q = of_kind(f, Kind::Definition, all_words(&plan, &definition_text, fuzzy, Some(f.body)));
+            run(&searcher, &*q, tier, limit - defs.len(), &mut seen, &mut defs)?;
+        }
+    }
+    if defs.is_empty() && several {
+        let q = of_kind(f, Kind::Definition, any_word(&plan, &definition_text));
+        run(&searcher, &*q, 7, limit, &mut seen, &mut defs)?;
+    }
+
+    let mut passages = Vec::new();
+    if opts.mode == Mode::Search && defs.len() < limit {
+        let room = limit - defs.len();
+        for (tier, fuzzy) in [(5, false), (6, true)] {
+            if passages.len() < room {
+                let q = of_kind(f, Kind::Passage, all_words(&plan, &passage_text, fuzzy, Some(f.body)));
+                run(&searcher, &*q, tier, room - passages.len(), &mut seen, &mut passages)?;
+            }
+        }
+        if passages.is_empty() && several {
+            let q = of_kind(f, Kind::Passage, any_word(&plan, &passage_text));
+            run(&searcher, &*q, 8, room, &mut seen, &mut passages)?;
+        }
+    }
+
+    let mut compounds: Vec<QueryWord> = plan.joined.iter().map(|(_, w)| w.clone()).collect();
+    compounds.dedup();
+    for (n, (tier, score, addr)) in defs.into_iter().chain(passages).enumerate() {
+        let doc: TantivyDocument = searcher.doc(addr).map_err(|e| Error::engine("reading a hit", e))?;
+        let text = first_str(&doc, f.body);
+        let ranges = snippet::matches(&text, &plan.words, &compounds, &mut analyzer);
+        let snip = snippet::make(&text, &ranges, opts.snippet_bytes);
+        let kind = if first_str(&doc, f.kind) == Kind::Definition.as_str() {
+            Kind::Definition
+        } else {
+            Kind::Passage
+        };
+        results.hits.push(Hit {
+            rank: n + 1,
+            kind,
+            term: (kind == Kind::Definition).then(|| first_str(&doc, f.term)),
+            aliases: all_str(&doc, f.alias),
+            snippet: snip.text,
+            highlights: snip.highlights,
+            text,
+            heading_path: all_str(&doc, f.heading_path),
+            file: first_str(&doc, f.file),
+            line: doc.get_first(f.line).and_then(|v| v.as_u64()).unwrap_or(0) as usize,
+            score,
+            tier,
+        });
+    }
+    // Among exact key matches, the spelling the user typed wins (`PEFT` the method over
+    // `peft` the library).
+    let typed = query.trim();
+    results.hits.sort_by_key(|h| {
+        let same_case = h.term.as_deref() == Some(typed) || h.aliases.iter().any(|a| a == typed);
+        (h.tier, h.tier == 0 && !same_case)
+    });
+    for (n, hit) in results.hits.iter_mut().enumerate() {
+        hit.rank = n + 1;
+    }
+    if results.hits.is_empty() {
+        results.suggestions = suggestions(store, &searcher, &plan)?;
+    }
+    Ok(results)
+}
+
+fn first_str(doc: &TantivyDocument, field: Field) -> String {
+    doc.get_first(field)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn all_str(doc: &TantivyDocument, field: Field) -> Vec<String> {
+    doc.get_all(field)
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
+}
+
+/// Indexed terms close to the query (distance 2, whatever the word length), closest first.
+fn suggestions(store: &Store, searcher: &Searcher, plan: &Plan) -> Result<Vec<String>> {
+    let f = &store.fields;
+    let mut clauses: Vec<Box<dyn Query>> = Vec::new();
+    if let Some(key) = plan.keys.first().filter(|k| k.chars().count() > 2) {
+        clauses.push(Box::new(FuzzyTermQuery::new(Term::from_field_text(f.key, key), 2, true)));
+    }
+    for w in plan.words.iter().filter(|w| w.raw.chars().count() > 2) {
+        let d = if w.raw.chars().count() > 4 { 2 } else { 1 };
+        clauses.push(Box::new(FuzzyTermQuery::new(Term::from_field_text(f.names_raw, &w.raw), d, true)));
+    }
+    if clauses.is_empty() {
+        return Ok(Vec::new());
+    }
+    let q = of_kind(f, Kind::Definition, should(clauses));
+    let top = searcher
+        .search(&*q, &TopDocs::with_limit(50).order_by_score())
+        .map_err(|e| Error::engine("finding suggestions", e))?;
+    let wanted: String = plan.words.iter().map(|w| w.raw.as_str()).collect::<Vec<_>>().join(" ");
+    let mut terms: Vec<(usize, String)> = Vec::new();
+    for (_, addr) in top {
+        let doc: TantivyDocument = searcher.doc(addr).map_err(|e| Error::engine("reading a suggestion", e))?;
+        let term = first_str(&doc, f.term);
+        if !terms.iter().any(|(_, t)| t.eq_ignore_ascii_case(&term)) {
+            terms.push((strsim::osa_distance(&term.to_lowercase(), &wanted), term));
+        }
+    }
+    terms.sort();
+    Ok(terms.into_iter().take(5).map(|(_, t)| t).collect())
+}
