@@ -7,7 +7,14 @@ fn main() {
     }
     for e in gloss::entries::extract(&path, &doc) {
         if e.kind == gloss::entries::Kind::Definition {
-            println!("{}:{} [{}] {:?} = {}", e.file, e.line, e.term.unwrap(), e.aliases, e.text.chars().take(70).collect::<String>());
+            println!(
+                "{}:{} [{}] {:?} = {}",
+                e.file,
+                e.line,
+                e.term.unwrap(),
+                e.aliases,
+                e.text.chars().take(70).collect::<String>()
+            );
         }
     }
 }

@@ -24,31 +24,93 @@ Exit status: 0 when something was found, 1 when nothing was, 2 on error.";
 
 /// gloss: a glossary search engine for your markdown notes.
 #[derive(Debug, Parser)]
-#[command(name = "gloss", version, about, after_help = EXAMPLES, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "gloss",
+    version,
+    about,
+    after_help = EXAMPLES,
+    override_usage = "gloss [OPTIONS] QUERY...\n       gloss [OPTIONS] <COMMAND>",
+    arg_required_else_help = true
+)]
 pub struct Cli {
     #[command(flatten)]
     global: Global,
 
     #[command(subcommand)]
-    command: Option<Command>,
+    command: Command,
+}
 
-    /// Words to search for (shorthand for `gloss search QUERY...`).
-    #[arg(value_name = "QUERY")]
-    query: Vec<String>,
+/// Flags that take a value, so the word after them is not the query.
+const VALUE_FLAGS: &[&str] = &[
+    "--content",
+    "--index",
+    "--limit",
+    "-n",
+    "--format",
+    "--color",
+];
+const SUBCOMMANDS: &[&str] = &["search", "define", "index", "help"];
+
+/// `gloss QUERY...` is `gloss search QUERY...`: inserts `search` before the first word that
+/// is neither a flag, a flag's value, nor a subcommand.
+pub fn with_default_subcommand(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut i = 1;
+    while i < args.len() {
+        let arg = args[i].to_string_lossy();
+        if arg == "--" {
+            break;
+        }
+        if VALUE_FLAGS.contains(&arg.as_ref()) {
+            i += 2;
+            continue;
+        }
+        if arg.starts_with('-') && arg.len() > 1 {
+            i += 1;
+            continue;
+        }
+        if SUBCOMMANDS.contains(&arg.as_ref()) {
+            return args;
+        }
+        break;
+    }
+    if i >= args.len() {
+        return args;
+    }
+    let mut out = args;
+    out.insert(i, "search".into());
+    out
 }
 
 #[derive(Debug, Args)]
 struct Global {
     /// Folder of markdown notes.
-    #[arg(long = "content", value_name = "DIR", env = "GLOSS_CONTENT", default_value = "content", global = true)]
+    #[arg(
+        long = "content",
+        value_name = "DIR",
+        env = "GLOSS_CONTENT",
+        default_value = "content",
+        global = true
+    )]
     content: PathBuf,
 
     /// Folder of the search index.
-    #[arg(long = "index", value_name = "DIR", env = "GLOSS_INDEX", default_value = "index", global = true)]
+    #[arg(
+        long = "index",
+        value_name = "DIR",
+        env = "GLOSS_INDEX",
+        default_value = "index",
+        global = true
+    )]
     index: PathBuf,
 
     /// Most results to show.
-    #[arg(long = "limit", short = 'n', value_name = "N", default_value_t = 10, global = true)]
+    #[arg(
+        long = "limit",
+        short = 'n',
+        value_name = "N",
+        default_value_t = 10,
+        global = true
+    )]
     limit: usize,
 
     /// Output format.
@@ -109,7 +171,8 @@ fn use_color(choice: ColorArg) -> bool {
         ColorArg::Always => true,
         ColorArg::Never => false,
         ColorArg::Auto => {
-            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     }
 }
@@ -140,11 +203,18 @@ fn print_report(report: &Report, verbose: bool) {
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let g = &cli.global;
     let (mode, words) = match cli.command {
-        Some(Command::Index { rebuild }) => {
-            let how = if rebuild { Refresh::Rebuild } else { Refresh::Incremental };
+        Command::Index { rebuild } => {
+            let how = if rebuild {
+                Refresh::Rebuild
+            } else {
+                Refresh::Incremental
+            };
             let report = match index::refresh(&g.content, &g.index, how, false) {
                 Err(gloss::error::Error::Locked(_)) => {
-                    eprintln!("gloss: another gloss run is indexing {}; waiting for it", g.index.display());
+                    eprintln!(
+                        "gloss: another gloss run is indexing {}; waiting for it",
+                        g.index.display()
+                    );
                     index::refresh(&g.content, &g.index, how, true)?
                 }
                 other => other?,
@@ -152,13 +222,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             print_report(&report, true);
             return Ok(ExitCode::SUCCESS);
         }
-        Some(Command::Search { query }) => (Mode::Search, query),
-        Some(Command::Define { term }) => (Mode::Define, term),
-        None if cli.query.is_empty() => {
-            eprintln!("gloss: give a query, e.g. `gloss token`; see `gloss --help`");
-            return Ok(ExitCode::from(2));
-        }
-        None => (Mode::Search, cli.query),
+        Command::Search { query } => (Mode::Search, query),
+        Command::Define { term } => (Mode::Define, term),
     };
     let query = words.join(" ");
     if query.trim().is_empty() {
@@ -183,7 +248,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     render::renderer(g.format.into(), use_color(g.color)).render(&results, &mut out)?;
     out.flush()?;
     if results.hits.is_empty() {
-        let what = if mode == Mode::Define { "no definition for" } else { "no results for" };
+        let what = if mode == Mode::Define {
+            "no definition for"
+        } else {
+            "no results for"
+        };
         eprintln!("{what} {query:?}");
         if !results.suggestions.is_empty() {
             eprintln!("did you mean: {}", results.suggestions.join(", "));

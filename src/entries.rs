@@ -64,7 +64,12 @@ pub fn extract(file: &str, doc: &Document) -> Vec<Entry> {
         .map(|f| f.tags.clone())
         .unwrap_or_default();
     let mut title_pending = doc.front_matter.as_ref().and_then(|f| f.title.clone());
-    let push_def = |out: &mut Vec<Entry>, sec: &Section, term: &str, aliases: Vec<String>, body: String, line: usize| {
+    let push_def = |out: &mut Vec<Entry>,
+                    sec: &Section,
+                    term: &str,
+                    aliases: Vec<String>,
+                    body: String,
+                    line: usize| {
         if let Some(entry) = definition(file, sec, term, aliases, body, line, &tags) {
             out.push(entry);
         }
@@ -72,10 +77,17 @@ pub fn extract(file: &str, doc: &Document) -> Vec<Entry> {
     for section in &doc.sections {
         let mut defined_here = false;
         let mut paragraphs_seen = 0;
+        // The second paragraph may still open a heading's definition when the first only
+        // led into it (`AI --> ML --> DL --> Generative AI:`).
+        let mut lead_in_only = true;
         for (index, block) in section.blocks.iter().enumerate() {
             // e. front matter title: the first paragraph of the body defines it.
             if let (Some(title), Block::Paragraph { line, .. }) = (&title_pending, block) {
-                let aliases = doc.front_matter.as_ref().map(|f| f.aliases.clone()).unwrap_or_default();
+                let aliases = doc
+                    .front_matter
+                    .as_ref()
+                    .map(|f| f.aliases.clone())
+                    .unwrap_or_default();
                 push_def(&mut out, section, title, aliases, block.text(), *line);
                 title_pending = None;
                 defined_here = true;
@@ -85,20 +97,26 @@ pub fn extract(file: &str, doc: &Document) -> Vec<Entry> {
                 Block::Paragraph { line, lines } => {
                     paragraphs_seen += 1;
                     let found = lead_ins(lines);
+                    if paragraphs_seen > 2 {
+                        lead_in_only = false;
+                    }
                     if !found.is_empty() {
                         for (term, body, at) in found {
                             push_def(&mut out, section, &term, Vec::new(), body, at);
                         }
                         defined_here = true;
-                    } else if !defined_here && paragraphs_seen <= 2 && section.level > 0 {
+                    } else if !defined_here && lead_in_only && section.level > 0 {
                         let body = block.text();
+                        lead_in_only = body.trim_end().ends_with(':') && paragraphs_seen == 1;
                         // h. `X is a ...` opening a paragraph under a heading.
                         if let Some(term) = is_a_subject(&body) {
                             push_def(&mut out, section, &term, Vec::new(), body, *line);
                             defined_here = true;
                         } else if index == 0 {
                             // d. a heading that names a term, defined by the paragraph below it.
-                            if let Some(term) = heading_term(section).filter(|_| looks_like_definition(&body)) {
+                            if let Some(term) =
+                                heading_term(section).filter(|_| looks_like_definition(&body))
+                            {
                                 push_def(&mut out, section, &term, Vec::new(), body, section.line);
                                 defined_here = true;
                             }
@@ -116,7 +134,14 @@ pub fn extract(file: &str, doc: &Document) -> Vec<Entry> {
                 Block::DefinitionList { entries, .. } => {
                     for entry in entries {
                         if !entry.definition.is_empty() {
-                            push_def(&mut out, section, &entry.term, Vec::new(), entry.definition.clone(), entry.line);
+                            push_def(
+                                &mut out,
+                                section,
+                                &entry.term,
+                                Vec::new(),
+                                entry.definition.clone(),
+                                entry.line,
+                            );
                             defined_here = true;
                         }
                     }
@@ -146,7 +171,13 @@ pub fn extract(file: &str, doc: &Document) -> Vec<Entry> {
     out
 }
 
-fn push_passages(out: &mut Vec<Entry>, file: &str, section: &Section, block: &Block, tags: &[String]) {
+fn push_passages(
+    out: &mut Vec<Entry>,
+    file: &str,
+    section: &Section,
+    block: &Block,
+    tags: &[String],
+) {
     let text = block.text();
     if !text.chars().any(char::is_alphanumeric) {
         return;
@@ -279,22 +310,62 @@ pub fn initials(term: &str) -> Option<String> {
 
 /// Words that never start a `Term: definition` line in prose.
 const NOT_TERMS: &[&str] = &[
-    "note", "notes", "example", "examples", "e.g", "i.e", "eg", "ie", "tip", "tips", "warning",
-    "caution", "important", "see", "see also", "source", "sources", "default", "output",
-    "input", "result", "results", "returns", "syntax", "usage", "answer", "question", "q",
-    "todo", "update", "edit", "info", "summary", "step", "result", "also",
-    "positive", "negative", "pros", "cons", "for example", "in short", "remember", "hint",
+    "note",
+    "notes",
+    "example",
+    "examples",
+    "e.g",
+    "i.e",
+    "eg",
+    "ie",
+    "tip",
+    "tips",
+    "warning",
+    "caution",
+    "important",
+    "see",
+    "see also",
+    "source",
+    "sources",
+    "default",
+    "output",
+    "input",
+    "result",
+    "results",
+    "returns",
+    "syntax",
+    "usage",
+    "answer",
+    "question",
+    "q",
+    "todo",
+    "update",
+    "edit",
+    "info",
+    "summary",
+    "step",
+    "result",
+    "also",
+    "positive",
+    "negative",
+    "pros",
+    "cons",
+    "for example",
+    "in short",
+    "remember",
+    "hint",
 ];
 
 const NOT_TERM_FIRST_WORDS: &[&str] = &[
-    "how", "why", "what", "when", "where", "which", "who", "if", "so", "but", "then", "and",
-    "or", "because", "in", "on", "at", "for", "with", "this", "that", "these", "those", "it",
-    "there", "here", "we", "you", "i", "they", "my", "our", "your", "let", "let's", "use",
+    "how", "why", "what", "when", "where", "which", "who", "if", "so", "but", "then", "and", "or",
+    "because", "in", "on", "at", "for", "with", "this", "that", "these", "those", "it", "there",
+    "here", "we", "you", "i", "they", "my", "our", "your", "let", "let's", "use", "remember",
+    "note", "see", "also", "now", "first", "next", "finally", "then",
 ];
 
 const VERB_WORDS: &[&str] = &[
     "is", "are", "was", "were", "be", "been", "can", "will", "should", "must", "do", "does",
-    "have", "has", "you", "we", "it", "i",
+    "have", "has", "you", "we", "it", "i", "this", "that", "these", "those",
 ];
 
 /// Definitions that open lines of a paragraph or list item: (term, definition, line).
@@ -333,7 +404,10 @@ fn lead_ins(lines: &[Line]) -> Vec<(String, String, usize)> {
 fn lead_in(line: &Line, plain_allowed: bool) -> Option<(String, String)> {
     let first = line.spans.iter().position(|s| !s.text.trim().is_empty())?;
     let head = &line.spans[first];
-    let rest: String = line.spans[first + 1..].iter().map(|s| s.text.as_str()).collect();
+    let rest: String = line.spans[first + 1..]
+        .iter()
+        .map(|s| s.text.as_str())
+        .collect();
     let rest = text::clean(&rest);
     match head.style {
         Style::Strong => {
@@ -408,7 +482,9 @@ fn plain_lead_in(text: &str) -> Option<(String, String)> {
     let first_char = term.chars().next()?;
     if NOT_TERMS.contains(&lower.as_str())
         || NOT_TERM_FIRST_WORDS.contains(&first.as_str())
-        || words.iter().any(|w| VERB_WORDS.contains(&w.to_lowercase().as_str()))
+        || words
+            .iter()
+            .any(|w| VERB_WORDS.contains(&w.to_lowercase().as_str()))
         || term.contains([',', '.', '!', '?', '"', '[', ']', '='])
         || !(first_char.is_alphanumeric() || first_char == '(')
         || first_char.is_ascii_digit() && words.len() == 1
@@ -437,7 +513,9 @@ fn is_a_subject(body: &str) -> Option<String> {
     }
     let first = words[0].to_lowercase();
     if NOT_TERM_FIRST_WORDS.contains(&first.as_str())
-        || words.iter().any(|w| VERB_WORDS.contains(&w.to_lowercase().as_str()))
+        || words
+            .iter()
+            .any(|w| VERB_WORDS.contains(&w.to_lowercase().as_str()))
     {
         return None;
     }
@@ -445,19 +523,91 @@ fn is_a_subject(body: &str) -> Option<String> {
 }
 
 const NOT_HEADING_TERMS: &[&str] = &[
-    "how", "why", "what", "when", "where", "which", "who", "is", "are", "do", "does", "can",
-    "should", "putting", "exam", "see", "references", "further", "overview", "introduction",
-    "summary", "index", "notes", "examples", "example", "related", "resources", "contents",
-    "glossary", "faq", "tips", "key", "table", "appendix", "about", "usage", "installation",
-    "getting", "next", "prerequisites", "before", "a", "an", "the", "some", "more", "other",
-    "common", "specifications", "syntax", "description", "browser", "values", "parameters",
-    "return", "exceptions", "properties", "methods", "events", "constructor", "accessibility",
+    "how",
+    "why",
+    "what",
+    "when",
+    "where",
+    "which",
+    "who",
+    "is",
+    "are",
+    "do",
+    "does",
+    "can",
+    "should",
+    "putting",
+    "exam",
+    "see",
+    "references",
+    "further",
+    "overview",
+    "introduction",
+    "summary",
+    "index",
+    "notes",
+    "examples",
+    "example",
+    "related",
+    "resources",
+    "contents",
+    "glossary",
+    "faq",
+    "tips",
+    "key",
+    "table",
+    "appendix",
+    "about",
+    "usage",
+    "installation",
+    "getting",
+    "next",
+    "prerequisites",
+    "before",
+    "a",
+    "an",
+    "the",
+    "some",
+    "more",
+    "other",
+    "common",
+    "specifications",
+    "syntax",
+    "description",
+    "browser",
+    "values",
+    "parameters",
+    "return",
+    "exceptions",
+    "properties",
+    "methods",
+    "events",
+    "constructor",
+    "accessibility",
 ];
 
 const NOT_HEADING_LAST_WORDS: &[&str] = &[
-    "basics", "overview", "fundamentals", "concepts", "introduction", "tips", "summary",
-    "notes", "examples", "terms", "glossary", "definitions", "applications", "takeaways",
-    "reference", "guide", "tutorial", "setup", "strategies", "options", "compatibility",
+    "basics",
+    "overview",
+    "fundamentals",
+    "concepts",
+    "introduction",
+    "tips",
+    "summary",
+    "notes",
+    "examples",
+    "terms",
+    "glossary",
+    "definitions",
+    "applications",
+    "takeaways",
+    "reference",
+    "guide",
+    "tutorial",
+    "setup",
+    "strategies",
+    "options",
+    "compatibility",
 ];
 
 /// The term a heading names, for heading-per-term glossaries: short, not a question,
@@ -466,7 +616,13 @@ const NOT_HEADING_LAST_WORDS: &[&str] = &[
 fn heading_term(section: &Section) -> Option<String> {
     let heading = section.heading()?.trim();
     let lower = heading.to_lowercase();
-    for prefix in ["what is a ", "what is an ", "what is the ", "what is ", "what are "] {
+    for prefix in [
+        "what is a ",
+        "what is an ",
+        "what is the ",
+        "what is ",
+        "what are ",
+    ] {
         if let Some(rest) = lower.strip_prefix(prefix) {
             let term = heading[heading.len() - rest.len()..].trim_end_matches(['?', ' ']);
             return Some(term.to_string()).filter(|t| !t.is_empty());
@@ -477,7 +633,9 @@ fn heading_term(section: &Section) -> Option<String> {
     let last = words.last()?.to_lowercase();
     let gerund_phrase = words.len() >= 3
         && first.ends_with("ing")
-        && words[1..].iter().any(|w| SMALL_WORDS.contains(&w.to_lowercase().as_str()) || *w == "into");
+        && words[1..]
+            .iter()
+            .any(|w| SMALL_WORDS.contains(&w.to_lowercase().as_str()) || *w == "into");
     if words.len() > 6
         || heading.chars().count() < 2
         || heading.ends_with(['?', ':', '.', '!'])
@@ -500,12 +658,27 @@ fn looks_like_definition(body: &str) -> bool {
 
 fn is_glossary_header(header: &[String]) -> bool {
     const TERM: &[&str] = &[
-        "term", "terms", "concept", "name", "word", "acronym", "abbreviation", "keyword",
-        "phrase", "jargon",
+        "term",
+        "terms",
+        "concept",
+        "name",
+        "word",
+        "acronym",
+        "abbreviation",
+        "keyword",
+        "phrase",
+        "jargon",
     ];
     const MEANING: &[&str] = &[
-        "definition", "definitions", "meaning", "description", "explanation", "what it means",
-        "what it is", "stands for", "summary",
+        "definition",
+        "definitions",
+        "meaning",
+        "description",
+        "explanation",
+        "what it means",
+        "what it is",
+        "stands for",
+        "summary",
     ];
     header.len() >= 2
         && TERM.contains(&header[0].to_lowercase().as_str())
@@ -535,7 +708,11 @@ mod tests {
         assert_eq!(
             defs(md),
             vec![
-                ("Fine-tuning".into(), "The process of training more.".into(), 1),
+                (
+                    "Fine-tuning".into(),
+                    "The process of training more.".into(),
+                    1
+                ),
                 ("Token".into(), "A unit.".into(), 3),
                 ("Term".into(), "Item text here.".into(), 5),
                 ("Nested".into(), "Inside an item.".into(), 7),
@@ -545,12 +722,18 @@ mod tests {
 
     #[test]
     fn a_bold_mid_sentence_is_not_a_definition() {
-        assert!(terms("The **attention** layer matters here.\n\nwe use\n**bold** words to weigh.\n").is_empty());
+        assert!(terms(
+            "The **attention** layer matters here.\n\nwe use\n**bold** words to weigh.\n"
+        )
+        .is_empty());
     }
 
     #[test]
     fn b_code_lead_in() {
-        assert_eq!(defs("`Token`: Basic building block.\n"), vec![("Token".into(), "Basic building block.".into(), 1)]);
+        assert_eq!(
+            defs("`Token`: Basic building block.\n"),
+            vec![("Token".into(), "Basic building block.".into(), 1)]
+        );
     }
 
     #[test]
@@ -562,7 +745,16 @@ mod tests {
     #[test]
     fn lead_ins_on_every_line_of_a_paragraph() {
         let md = "**Why now ?**  Large datasets, compute.   \n**Generative AI Use Cases** Image generation.\n\n- LLMs: big models\n\t- How LLM work: Encoding\n\n\tPropietary Models: Positive - speed. Negative :- cost\n\tOpen Source Models: Task-tailoring, control.\n";
-        assert_eq!(terms(md), ["Why now?", "Generative AI Use Cases", "LLMs", "Propietary Models", "Open Source Models"]);
+        assert_eq!(
+            terms(md),
+            [
+                "Why now?",
+                "Generative AI Use Cases",
+                "LLMs",
+                "Propietary Models",
+                "Open Source Models"
+            ]
+        );
         assert_eq!(defs(md)[3].1, "Positive - speed. Negative :- cost");
         assert_eq!(defs(md)[4].2, 8);
     }
@@ -570,7 +762,14 @@ mod tests {
     #[test]
     fn d_heading_per_term_under_letter_groups() {
         let md = "# Glossary\n\n## A\n\n### attention mask\n\nThe mask tells the model which tokens to attend.\n\n### How to read\n\nSome words here.\n";
-        assert_eq!(defs(md), vec![("attention mask".into(), "The mask tells the model which tokens to attend.".into(), 5)]);
+        assert_eq!(
+            defs(md),
+            vec![(
+                "attention mask".into(),
+                "The mask tells the model which tokens to attend.".into(),
+                5
+            )]
+        );
     }
 
     #[test]
@@ -581,18 +780,37 @@ mod tests {
         assert_eq!(def.term.as_deref(), Some("Horizontal Pod Autoscaler"));
         assert_eq!(def.aliases, ["HPA2", "hpa"]);
         assert_eq!(def.line, 7);
-        assert_eq!(entries.iter().filter(|e| e.kind == Kind::Definition).count(), 1);
+        assert_eq!(
+            entries
+                .iter()
+                .filter(|e| e.kind == Kind::Definition)
+                .count(),
+            1
+        );
     }
 
     #[test]
     fn f_definition_lists() {
-        assert_eq!(defs("Delta Sync Index\n: Syncs from a Delta table.\n"), vec![("Delta Sync Index".into(), "Syncs from a Delta table.".into(), 1)]);
+        assert_eq!(
+            defs("Delta Sync Index\n: Syncs from a Delta table.\n"),
+            vec![(
+                "Delta Sync Index".into(),
+                "Syncs from a Delta table.".into(),
+                1
+            )]
+        );
     }
 
     #[test]
     fn g_glossary_tables() {
         let md = "| Concept | Meaning |\n|---|---|\n| **BPE** | Byte-pair encoding. |\n| WordPiece | BERT's tokenizer. |\n\n| Name | Age |\n|---|---|\n| Bob | 3 |\n";
-        assert_eq!(defs(md), vec![("BPE".into(), "Byte-pair encoding.".into(), 3), ("WordPiece".into(), "BERT's tokenizer.".into(), 4)]);
+        assert_eq!(
+            defs(md),
+            vec![
+                ("BPE".into(), "Byte-pair encoding.".into(), 3),
+                ("WordPiece".into(), "BERT's tokenizer.".into(), 4)
+            ]
+        );
     }
 
     #[test]
@@ -603,17 +821,36 @@ mod tests {
 
     #[test]
     fn acronym_in_parentheses_and_initials_become_aliases() {
-        let entries = extract("t.md", &parse("**Retrieval-augmented generation (RAG)**: Retrieve then generate.\n"));
-        assert_eq!(entries[0].term.as_deref(), Some("Retrieval-augmented generation"));
+        let entries = extract(
+            "t.md",
+            &parse("**Retrieval-augmented generation (RAG)**: Retrieve then generate.\n"),
+        );
+        assert_eq!(
+            entries[0].term.as_deref(),
+            Some("Retrieval-augmented generation")
+        );
         assert_eq!(entries[0].aliases, ["RAG"]);
-        assert_eq!(initials("Horizontal Pod Autoscaler").as_deref(), Some("hpa"));
-        assert_eq!(initials("Reinforcement learning from human feedback").as_deref(), Some("rlhf"));
+        assert_eq!(
+            initials("Horizontal Pod Autoscaler").as_deref(),
+            Some("hpa")
+        );
+        assert_eq!(
+            initials("Reinforcement learning from human feedback").as_deref(),
+            Some("rlhf")
+        );
     }
 
     #[test]
     fn templates_do_not_leak_into_terms_or_text() {
         let md = "**{{Glossary(\"HTTP\")}}** <b>Hyper</b>text transfer {{cssxref(\"color\")}} protocol.\n";
-        assert_eq!(defs(md), vec![("HTTP".into(), "Hypertext transfer color protocol.".into(), 1)]);
+        assert_eq!(
+            defs(md),
+            vec![(
+                "HTTP".into(),
+                "Hypertext transfer color protocol.".into(),
+                1
+            )]
+        );
     }
 
     #[test]
@@ -625,7 +862,15 @@ mod tests {
             .map(|e| (e.line, e.heading_path))
             .collect();
         let path = vec!["A".to_string(), "B".to_string()];
-        assert_eq!(passages, vec![(5, path.clone()), (7, path.clone()), (9, path.clone()), (14, path)]);
+        assert_eq!(
+            passages,
+            vec![
+                (5, path.clone()),
+                (7, path.clone()),
+                (9, path.clone()),
+                (14, path)
+            ]
+        );
     }
 
     #[test]

@@ -27,7 +27,7 @@ use crate::sections;
 use crate::tokenize::{self, Analyzer};
 
 /// Version of the schema and analyzers; an index written with another one is rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Writer memory budget, split between the writer threads.
 const WRITER_BYTES: usize = 96 * 1024 * 1024;
@@ -90,7 +90,7 @@ pub fn schema() -> (Schema, Fields) {
         alias: b.add_text_field("alias", STORED),
         names: b.add_text_field("names", text_options(tokenize::STEMMED, true, false)),
         names_raw: b.add_text_field("names_raw", text_options(tokenize::RAW, false, false)),
-        key: b.add_text_field("key", STRING),
+        key: b.add_text_field("key", STRING | STORED),
         body: b.add_text_field("body", text_options(tokenize::STEMMED, true, true)),
         body_raw: b.add_text_field("body_raw", text_options(tokenize::RAW, false, false)),
         heading: b.add_text_field("heading", text_options(tokenize::STEMMED, false, false)),
@@ -194,7 +194,10 @@ pub fn open(dir: &Path) -> Result<(Option<Store>, Option<String>)> {
     let manifest: Manifest = match metas.payload.as_deref().map(serde_json::from_str) {
         Some(Ok(m)) => m,
         _ => {
-            return Ok((None, Some("the index has no gloss manifest; rebuilding it".into())));
+            return Ok((
+                None,
+                Some("the index has no gloss manifest; rebuilding it".into()),
+            ));
         }
     };
     if manifest.schema != SCHEMA_VERSION {
@@ -333,7 +336,12 @@ fn parse_file(file: &NoteFile) -> Parsed {
     }
 }
 
-fn add_entries(writer: &IndexWriter, fields: &Fields, analyzer: &mut Analyzer, entries: &[Entry]) -> tantivy::Result<()> {
+fn add_entries(
+    writer: &IndexWriter,
+    fields: &Fields,
+    analyzer: &mut Analyzer,
+    entries: &[Entry],
+) -> tantivy::Result<()> {
     for e in entries {
         let mut d = doc!(
             fields.kind => e.kind.as_str(),
@@ -425,7 +433,9 @@ pub fn refresh(content: &Path, dir: &Path, mode: Refresh, wait: bool) -> Result<
     }
     let (_, fields) = schema();
     let parsed: Vec<Parsed> = to_index.par_iter().map(parse_file).collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4);
     let mut writer: IndexWriter = store_index
         .writer_with_num_threads(threads, WRITER_BYTES.max(threads * 16 * 1024 * 1024))
         .map_err(|e| match e {
@@ -443,7 +453,10 @@ pub fn refresh(content: &Path, dir: &Path, mode: Refresh, wait: bool) -> Result<
         if p.skipped {
             continue;
         }
-        let unchanged = manifest.files.get(&p.file.rel).is_some_and(|s| s.hash == p.hash);
+        let unchanged = manifest
+            .files
+            .get(&p.file.rel)
+            .is_some_and(|s| s.hash == p.hash);
         manifest.files.insert(
             p.file.rel.clone(),
             FileState {
@@ -457,7 +470,11 @@ pub fn refresh(content: &Path, dir: &Path, mode: Refresh, wait: bool) -> Result<
         }
         writer.delete_term(Term::from_field_text(fields.file, &p.file.rel));
         report.indexed += 1;
-        report.definitions += p.entries.iter().filter(|e| e.kind == Kind::Definition).count();
+        report.definitions += p
+            .entries
+            .iter()
+            .filter(|e| e.kind == Kind::Definition)
+            .count();
         report.passages += p.entries.iter().filter(|e| e.kind == Kind::Passage).count();
         add_entries(&writer, &fields, &mut analyzer, &p.entries)
             .map_err(|e| Error::engine("adding entries", e))?;
@@ -466,7 +483,9 @@ pub fn refresh(content: &Path, dir: &Path, mode: Refresh, wait: bool) -> Result<
     let mut prepared = writer.prepare_commit().map_err(|e| index_err(dir, e))?;
     prepared.set_payload(&payload);
     prepared.commit().map_err(|e| index_err(dir, e))?;
-    writer.wait_merging_threads().map_err(|e| index_err(dir, e))?;
+    writer
+        .wait_merging_threads()
+        .map_err(|e| index_err(dir, e))?;
     if let Some(generation) = generation {
         switch_generation(dir, &generation)?;
     }
@@ -517,7 +536,9 @@ pub fn ensure_fresh(content: &Path, dir: &Path) -> Result<(Store, Option<Report>
     if let Some(store) = store {
         let (files, _) = notes::walk(content)?;
         let (changed, removed) = stale(&store.manifest, &files);
-        if (changed.is_empty() && removed.is_empty()) && store.manifest.content == canonical(content) {
+        if (changed.is_empty() && removed.is_empty())
+            && store.manifest.content == canonical(content)
+        {
             return Ok((store, None, None));
         }
         match refresh(content, dir, Refresh::Incremental, false) {
@@ -527,15 +548,19 @@ pub fn ensure_fresh(content: &Path, dir: &Path) -> Result<(Store, Option<Report>
                 return Ok((store, Some(report), None));
             }
             Err(Error::Locked(_)) => {
-                return Ok((store, None, Some("another gloss run is indexing; answering from the last committed index".into())));
+                return Ok((
+                    store,
+                    None,
+                    Some(
+                        "another gloss run is indexing; answering from the last committed index"
+                            .into(),
+                    ),
+                ));
             }
             Err(err) => return Err(err),
         }
     }
-    let mut report = match refresh(content, dir, Refresh::Incremental, true) {
-        Ok(report) => report,
-        Err(err) => return Err(err),
-    };
+    let mut report = refresh(content, dir, Refresh::Incremental, true)?;
     if report.notice.is_none() {
         report.notice = notice;
     }

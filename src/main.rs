@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    let args = cli::Cli::parse_from(cli::with_default_subcommand(std::env::args_os().collect()));
     match cli::run(args) {
         Ok(code) => code,
         Err(err) => {

@@ -181,7 +181,10 @@ mod tests {
     #[test]
     fn bom_is_dropped() {
         let mut w = Vec::new();
-        assert_eq!(decode("a.md", b"\xEF\xBB\xBFhi".to_vec(), &mut w).unwrap(), "hi");
+        assert_eq!(
+            decode("a.md", b"\xEF\xBB\xBFhi".to_vec(), &mut w).unwrap(),
+            "hi"
+        );
         assert!(w.is_empty());
     }
 
@@ -191,7 +194,9 @@ mod tests {
         let text = decode("bad.md", b"caf\xE9 ok".to_vec(), &mut w).unwrap();
         assert_eq!(text, "caf\u{FFFD} ok");
         assert_eq!(w.len(), 1);
-        assert!(w[0].to_string().starts_with("bad.md: invalid UTF-8 at byte 3"));
+        assert!(w[0]
+            .to_string()
+            .starts_with("bad.md: invalid UTF-8 at byte 3"));
     }
 
     #[test]

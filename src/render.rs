@@ -47,10 +47,14 @@ pub struct Text {
     pub color: bool,
 }
 
-const TERM: Style = Style::new().bold().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Green)));
+const TERM: Style = Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Green)));
 const KIND: Style = Style::new().dimmed();
 const PATH: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Magenta)));
-const MATCH: Style = Style::new().bold().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Red)));
+const MATCH: Style = Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Red)));
 const HEADING: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Cyan)));
 
 impl Text {
@@ -106,7 +110,7 @@ impl Renderer for Text {
                 let path = self.paint(HEADING, &hit.heading_path.join(" \u{203a} "));
                 writeln!(out, "  {source}  {path}")?;
             }
-            writeln!(out, "  {}", self.snippet(hit))?;
+            writeln!(out, "  {}", self.snippet(hit).replace('\n', "\n  "))?;
         }
         Ok(())
     }
@@ -140,7 +144,9 @@ mod tests {
     #[test]
     fn text_without_colour_is_plain() {
         let mut out = Vec::new();
-        renderer(Format::Text, false).render(&results(), &mut out).unwrap();
+        renderer(Format::Text, false)
+            .render(&results(), &mut out)
+            .unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "Token  definition\n  a.md:3  NLP\n  Basic token unit.\n"
@@ -150,7 +156,9 @@ mod tests {
     #[test]
     fn text_with_colour_marks_the_match() {
         let mut out = Vec::new();
-        renderer(Format::Text, true).render(&results(), &mut out).unwrap();
+        renderer(Format::Text, true)
+            .render(&results(), &mut out)
+            .unwrap();
         let s = String::from_utf8(out).unwrap();
         assert!(s.contains(&format!("{}token{}", MATCH.render(), MATCH.render_reset())));
     }
@@ -158,7 +166,9 @@ mod tests {
     #[test]
     fn json_has_the_documented_fields() {
         let mut out = Vec::new();
-        renderer(Format::Json, false).render(&results(), &mut out).unwrap();
+        renderer(Format::Json, false)
+            .render(&results(), &mut out)
+            .unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         let hit = &v["hits"][0];
         assert_eq!(hit["kind"], "definition");

@@ -10,7 +10,9 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::query::{
+    BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+};
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
@@ -101,7 +103,11 @@ struct Plan {
 
 impl Plan {
     fn new(query: &str, analyzer: &mut Analyzer) -> Plan {
-        let words: Vec<QueryWord> = analyzer.plain_words(query).iter().map(QueryWord::new).collect();
+        let words: Vec<QueryWord> = analyzer
+            .plain_words(query)
+            .iter()
+            .map(QueryWord::new)
+            .collect();
         let mut joined = Vec::new();
         for i in 1..words.len() {
             let raw = format!("{}{}", words[i - 1].raw, words[i].raw);
@@ -117,10 +123,15 @@ impl Plan {
         }
         let key = analyzer.key(query);
         let mut keys = vec![key.clone()];
+        // `llms` typed in lowercase is not recognised as an acronym plural by the analyzer.
         if let Some(singular) = key.strip_suffix('s').filter(|k| k.len() >= 2) {
             keys.push(singular.to_string());
         }
-        Plan { words, joined, keys }
+        Plan {
+            words,
+            joined,
+            keys,
+        }
     }
 
     /// The word lists to try: the words as typed, and each with one pair joined.
@@ -149,11 +160,15 @@ fn boost(q: Box<dyn Query>, by: f32) -> Box<dyn Query> {
 }
 
 fn should(clauses: Vec<Box<dyn Query>>) -> Box<dyn Query> {
-    Box::new(BooleanQuery::new(clauses.into_iter().map(|q| (Occur::Should, q)).collect()))
+    Box::new(BooleanQuery::new(
+        clauses.into_iter().map(|q| (Occur::Should, q)).collect(),
+    ))
 }
 
 fn must(clauses: Vec<Box<dyn Query>>) -> Box<dyn Query> {
-    Box::new(BooleanQuery::new(clauses.into_iter().map(|q| (Occur::Must, q)).collect()))
+    Box::new(BooleanQuery::new(
+        clauses.into_iter().map(|q| (Occur::Must, q)).collect(),
+    ))
 }
 
 /// Fields a tier searches: stemmed fields with boosts, and their raw shadows for typos.
@@ -162,15 +177,28 @@ struct Target<'a> {
     raw: &'a [Field],
 }
 
+/// Typo matches fetched before ordering them by edit distance.
+const FUZZY_CANDIDATES: usize = 50;
+
 /// Low constant score of a typo match: below any exact BM25 contribution that matters.
 const FUZZY_BOOST: f32 = 0.2;
 
 fn word_query(w: &QueryWord, target: &Target, fuzzy: bool) -> Box<dyn Query> {
     let mut clauses = Vec::new();
     for &(field, by) in target.stemmed {
-        clauses.push(boost(term_query(field, &w.stem, IndexRecordOption::WithFreqs), by));
-        if let Some(singular) = w.raw.strip_suffix('s').filter(|s| s.len() >= 2 && w.stem == w.raw) {
-            clauses.push(boost(term_query(field, singular, IndexRecordOption::WithFreqs), by));
+        clauses.push(boost(
+            term_query(field, &w.stem, IndexRecordOption::WithFreqs),
+            by,
+        ));
+        if let Some(singular) = w
+            .raw
+            .strip_suffix('s')
+            .filter(|s| s.len() >= 2 && w.stem == w.raw)
+        {
+            clauses.push(boost(
+                term_query(field, singular, IndexRecordOption::WithFreqs),
+                by,
+            ));
         }
     }
     if fuzzy && w.budget > 0 {
@@ -187,32 +215,78 @@ fn word_query(w: &QueryWord, target: &Target, fuzzy: bool) -> Box<dyn Query> {
 }
 
 /// Every word (in one of the alternatives) must match; adjacent words score a phrase bonus.
-fn all_words(plan: &Plan, target: &Target, fuzzy: bool, phrase_field: Option<Field>) -> Box<dyn Query> {
+fn all_words(
+    plan: &Plan,
+    target: &Target,
+    fuzzy: bool,
+    phrase_field: Option<Field>,
+) -> Box<dyn Query> {
     let mut alts: Vec<Box<dyn Query>> = plan
         .alternatives()
         .iter()
-        .map(|alt| must(alt.iter().map(|w| word_query(w, target, fuzzy)).collect()))
+        .map(|alt| {
+            let all_small = alt.iter().all(|w| is_small(&w.raw));
+            let clauses = alt
+                .iter()
+                .map(|w| {
+                    // Small words help ranking but are not required: `delay before the first token`.
+                    let occur = if is_small(&w.raw) && !all_small {
+                        Occur::Should
+                    } else {
+                        Occur::Must
+                    };
+                    (occur, word_query(w, target, fuzzy))
+                })
+                .collect();
+            Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>
+        })
         .collect();
     let mut clauses = vec![(Occur::Must, should(std::mem::take(&mut alts)))];
-    if let (Some(field), true) = (phrase_field, plan.words.len() > 1) {
-        let terms: Vec<(usize, Term)> = plan
-            .words
-            .iter()
-            .enumerate()
-            .map(|(i, w)| (i, Term::from_field_text(field, &w.stem)))
-            .collect();
-        let phrase = PhraseQuery::new_with_offset_and_slop(terms, 2);
-        clauses.push((Occur::Should, boost(Box::new(phrase), 2.0)));
+    let content: Vec<&QueryWord> = plan.words.iter().filter(|w| !is_small(&w.raw)).collect();
+    if let (Some(field), true) = (phrase_field, content.len() > 1) {
+        // Words close together beat words far apart: a tight and a loose phrase bonus.
+        for (slop, by) in [(2, 2.0), (10, 1.0)] {
+            let terms: Vec<(usize, Term)> = content
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (i, Term::from_field_text(field, &w.stem)))
+                .collect();
+            let phrase = PhraseQuery::new_with_offset_and_slop(terms, slop);
+            clauses.push((Occur::Should, boost(Box::new(phrase), by)));
+        }
     }
     Box::new(BooleanQuery::new(clauses))
 }
 
-fn any_word(plan: &Plan, target: &Target) -> Box<dyn Query> {
-    should(plan.words.iter().map(|w| word_query(w, target, true)).collect())
+/// Words that are never required: articles, prepositions, auxiliaries.
+fn is_small(word: &str) -> bool {
+    const SMALL: &[&str] = &[
+        "a", "an", "the", "of", "in", "on", "at", "to", "for", "from", "by", "with", "and", "or",
+        "is", "are", "be", "as", "after", "before", "into", "about", "what", "how", "why", "does",
+        "do", "it", "its", "that", "this", "which", "when",
+    ];
+    SMALL.contains(&word)
+}
+
+/// At least `min` of the query's content words match.
+fn some_words(plan: &Plan, target: &Target, min: usize) -> Box<dyn Query> {
+    let clauses: Vec<(Occur, Box<dyn Query>)> = plan
+        .words
+        .iter()
+        .filter(|w| !is_small(&w.raw))
+        .map(|w| (Occur::Should, word_query(w, target, true)))
+        .collect();
+    Box::new(BooleanQuery::with_minimum_required_clauses(
+        clauses,
+        min.max(1),
+    ))
 }
 
 fn of_kind(f: &Fields, kind: Kind, q: Box<dyn Query>) -> Box<dyn Query> {
-    must(vec![term_query(f.kind, kind.as_str(), IndexRecordOption::Basic), q])
+    must(vec![
+        term_query(f.kind, kind.as_str(), IndexRecordOption::Basic),
+        q,
+    ])
 }
 
 /// Runs a query and returns hits as (tier, score, address), skipping addresses seen.
@@ -278,9 +352,20 @@ pub fn search(store: &Store, query: &str, opts: &Options) -> Result<Results> {
             .map(|k| term_query(f.key, k, IndexRecordOption::Basic))
             .collect(),
     );
-    run(&searcher, &*of_kind(f, Kind::Definition, keys), 0, limit, &mut seen, &mut defs)?;
+    run(
+        &searcher,
+        &*of_kind(f, Kind::Definition, keys),
+        0,
+        limit,
+        &mut seen,
+        &mut defs,
+    )?;
     if defs.len() < limit {
-        let q = of_kind(f, Kind::Definition, all_words(&plan, &names, false, Some(f.names)));
+        let q = of_kind(
+            f,
+            Kind::Definition,
+            all_words(&plan, &names, false, Some(f.names)),
+        );
         run(&searcher, &*q, 1, limit - defs.len(), &mut seen, &mut defs)?;
     }
     if defs.len() < limit {
@@ -288,19 +373,72 @@ pub fn search(store: &Store, query: &str, opts: &Options) -> Result<Results> {
         let key_budget = typo_budget(key.chars().count());
         let mut typo = vec![all_words(&plan, &names, true, None)];
         if key_budget > 0 {
-            typo.push(Box::new(FuzzyTermQuery::new(Term::from_field_text(f.key, key), key_budget, true)));
+            typo.push(Box::new(FuzzyTermQuery::new(
+                Term::from_field_text(f.key, key),
+                key_budget,
+                true,
+            )));
         }
         let q = of_kind(f, Kind::Definition, should(typo));
-        run(&searcher, &*q, 2, limit - defs.len(), &mut seen, &mut defs)?;
+        let mut typos = Vec::new();
+        run(
+            &searcher,
+            &*q,
+            2,
+            FUZZY_CANDIDATES,
+            &mut seen.clone(),
+            &mut typos,
+        )?;
+        // Typo matches all score alike: order them by how far the term is from the query.
+        let mut scored = Vec::new();
+        for (tier, score, addr) in typos {
+            let doc: TantivyDocument = searcher
+                .doc(addr)
+                .map_err(|e| Error::engine("reading a hit", e))?;
+            let distance = all_str(&doc, f.key)
+                .iter()
+                .map(|k| strsim::osa_distance(k, key))
+                .min()
+                .unwrap_or(usize::MAX);
+            scored.push((distance, tier, score, addr));
+        }
+        scored.sort_by_key(|s| s.0);
+        for (_, tier, score, addr) in scored.into_iter().take(limit - defs.len()) {
+            seen.insert(addr);
+            defs.push((tier, score, addr));
+        }
     }
     for (tier, fuzzy) in [(3, false), (4, true)] {
         if defs.len() < limit {
-            let q = of_kind(f, Kind::Definition, all_words(&plan, &definition_text, fuzzy, Some(f.body)));
-            run(&searcher, &*q, tier, limit - defs.len(), &mut seen, &mut defs)?;
+            let q = of_kind(
+                f,
+                Kind::Definition,
+                all_words(&plan, &definition_text, fuzzy, Some(f.body)),
+            );
+            run(
+                &searcher,
+                &*q,
+                tier,
+                limit - defs.len(),
+                &mut seen,
+                &mut defs,
+            )?;
         }
     }
-    if defs.is_empty() && several {
-        let q = of_kind(f, Kind::Definition, any_word(&plan, &definition_text));
+    // Fallback: some of the words. `define` asks for all content words but one, and only
+    // for queries of three or more, so a concept description still finds its term.
+    let content_words = plan.words.iter().filter(|w| !is_small(&w.raw)).count();
+    let min = match opts.mode {
+        Mode::Search if several => Some(1),
+        Mode::Define if content_words >= 3 => Some(content_words - 1),
+        _ => None,
+    };
+    if let (true, Some(min)) = (defs.is_empty(), min) {
+        let q = of_kind(
+            f,
+            Kind::Definition,
+            some_words(&plan, &definition_text, min),
+        );
         run(&searcher, &*q, 7, limit, &mut seen, &mut defs)?;
     }
 
@@ -309,12 +447,23 @@ pub fn search(store: &Store, query: &str, opts: &Options) -> Result<Results> {
         let room = limit - defs.len();
         for (tier, fuzzy) in [(5, false), (6, true)] {
             if passages.len() < room {
-                let q = of_kind(f, Kind::Passage, all_words(&plan, &passage_text, fuzzy, Some(f.body)));
-                run(&searcher, &*q, tier, room - passages.len(), &mut seen, &mut passages)?;
+                let q = of_kind(
+                    f,
+                    Kind::Passage,
+                    all_words(&plan, &passage_text, fuzzy, Some(f.body)),
+                );
+                run(
+                    &searcher,
+                    &*q,
+                    tier,
+                    room - passages.len(),
+                    &mut seen,
+                    &mut passages,
+                )?;
             }
         }
         if passages.is_empty() && several {
-            let q = of_kind(f, Kind::Passage, any_word(&plan, &passage_text));
+            let q = of_kind(f, Kind::Passage, some_words(&plan, &passage_text, 1));
             run(&searcher, &*q, 8, room, &mut seen, &mut passages)?;
         }
     }
@@ -322,7 +471,9 @@ pub fn search(store: &Store, query: &str, opts: &Options) -> Result<Results> {
     let mut compounds: Vec<QueryWord> = plan.joined.iter().map(|(_, w)| w.clone()).collect();
     compounds.dedup();
     for (n, (tier, score, addr)) in defs.into_iter().chain(passages).enumerate() {
-        let doc: TantivyDocument = searcher.doc(addr).map_err(|e| Error::engine("reading a hit", e))?;
+        let doc: TantivyDocument = searcher
+            .doc(addr)
+            .map_err(|e| Error::engine("reading a hit", e))?;
         let text = first_str(&doc, f.body);
         let ranges = snippet::matches(&text, &plan.words, &compounds, &mut analyzer);
         let snip = snippet::make(&text, &ranges, opts.snippet_bytes);
@@ -380,11 +531,24 @@ fn suggestions(store: &Store, searcher: &Searcher, plan: &Plan) -> Result<Vec<St
     let f = &store.fields;
     let mut clauses: Vec<Box<dyn Query>> = Vec::new();
     if let Some(key) = plan.keys.first().filter(|k| k.chars().count() > 2) {
-        clauses.push(Box::new(FuzzyTermQuery::new(Term::from_field_text(f.key, key), 2, true)));
+        clauses.push(Box::new(FuzzyTermQuery::new(
+            Term::from_field_text(f.key, key),
+            2,
+            true,
+        )));
+        clauses.push(Box::new(FuzzyTermQuery::new_prefix(
+            Term::from_field_text(f.key, key),
+            1,
+            true,
+        )));
     }
     for w in plan.words.iter().filter(|w| w.raw.chars().count() > 2) {
         let d = if w.raw.chars().count() > 4 { 2 } else { 1 };
-        clauses.push(Box::new(FuzzyTermQuery::new(Term::from_field_text(f.names_raw, &w.raw), d, true)));
+        clauses.push(Box::new(FuzzyTermQuery::new(
+            Term::from_field_text(f.names_raw, &w.raw),
+            d,
+            true,
+        )));
     }
     if clauses.is_empty() {
         return Ok(Vec::new());
@@ -393,10 +557,17 @@ fn suggestions(store: &Store, searcher: &Searcher, plan: &Plan) -> Result<Vec<St
     let top = searcher
         .search(&*q, &TopDocs::with_limit(50).order_by_score())
         .map_err(|e| Error::engine("finding suggestions", e))?;
-    let wanted: String = plan.words.iter().map(|w| w.raw.as_str()).collect::<Vec<_>>().join(" ");
+    let wanted: String = plan
+        .words
+        .iter()
+        .map(|w| w.raw.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut terms: Vec<(usize, String)> = Vec::new();
     for (_, addr) in top {
-        let doc: TantivyDocument = searcher.doc(addr).map_err(|e| Error::engine("reading a suggestion", e))?;
+        let doc: TantivyDocument = searcher
+            .doc(addr)
+            .map_err(|e| Error::engine("reading a suggestion", e))?;
         let term = first_str(&doc, f.term);
         if !terms.iter().any(|(_, t)| t.eq_ignore_ascii_case(&term)) {
             terms.push((strsim::osa_distance(&term.to_lowercase(), &wanted), term));

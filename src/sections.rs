@@ -54,7 +54,13 @@ pub struct Line {
 impl Line {
     /// The line's text, cleaned.
     pub fn text(&self) -> String {
-        text::clean(&self.spans.iter().map(|s| s.text.as_str()).collect::<String>())
+        text::clean(
+            &self
+                .spans
+                .iter()
+                .map(|s| s.text.as_str())
+                .collect::<String>(),
+        )
     }
 }
 
@@ -131,8 +137,7 @@ impl Block {
                 "\n",
             ),
             Block::Table { header, rows, .. } => join(
-                std::iter::once(header.join(" | "))
-                    .chain(rows.iter().map(|r| r.cells.join(" | "))),
+                std::iter::once(header.join(" | ")).chain(rows.iter().map(|r| r.cells.join(" | "))),
                 "\n",
             ),
             Block::Code { text, .. } => text
@@ -488,7 +493,8 @@ pub fn parse(source: &str) -> Document {
                     d.buffer.clear();
                 }
             }
-            Event::End(TagEnd::DefinitionListTitle) | Event::End(TagEnd::DefinitionListDefinition) => {
+            Event::End(TagEnd::DefinitionListTitle)
+            | Event::End(TagEnd::DefinitionListDefinition) => {
                 if let Some(d) = deflist.as_mut() {
                     let value = text::clean(&d.buffer);
                     if let Some(entry) = d.entries.last_mut() {
@@ -530,7 +536,11 @@ pub fn parse(source: &str) -> Document {
             }
             Event::Start(Tag::MetadataBlock(kind)) => {
                 meta = Some((
-                    if kind == MetadataBlockKind::YamlStyle { 1 } else { 0 },
+                    if kind == MetadataBlockKind::YamlStyle {
+                        1
+                    } else {
+                        0
+                    },
                     String::new(),
                 ));
             }
@@ -550,17 +560,17 @@ pub fn parse(source: &str) -> Document {
             Event::End(TagEnd::Strong) => strong = strong.saturating_sub(1),
             Event::Start(Tag::Image { .. }) => image += 1,
             Event::End(TagEnd::Image) => image = image.saturating_sub(1),
-            Event::Text(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {
-                if image == 0 && html == 0 {
-                    let style = if strong > 0 { Style::Strong } else { Style::Plain };
-                    put!(style, &t);
-                }
+            Event::Text(t) | Event::InlineMath(t) | Event::DisplayMath(t)
+                if image == 0 && html == 0 =>
+            {
+                let style = if strong > 0 {
+                    Style::Strong
+                } else {
+                    Style::Plain
+                };
+                put!(style, &t);
             }
-            Event::Code(t) => {
-                if image == 0 {
-                    put!(Style::Code, &t);
-                }
-            }
+            Event::Code(t) if image == 0 => put!(Style::Code, &t),
             Event::SoftBreak | Event::HardBreak => {
                 if let Some(item) = list
                     .as_mut()
@@ -580,8 +590,7 @@ pub fn parse(source: &str) -> Document {
         }
     }
     doc.sections.push(section);
-    doc.sections
-        .retain(|s| s.level > 0 || !s.blocks.is_empty());
+    doc.sections.retain(|s| s.level > 0 || !s.blocks.is_empty());
     doc
 }
 
@@ -664,7 +673,11 @@ mod tests {
     #[test]
     fn heading_path_is_the_real_hierarchy() {
         let doc = parse("# A\n\n## B\n\n#### C\n\ntext\n\n### D\n\nmore\n\n## E\n\nend\n");
-        let paths: Vec<Vec<String>> = doc.sections.iter().map(|s| s.heading_path.clone()).collect();
+        let paths: Vec<Vec<String>> = doc
+            .sections
+            .iter()
+            .map(|s| s.heading_path.clone())
+            .collect();
         assert_eq!(
             paths,
             vec![
@@ -725,8 +738,12 @@ mod tests {
     fn tables_definition_lists_and_code_blocks() {
         let doc = parse("| Term | Definition |\n|---|---|\n| A | first |\n\nTerm\n: its meaning\n\n```\ncode\n```\n");
         let blocks = &doc.sections[0].blocks;
-        assert!(matches!(&blocks[0], Block::Table { header, rows, .. } if header == &["Term", "Definition"] && rows[0].line == 3));
-        assert!(matches!(&blocks[1], Block::DefinitionList { entries, .. } if entries[0].term == "Term" && entries[0].definition == "its meaning" && entries[0].line == 5));
+        assert!(
+            matches!(&blocks[0], Block::Table { header, rows, .. } if header == &["Term", "Definition"] && rows[0].line == 3)
+        );
+        assert!(
+            matches!(&blocks[1], Block::DefinitionList { entries, .. } if entries[0].term == "Term" && entries[0].definition == "its meaning" && entries[0].line == 5)
+        );
         assert!(matches!(&blocks[2], Block::Code { line: 9, .. }));
     }
 

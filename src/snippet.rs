@@ -52,7 +52,12 @@ pub struct Snippet {
 
 /// Byte ranges of `text` that match `words` (exactly, or within the typo budget when a
 /// word has no exact match in the text) or one of the joined `compounds`.
-pub fn matches(text: &str, words: &[QueryWord], compounds: &[QueryWord], analyzer: &mut Analyzer) -> Vec<[usize; 2]> {
+pub fn matches(
+    text: &str,
+    words: &[QueryWord],
+    compounds: &[QueryWord],
+    analyzer: &mut Analyzer,
+) -> Vec<[usize; 2]> {
     let tokens = analyzer.words(text);
     let mut ranges: Vec<[usize; 2]> = Vec::new();
     for q in words.iter().chain(compounds) {
@@ -68,7 +73,12 @@ pub fn matches(text: &str, words: &[QueryWord], compounds: &[QueryWord], analyze
     let mut merged: Vec<[usize; 2]> = Vec::new();
     for r in ranges {
         match merged.last_mut() {
-            Some(last) if r[0] <= last[1] => last[1] = last[1].max(r[1]),
+            // Overlapping, or parts of one hyphenated word: one highlight.
+            Some(last)
+                if r[0] <= last[1] || text.get(last[1]..r[0]).is_some_and(|gap| gap == "-") =>
+            {
+                last[1] = last[1].max(r[1])
+            }
             _ => merged.push(r),
         }
     }
@@ -93,13 +103,18 @@ pub fn make(text: &str, ranges: &[[usize; 2]], max: usize) -> Snippet {
     }
     let best = (0..ranges.len())
         .max_by_key(|&i| {
-            let count = ranges[i..].iter().take_while(|r| r[1] <= ranges[i][0] + max).count();
+            let count = ranges[i..]
+                .iter()
+                .take_while(|r| r[1] <= ranges[i][0] + max)
+                .count();
             (count, std::cmp::Reverse(i))
         })
         .map_or(0, |i| ranges[i][0]);
     let mut start = floor_boundary(text, best.saturating_sub(max / 5));
     if start > 0 {
-        start = text[..start].rfind(char::is_whitespace).map_or(0, |i| i + 1);
+        start = text[..start]
+            .rfind(char::is_whitespace)
+            .map_or(0, |i| i + 1);
     }
     let mut end = floor_boundary(text, start + max);
     if end < text.len() {
@@ -137,13 +152,22 @@ mod tests {
 
     fn marked(text: &str, q: &str) -> Vec<String> {
         let ranges = matches(text, &query(q), &[], &mut Analyzer::default());
-        ranges.iter().map(|r| text[r[0]..r[1]].to_string()).collect()
+        ranges
+            .iter()
+            .map(|r| text[r[0]..r[1]].to_string())
+            .collect()
     }
 
     #[test]
     fn stems_and_typos_are_highlighted() {
-        assert_eq!(marked("Tokens are the building blocks.", "token"), ["Tokens"]);
-        assert_eq!(marked("Retrieval augmented generation", "retreival"), ["Retrieval"]);
+        assert_eq!(
+            marked("Tokens are the building blocks.", "token"),
+            ["Tokens"]
+        );
+        assert_eq!(
+            marked("Retrieval augmented generation", "retreival"),
+            ["Retrieval"]
+        );
     }
 
     #[test]
@@ -153,7 +177,10 @@ mod tests {
 
     #[test]
     fn compounds_highlight_whole() {
-        assert_eq!(marked("Use fine-tuning here", "fine tuning"), ["fine-tuning"]);
+        assert_eq!(
+            marked("Use fine-tuning here", "fine tuning"),
+            ["fine-tuning"]
+        );
     }
 
     #[test]

@@ -64,7 +64,10 @@ fn strip_macros(s: &str) -> String {
 /// display argument of a cross-reference macro (`Glossary("Cache", "caching")` → `caching`),
 /// else nothing.
 fn macro_text(body: &str) -> String {
-    let body = body.trim().trim_matches(|c| c == '<' || c == '>' || c == '%').trim();
+    let body = body
+        .trim()
+        .trim_matches(|c| c == '<' || c == '>' || c == '%')
+        .trim();
     if let Some(at) = body.find("text=\"") {
         let value = &body[at + 6..];
         return value[..value.find('"').unwrap_or(value.len())].to_string();
@@ -111,8 +114,14 @@ mod tests {
 
     #[test]
     fn mdn_macros_become_their_display_text() {
-        assert_eq!(clean(r#"uses {{Glossary("HTTP")}} and {{Glossary("Cache", "caching")}}."#), "uses HTTP and caching.");
-        assert_eq!(clean(r#"{{CSSRef}}The {{cssxref("color")}} property"#), "The color property");
+        assert_eq!(
+            clean(r#"uses {{Glossary("HTTP")}} and {{Glossary("Cache", "caching")}}."#),
+            "uses HTTP and caching."
+        );
+        assert_eq!(
+            clean(r#"{{CSSRef}}The {{cssxref("color")}} property"#),
+            "The color property"
+        );
     }
 
     #[test]
@@ -126,7 +135,10 @@ mod tests {
 
     #[test]
     fn control_characters_and_ansi_escapes_are_dropped() {
-        assert_eq!(clean("red \u{1b}[31mtext\u{7}\r\n  next"), "red [31mtext next");
+        assert_eq!(
+            clean("red \u{1b}[31mtext\u{7}\r\n  next"),
+            "red [31mtext next"
+        );
     }
 
     #[test]

@@ -116,8 +116,7 @@ fn split_words(text: &str, emit: &mut dyn FnMut(usize, usize, String, usize)) {
         }
         let mut chain = vec![i];
         let mut j = i;
-        while j + 2 < segments.len() && is_hyphen(segments[j + 1].1) && is_word(segments[j + 2].1)
-        {
+        while j + 2 < segments.len() && is_hyphen(segments[j + 1].1) && is_word(segments[j + 2].1) {
             chain.push(j + 2);
             j += 2;
         }
@@ -125,7 +124,10 @@ fn split_words(text: &str, emit: &mut dyn FnMut(usize, usize, String, usize)) {
             let from = segments[i].0;
             let last = segments[j];
             let to = last.0 + strip_possessive(last.1).len();
-            let joined: String = chain.iter().map(|&k| strip_possessive(segments[k].1)).collect();
+            let joined: String = chain
+                .iter()
+                .map(|&k| strip_possessive(segments[k].1))
+                .collect();
             emit(from, to, joined, position);
         }
         for &k in &chain {
@@ -233,22 +235,23 @@ impl Analyzer {
 
     /// The plain words of `text` (no compound tokens), as the user typed them.
     pub fn plain_words(&mut self, text: &str) -> Vec<Word> {
-        self.words(text).into_iter().filter(|w| !w.compound).collect()
+        self.words(text)
+            .into_iter()
+            .filter(|w| !w.compound)
+            .collect()
     }
 
     /// The normalised key of a term: its words lowercased, folded, joined without separators
-    /// and stemmed, so `Fine-tuning`, `fine tuning` and `finetuning` share one key, and
-    /// `LLMs` and `LLM` another.
+    /// and made singular, so `Fine-tuning`, `fine tuning` and `finetuning` share one key, and
+    /// `LLMs` and `LLM` another. Full stemming would be too coarse here (`Tokenizer` and
+    /// `Token` would collide).
     pub fn key(&mut self, term: &str) -> String {
-        let joined: String = self.plain_words(term).iter().map(|w| w.raw.as_str()).collect();
-        if joined.is_empty() {
-            return String::new();
-        }
-        let stem = {
-            let mut stream = self.stemmed.token_stream(&joined);
-            stream.next().map(|token| token.text.clone())
-        };
-        stem.filter(|s| !s.is_empty()).unwrap_or(joined)
+        let joined: String = self
+            .plain_words(term)
+            .iter()
+            .map(|w| w.raw.as_str())
+            .collect();
+        singular(&joined)
     }
 
     /// The stem of one lowercased word.
@@ -259,6 +262,30 @@ impl Analyzer {
             None => word.to_string(),
         }
     }
+}
+
+/// English plural to singular, conservatively: `databases` → `database`, `policies` →
+/// `policy`, `classes` → `class`; words ending in `ss`, `us`, `is` are left alone.
+pub fn singular(word: &str) -> String {
+    if word.len() > 4 {
+        if let Some(stem) = word.strip_suffix("ies") {
+            return format!("{stem}y");
+        }
+        for suffix in ["sses", "xes", "ches", "shes"] {
+            if word.ends_with(suffix) {
+                return word[..word.len() - 2].to_string();
+            }
+        }
+    }
+    if word.len() > 3
+        && word.ends_with('s')
+        && !word.ends_with("ss")
+        && !word.ends_with("us")
+        && !word.ends_with("is")
+    {
+        return word[..word.len() - 1].to_string();
+    }
+    word.to_string()
 }
 
 /// A token whose range strictly contains the following token's start is a compound.
@@ -320,6 +347,10 @@ mod tests {
         assert_eq!(a.key("self attention"), a.key("Self-Attention"));
         assert_eq!(a.key("config map"), a.key("ConfigMap"));
         assert_eq!(a.key("tokens"), a.key("Token"));
+        assert_ne!(a.key("Tokenizer"), a.key("Token"));
+        assert_eq!(a.key("vector databases"), a.key("Vector database"));
+        assert_eq!(a.key("policies"), "policy");
+        assert_eq!(a.key("bias"), a.key("bias"));
     }
 
     #[test]

@@ -1,0 +1,8 @@
+//! The one integration-test binary: the CLI run as a user runs it, and the shipped notes.
+
+mod cli;
+mod common;
+mod content;
+mod relevance;
+mod seed;
+mod styles;

@@ -1,0 +1,128 @@
+//! Each note style gloss recognises, from a fixture, through the CLI: term, file and line.
+
+use crate::common::{top, Sandbox};
+
+fn define(sb: &Sandbox, term: &str) -> (String, String, u64) {
+    top(&sb.json(&["define", term]))
+}
+
+fn t(term: &str, file: &str, line: u64) -> (String, String, u64) {
+    (term.to_string(), file.to_string(), line)
+}
+
+#[test]
+fn a_bold_lead_ins_at_paragraph_item_and_nested_item_start() {
+    let sb = Sandbox::new("styles");
+    assert_eq!(define(&sb, "fine-tuning"), t("Fine-tuning", "a-bold.md", 3));
+    assert_eq!(define(&sb, "token"), t("Token", "a-bold.md", 5));
+    assert_eq!(define(&sb, "chunk"), t("Chunk", "a-bold.md", 7));
+    assert_eq!(define(&sb, "adapter"), t("Adapter", "a-bold.md", 9));
+}
+
+#[test]
+fn b_code_lead_ins_one_per_line() {
+    let sb = Sandbox::new("styles");
+    assert_eq!(define(&sb, "sequence"), t("Sequence", "b-code.md", 3));
+    assert_eq!(define(&sb, "vocabulary"), t("Vocabulary", "b-code.md", 4));
+}
+
+#[test]
+fn c_plain_term_colon_and_dash_items() {
+    let sb = Sandbox::new("styles");
+    assert_eq!(define(&sb, "LLM"), t("LLMs", "c-plain.md", 3));
+    assert_eq!(
+        define(&sb, "vector store"),
+        t("Vector store", "c-plain.md", 4)
+    );
+    assert_eq!(define(&sb, "guardrail"), t("Guardrail", "c-plain.md", 5));
+    let v = sb.json(&["define", "remember this"]);
+    assert!(
+        super::common::hits(&v)
+            .iter()
+            .all(|h| h.0 != "Remember this"),
+        "{v}"
+    );
+}
+
+#[test]
+fn d_heading_per_term_under_letter_groups() {
+    let sb = Sandbox::new("styles");
+    assert_eq!(
+        define(&sb, "attention mask"),
+        t("attention mask", "d-headings.md", 5)
+    );
+    assert_eq!(
+        define(&sb, "batch size"),
+        t("batch size", "d-headings.md", 11)
+    );
+    let v = sb.json(&["define", "A"]);
+    assert!(
+        super::common::hits(&v).iter().all(|h| h.0 != "A"),
+        "letter headings are not terms: {v}"
+    );
+}
+
+#[test]
+fn e_front_matter_title_with_aliases_and_initials() {
+    let sb = Sandbox::new("styles");
+    let file = "e-front-matter/horizontal-pod-autoscaler.md";
+    assert_eq!(
+        define(&sb, "horizontal pod autoscaler"),
+        t("Horizontal Pod Autoscaler", file, 10)
+    );
+    assert_eq!(define(&sb, "hpa"), t("Horizontal Pod Autoscaler", file, 10));
+    assert_eq!(
+        define(&sb, "autoscaler"),
+        t("Horizontal Pod Autoscaler", file, 10)
+    );
+}
+
+#[test]
+fn f_definition_lists() {
+    let sb = Sandbox::new("styles");
+    assert_eq!(
+        define(&sb, "delta sync index"),
+        t("Delta Sync Index", "f-deflist.md", 3)
+    );
+    assert_eq!(
+        define(&sb, "direct vector access index"),
+        t("Direct Vector Access Index", "f-deflist.md", 6)
+    );
+}
+
+#[test]
+fn g_glossary_tables() {
+    let sb = Sandbox::new("styles");
+    assert_eq!(define(&sb, "rouge"), t("ROUGE", "g-table.md", 5));
+    assert_eq!(define(&sb, "BLEU"), t("BLEU", "g-table.md", 6));
+}
+
+#[test]
+fn h_is_a_paragraph_under_a_heading() {
+    let sb = Sandbox::new("styles");
+    assert_eq!(
+        define(&sb, "generative ai"),
+        t("Generative AI", "h-is-a.md", 7)
+    );
+    let v = sb.json(&["define", "RAG"]);
+    assert_eq!(
+        top(&v),
+        t("Retrieval-augmented generation", "h-is-a.md", 11)
+    );
+    assert_eq!(v["hits"][0]["aliases"][0], "RAG");
+}
+
+#[test]
+fn templates_and_html_do_not_leak_into_snippets() {
+    let sb = Sandbox::new("styles");
+    let v = sb.json(&["search", "metrics cpu"]);
+    let snippet = v["hits"][0]["snippet"].as_str().unwrap();
+    assert!(
+        snippet.contains("It uses metrics such as CPU."),
+        "{snippet}"
+    );
+    assert!(
+        !snippet.contains("{{") && !snippet.contains("<!--"),
+        "{snippet}"
+    );
+}
