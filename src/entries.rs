@@ -108,18 +108,24 @@ pub fn extract(file: &str, doc: &Document) -> Vec<Entry> {
                     } else if !defined_here && lead_in_only && section.level > 0 {
                         let body = block.text();
                         lead_in_only = body.trim_end().ends_with(':') && paragraphs_seen == 1;
-                        // h. `X is a ...` opening a paragraph under a heading.
-                        if let Some(term) = is_a_subject(&body) {
-                            push_def(&mut out, section, &term, Vec::new(), body, *line);
+                        // d. a heading that names a term, defined by the paragraph below it;
+                        // h. `X is a ...` opening a paragraph under a heading. When both apply
+                        // and name the same thing, the heading is the term (`### pipeline` over
+                        // `A pipeline in Transformers is ...`); otherwise the heading is a
+                        // topic (`## Core ideas`) and the subject is the term.
+                        let heading = (index == 0)
+                            .then(|| heading_term(section))
+                            .flatten()
+                            .filter(|_| looks_like_definition(&body));
+                        let chosen = match (heading, is_a_subject(&body)) {
+                            (Some(h), Some(s)) if !same_thing(&h, &s) => Some((s, *line)),
+                            (Some(h), _) => Some((h, section.line)),
+                            (None, Some(s)) => Some((s, *line)),
+                            (None, None) => None,
+                        };
+                        if let Some((term, at)) = chosen {
+                            push_def(&mut out, section, &term, Vec::new(), body, at);
                             defined_here = true;
-                        } else if index == 0 {
-                            // d. a heading that names a term, defined by the paragraph below it.
-                            if let Some(term) =
-                                heading_term(section).filter(|_| looks_like_definition(&body))
-                            {
-                                push_def(&mut out, section, &term, Vec::new(), body, section.line);
-                                defined_here = true;
-                            }
                         }
                     }
                 }
@@ -651,9 +657,25 @@ fn heading_term(section: &Section) -> Option<String> {
     Some(heading.to_string())
 }
 
-/// A paragraph that can define the heading above it: a few words, not a lead-in to a list.
+/// A paragraph that can define the heading above it: a few words, and not a short line
+/// leading into a list (`Generative AI:`).
 fn looks_like_definition(body: &str) -> bool {
-    body.split_whitespace().count() >= 3 && !body.trim_end().ends_with(':')
+    let words = body.split_whitespace().count();
+    words >= 3 && (words >= 8 || !body.trim_end().ends_with(':'))
+}
+
+/// True when the words of one phrase are all among the other's, compared by a crude
+/// 5-letter prefix: `pipeline` and `pipeline in Transformers`, `finetuned models` and
+/// `Finetuning` name the same thing; `Summarizing documents` and `Text summarization` do not.
+fn same_thing(a: &str, b: &str) -> bool {
+    let prefixes = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.chars().count() >= 3)
+            .map(|w| w.to_lowercase().chars().take(5).collect())
+            .collect()
+    };
+    let (pa, pb) = (prefixes(a), prefixes(b));
+    !pa.is_empty() && !pb.is_empty() && (pa.iter().all(|w| pb.contains(w)) || pb.iter().all(|w| pa.contains(w)))
 }
 
 fn is_glossary_header(header: &[String]) -> bool {
