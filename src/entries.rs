@@ -283,7 +283,7 @@ pub fn split_term(raw: &str) -> Option<(String, Option<String>)> {
         if let Some(open) = term.rfind('(') {
             let inside = term[open + 1..term.len() - 1].trim();
             let before = term[..open].trim();
-            if !inside.is_empty() && before.chars().any(char::is_alphanumeric) {
+            if before.chars().any(char::is_alphanumeric) && is_other_name(before, inside) {
                 alias = Some(inside.to_string());
                 base = before.to_string();
             }
@@ -293,6 +293,23 @@ pub fn split_term(raw: &str) -> Option<(String, Option<String>)> {
         return None;
     }
     Some((base, alias))
+}
+
+/// Whether a parenthesised part names the term another way (an acronym such as `RAG`, a
+/// synonym such as `nucleus sampling`) rather than qualifying it (`Media (CSS)`,
+/// `Signature (security)`), which stays part of the term.
+fn is_other_name(term: &str, inside: &str) -> bool {
+    if inside.is_empty() {
+        return false;
+    }
+    if inside.split_whitespace().count() > 1 {
+        return true;
+    }
+    let first = |s: &str| s.chars().find(|c| c.is_alphanumeric()).map(|c| c.to_ascii_lowercase());
+    let acronym_like = inside.chars().filter(|c| c.is_uppercase()).count() >= 2;
+    // `Euclidean distance (L2)`: a short code with a digit is another name too.
+    let short_code = inside.len() <= 4 && inside.chars().any(|c| c.is_ascii_digit());
+    (acronym_like && first(term) == first(inside)) || short_code
 }
 
 const SMALL_WORDS: &[&str] = &[
@@ -860,6 +877,15 @@ mod tests {
             initials("Reinforcement learning from human feedback").as_deref(),
             Some("rlhf")
         );
+    }
+
+    #[test]
+    fn qualifiers_in_parentheses_stay_in_the_term() {
+        assert_eq!(split_term("Media (CSS)"), Some(("Media (CSS)".into(), None)));
+        assert_eq!(split_term("Signature (security)"), Some(("Signature (security)".into(), None)));
+        assert_eq!(split_term("Top-p sampling (nucleus sampling)"), Some(("Top-p sampling".into(), Some("nucleus sampling".into()))));
+        assert_eq!(split_term("Identity provider (IdP)"), Some(("Identity provider".into(), Some("IdP".into()))));
+        assert_eq!(split_term("Euclidean distance (L2)"), Some(("Euclidean distance".into(), Some("L2".into()))));
     }
 
     #[test]
