@@ -1,16 +1,18 @@
 //! The command line: the only module that knows clap. Turns flags into library options,
 //! runs the pipeline, prints results and warnings.
 
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use gloss::index::{self, Refresh, Report};
-use gloss::render::{self, Format};
-use gloss::search::{self, Mode, Options};
+use gloss::glossary;
+use gloss::index::{self, Refresh, Report, Store};
+use gloss::render::{self, Format, View};
+use gloss::search::{self, Mode, Options, Results};
+
+use crate::output::Output;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -18,6 +20,11 @@ Examples:
   gloss define fine-tuning         the best definitions of a term
   gloss search \"self attention\"    definitions first, then passages
   gloss define rag --format json   machine-readable output
+  gloss terms --format html -o glossary.html
+                                   the whole glossary as one page
+  gloss terms --prefix re          terms starting with \"re\"
+  gloss terms --format anki -o deck.txt
+                                   flashcards for Anki's File > Import
   gloss index --rebuild            rebuild index/ from content/
 
 Exit status: 0 when something was found, 1 when nothing was, 2 on error.";
@@ -48,8 +55,10 @@ const VALUE_FLAGS: &[&str] = &[
     "-n",
     "--format",
     "--color",
+    "--output",
+    "-o",
 ];
-const SUBCOMMANDS: &[&str] = &["search", "define", "index", "help"];
+const SUBCOMMANDS: &[&str] = &["search", "define", "terms", "index", "help"];
 
 /// `gloss QUERY...` is `gloss search QUERY...`: inserts `search` before the first word that
 /// is neither a flag, a flag's value, nor a subcommand.
@@ -103,19 +112,21 @@ struct Global {
     )]
     index: PathBuf,
 
-    /// Most results to show.
-    #[arg(
-        long = "limit",
-        short = 'n',
-        value_name = "N",
-        default_value_t = 10,
-        global = true
-    )]
-    limit: usize,
+    /// Most results to show [default: 10; `terms` lists all].
+    #[arg(long = "limit", short = 'n', value_name = "N", global = true)]
+    limit: Option<usize>,
 
     /// Output format.
     #[arg(long = "format", value_enum, default_value_t = FormatArg::Text, global = true)]
     format: FormatArg,
+
+    /// Write to FILE instead of stdout (`-` is stdout); the file appears whole or not at all.
+    #[arg(long = "output", short = 'o', value_name = "FILE", global = true)]
+    output: Option<PathBuf>,
+
+    /// Let --output replace an existing file.
+    #[arg(long = "force", global = true)]
+    force: bool,
 
     /// When to colour text output: auto colours only on a terminal with NO_COLOR unset.
     #[arg(long = "color", value_enum, default_value_t = ColorArg::Auto, global = true)]
@@ -136,6 +147,12 @@ enum Command {
         #[arg(value_name = "TERM", required = true)]
         term: Vec<String>,
     },
+    /// List every defined term A-Z with its definition and source.
+    Terms {
+        /// Only terms starting with P (case, accents and hyphens ignored).
+        #[arg(long = "prefix", value_name = "P")]
+        prefix: Option<String>,
+    },
     /// Build or refresh the index from the notes.
     Index {
         /// Rebuild from scratch instead of re-indexing changed files.
@@ -146,8 +163,21 @@ enum Command {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum FormatArg {
+    /// For people: term, source, highlighted snippet.
     Text,
+    /// One JSON document (fields in the README).
     Json,
+    /// One JSON hit per line.
+    Jsonl,
+    /// Header row, then rank,kind,term,file,line,heading_path,snippet,text.
+    Csv,
+    /// Blocks to paste into markdown notes.
+    #[value(alias = "md")]
+    Markdown,
+    /// One self-contained page.
+    Html,
+    /// Tab-separated notes for Anki's File > Import.
+    Anki,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -162,17 +192,21 @@ impl From<FormatArg> for Format {
         match f {
             FormatArg::Text => Format::Text,
             FormatArg::Json => Format::Json,
+            FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Html => Format::Html,
+            FormatArg::Anki => Format::Anki,
         }
     }
 }
 
-fn use_color(choice: ColorArg) -> bool {
+fn use_color(choice: ColorArg, out: &Output) -> bool {
     match choice {
         ColorArg::Always => true,
         ColorArg::Never => false,
         ColorArg::Auto => {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            out.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     }
 }
@@ -199,6 +233,30 @@ fn print_report(report: &Report, verbose: bool) {
     }
 }
 
+/// Opens the index for a query, refreshing it first; prints what the refresh reported.
+fn open_store(g: &Global) -> Result<Store> {
+    let (store, report, notice) = index::ensure_fresh(&g.content, &g.index)
+        .with_context(|| format!("opening the index for notes in {}", g.content.display()))?;
+    if let Some(report) = &report {
+        print_report(report, false);
+    }
+    if let Some(notice) = notice {
+        eprintln!("gloss: {notice}");
+    }
+    Ok(store)
+}
+
+/// Renders `results` to the output chosen by the flags. Io errors are returned as they are,
+/// so a reader that stopped early (a closed pipe) ends the run quietly in `main`.
+fn write(g: &Global, mut out: Output, results: &Results, view: View) -> Result<()> {
+    let options = render::Options {
+        color: use_color(g.color, &out),
+        view,
+    };
+    render::renderer(g.format.into(), options).render(results, out.writer())?;
+    out.finish()
+}
+
 /// Runs the command line; returns the exit code.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let g = &cli.global;
@@ -222,6 +280,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             print_report(&report, true);
             return Ok(ExitCode::SUCCESS);
         }
+        Command::Terms { prefix } => return terms(g, prefix.as_deref()),
         Command::Search { query } => (Mode::Search, query),
         Command::Define { term } => (Mode::Define, term),
     };
@@ -230,23 +289,16 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         eprintln!("gloss: the query is empty: give at least one word, e.g. `gloss search token`");
         return Ok(ExitCode::from(2));
     }
-    let (store, report, notice) = index::ensure_fresh(&g.content, &g.index)
-        .with_context(|| format!("opening the index for notes in {}", g.content.display()))?;
-    if let Some(report) = &report {
-        print_report(report, false);
-    }
-    if let Some(notice) = notice {
-        eprintln!("gloss: {notice}");
-    }
+    // Open the output first: a refused --output fails before any work is done.
+    let out = Output::open(g.output.as_deref(), g.force)?;
+    let store = open_store(g)?;
     let options = Options {
         mode,
-        limit: g.limit,
+        limit: g.limit.unwrap_or(10),
         ..Options::default()
     };
     let results = search::search(&store, &query, &options)?;
-    let mut out = std::io::stdout().lock();
-    render::renderer(g.format.into(), use_color(g.color)).render(&results, &mut out)?;
-    out.flush()?;
+    write(g, out, &results, View::Hits)?;
     if results.hits.is_empty() {
         let what = if mode == Mode::Define {
             "no definition for"
@@ -256,6 +308,25 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         eprintln!("{what} {query:?}");
         if !results.suggestions.is_empty() {
             eprintln!("did you mean: {}", results.suggestions.join(", "));
+        }
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `gloss terms`: the glossary A-Z.
+fn terms(g: &Global, prefix: Option<&str>) -> Result<ExitCode> {
+    let out = Output::open(g.output.as_deref(), g.force)?;
+    let store = open_store(g)?;
+    let mut results = glossary::terms(&store, prefix)?;
+    if let Some(limit) = g.limit {
+        results.hits.truncate(limit);
+    }
+    write(g, out, &results, View::Glossary)?;
+    if results.hits.is_empty() {
+        match prefix.filter(|p| !p.trim().is_empty()) {
+            Some(p) => eprintln!("no terms starting with {p:?}"),
+            None => eprintln!("no terms defined in {}", g.content.display()),
         }
         return Ok(ExitCode::from(1));
     }

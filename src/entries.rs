@@ -305,7 +305,11 @@ fn is_other_name(term: &str, inside: &str) -> bool {
     if inside.split_whitespace().count() > 1 {
         return true;
     }
-    let first = |s: &str| s.chars().find(|c| c.is_alphanumeric()).map(|c| c.to_ascii_lowercase());
+    let first = |s: &str| {
+        s.chars()
+            .find(|c| c.is_alphanumeric())
+            .map(|c| c.to_ascii_lowercase())
+    };
     let acronym_like = inside.chars().filter(|c| c.is_uppercase()).count() >= 2;
     // `Euclidean distance (L2)`: a short code with a digit is another name too.
     let short_code = inside.len() <= 4 && inside.chars().any(|c| c.is_ascii_digit());
@@ -681,18 +685,28 @@ fn looks_like_definition(body: &str) -> bool {
     words >= 3 && (words >= 8 || !body.trim_end().ends_with(':'))
 }
 
-/// True when the words of one phrase are all among the other's, compared by a crude
-/// 5-letter prefix: `pipeline` and `pipeline in Transformers`, `finetuned models` and
-/// `Finetuning` name the same thing; `Summarizing documents` and `Text summarization` do not.
-fn same_thing(a: &str, b: &str) -> bool {
+/// True when a heading and an `X is a` subject name the same thing, so the heading is the
+/// term: the subject's words are all in the heading (`finetuned models` and `Finetuning`,
+/// compared by a crude 5-letter prefix), or the subject is the heading qualified
+/// (`pipeline` and `pipeline in Transformers`). `Retrieval` and `Retrieval-augmented
+/// generation` are different things: there the heading is a topic.
+fn same_thing(heading: &str, subject: &str) -> bool {
     let prefixes = |s: &str| -> Vec<String> {
         s.split(|c: char| !c.is_alphanumeric())
             .filter(|w| w.chars().count() >= 3)
             .map(|w| w.to_lowercase().chars().take(5).collect())
             .collect()
     };
-    let (pa, pb) = (prefixes(a), prefixes(b));
-    !pa.is_empty() && !pb.is_empty() && (pa.iter().all(|w| pb.contains(w)) || pb.iter().all(|w| pa.contains(w)))
+    let (h, s) = (prefixes(heading), prefixes(subject));
+    let qualified = subject
+        .to_lowercase()
+        .strip_prefix(&heading.to_lowercase())
+        .is_some_and(|rest| {
+            ["in", "of", "for", "on", "at"]
+                .iter()
+                .any(|w| rest.starts_with(&format!(" {w} ")))
+        });
+    qualified || (!s.is_empty() && s.iter().all(|w| h.contains(w)))
 }
 
 fn is_glossary_header(header: &[String]) -> bool {
@@ -881,11 +895,26 @@ mod tests {
 
     #[test]
     fn qualifiers_in_parentheses_stay_in_the_term() {
-        assert_eq!(split_term("Media (CSS)"), Some(("Media (CSS)".into(), None)));
-        assert_eq!(split_term("Signature (security)"), Some(("Signature (security)".into(), None)));
-        assert_eq!(split_term("Top-p sampling (nucleus sampling)"), Some(("Top-p sampling".into(), Some("nucleus sampling".into()))));
-        assert_eq!(split_term("Identity provider (IdP)"), Some(("Identity provider".into(), Some("IdP".into()))));
-        assert_eq!(split_term("Euclidean distance (L2)"), Some(("Euclidean distance".into(), Some("L2".into()))));
+        assert_eq!(
+            split_term("Media (CSS)"),
+            Some(("Media (CSS)".into(), None))
+        );
+        assert_eq!(
+            split_term("Signature (security)"),
+            Some(("Signature (security)".into(), None))
+        );
+        assert_eq!(
+            split_term("Top-p sampling (nucleus sampling)"),
+            Some(("Top-p sampling".into(), Some("nucleus sampling".into())))
+        );
+        assert_eq!(
+            split_term("Identity provider (IdP)"),
+            Some(("Identity provider".into(), Some("IdP".into())))
+        );
+        assert_eq!(
+            split_term("Euclidean distance (L2)"),
+            Some(("Euclidean distance".into(), Some("L2".into())))
+        );
     }
 
     #[test]

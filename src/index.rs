@@ -529,36 +529,52 @@ fn switch_generation(dir: &Path, generation: &Path) -> Result<()> {
 /// Opens the index, building it on first use and refreshing it when the notes changed.
 /// A concurrent index run is not waited for: the last committed index answers, with a notice.
 pub fn ensure_fresh(content: &Path, dir: &Path) -> Result<(Store, Option<Report>, Option<String>)> {
+    ensure_fresh_with(content, dir, true)
+}
+
+/// [`ensure_fresh`], with the freshness check optional: `check = false` answers from the
+/// existing index without walking the notes (it is still built when missing).
+pub fn ensure_fresh_with(
+    content: &Path,
+    dir: &Path,
+    check: bool,
+) -> Result<(Store, Option<Report>, Option<String>)> {
     let (store, notice) = match open(dir) {
         Ok(found) => found,
-        Err(err) => (None, Some(format!("{err}; rebuilding it"))),
+        Err(err) => (None, Some(format!("{}; rebuilding it", damage(&err)))),
     };
     if let Some(store) = store {
+        if !check {
+            return Ok((store, None, None));
+        }
         let (files, _) = notes::walk(content)?;
         let (changed, removed) = stale(&store.manifest, &files);
-        if (changed.is_empty() && removed.is_empty())
-            && store.manifest.content == canonical(content)
+        if changed.is_empty() && removed.is_empty() && store.manifest.content == canonical(content)
         {
             return Ok((store, None, None));
         }
-        match refresh(content, dir, Refresh::Incremental, false) {
+        return match refresh(content, dir, Refresh::Incremental, false) {
             Ok(report) => {
                 let (store, _) = open(dir)?;
                 let store = store.ok_or_else(|| index_err(dir, "index vanished after refresh"))?;
-                return Ok((store, Some(report), None));
+                Ok((store, Some(report), None))
             }
-            Err(Error::Locked(_)) => {
-                return Ok((
-                    store,
-                    None,
-                    Some(
-                        "another gloss run is indexing; answering from the last committed index"
-                            .into(),
-                    ),
-                ));
-            }
-            Err(err) => return Err(err),
-        }
+            Err(Error::Locked(_)) => Ok((
+                store,
+                None,
+                Some(
+                    "another gloss run is indexing; answering from the last committed index".into(),
+                ),
+            )),
+            // A read-only index folder or a full disk: the last good index still answers.
+            Err(err) => Ok((
+                store,
+                None,
+                Some(format!(
+                    "could not refresh the index ({err}); answering from the last committed index"
+                )),
+            )),
+        };
     }
     let mut report = refresh(content, dir, Refresh::Incremental, true)?;
     if report.notice.is_none() {
@@ -567,4 +583,88 @@ pub fn ensure_fresh(content: &Path, dir: &Path) -> Result<(Store, Option<Report>
     let (store, _) = open(dir)?;
     let store = store.ok_or_else(|| index_err(dir, "index missing after build"))?;
     Ok((store, Some(report), None))
+}
+
+/// A one-line description of a damaged index, without the rebuild hint.
+fn damage(err: &Error) -> String {
+    match err {
+        Error::Index { path, message } => {
+            format!("the index in {} is damaged ({message})", path.display())
+        }
+        other => other.to_string(),
+    }
+}
+
+/// What `gloss index --check` found.
+#[derive(Debug, Clone, Default)]
+pub struct Check {
+    /// Notes changed since they were indexed.
+    pub stale: Vec<String>,
+    /// Notes not in the index yet.
+    pub missing: Vec<String>,
+    /// Indexed notes that no longer exist.
+    pub removed: Vec<String>,
+    /// Index files whose checksum fails, or why the index cannot be opened.
+    pub corrupt: Vec<String>,
+    /// True when there is no index at all.
+    pub absent: bool,
+}
+
+impl Check {
+    /// True when the index matches the notes and is intact.
+    pub fn is_clean(&self) -> bool {
+        !self.absent
+            && self.stale.is_empty()
+            && self.missing.is_empty()
+            && self.removed.is_empty()
+            && self.corrupt.is_empty()
+    }
+}
+
+/// Verifies the index against the notes without changing either: which notes are stale,
+/// missing or removed, and which index files fail their checksums.
+pub fn check(content: &Path, dir: &Path) -> Result<Check> {
+    let mut report = Check::default();
+    let store = match open(dir) {
+        Ok((Some(store), _)) => store,
+        Ok((None, reason)) => {
+            report.absent = true;
+            report.corrupt.extend(reason);
+            return Ok(report);
+        }
+        Err(err) => {
+            report.corrupt.push(damage(&err));
+            return Ok(report);
+        }
+    };
+    match store.index.validate_checksum() {
+        Ok(bad) => report.corrupt.extend(
+            bad.iter()
+                .map(|p| format!("{}: checksum mismatch", p.display())),
+        ),
+        Err(err) => report.corrupt.push(err.to_string()),
+    }
+    let (files, _) = notes::walk(content)?;
+    let (changed, removed) = stale(&store.manifest, &files);
+    for file in changed {
+        if store.manifest.files.contains_key(&file.rel) {
+            // Same size and time are required to skip; a touched but identical file is not stale.
+            let same = fs::read(&file.abs)
+                .map(|b| blake3::hash(&b).to_hex().to_string())
+                .is_ok_and(|h| {
+                    store
+                        .manifest
+                        .files
+                        .get(&file.rel)
+                        .is_some_and(|s| s.hash == h)
+                });
+            if !same {
+                report.stale.push(file.rel);
+            }
+        } else {
+            report.missing.push(file.rel);
+        }
+    }
+    report.removed = removed;
+    Ok(report)
 }

@@ -1,6 +1,7 @@
 //! gloss: a glossary search engine for markdown study notes.
 pub mod entries;
 pub mod error;
+pub mod glossary;
 pub mod index;
 pub mod notes;
 pub mod render;

@@ -1,6 +1,7 @@
 //! The `gloss` binary: parse flags, run, print errors on one line, map to exit codes.
 
 mod cli;
+mod output;
 
 use std::process::ExitCode;
 

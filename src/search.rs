@@ -103,13 +103,26 @@ struct Plan {
 
 impl Plan {
     fn new(query: &str, analyzer: &mut Analyzer) -> Plan {
-        let words: Vec<QueryWord> = analyzer
+        let mut words: Vec<QueryWord> = analyzer
             .plain_words(query)
             .iter()
             .map(QueryWord::new)
             .collect();
+        // A pasted page is not a query: its first words are plenty, and bound the work.
+        words.truncate(MAX_QUERY_WORDS);
+        // Typo automata cost memory per word; a long query is a description, not a lookup.
+        if words.len() > MAX_FUZZY_WORDS {
+            for w in &mut words {
+                w.budget = 0;
+            }
+        }
         let mut joined = Vec::new();
-        for i in 1..words.len() {
+        let pairs = if words.len() <= MAX_JOINED_WORDS {
+            words.len()
+        } else {
+            0
+        };
+        for i in 1..pairs {
             let raw = format!("{}{}", words[i - 1].raw, words[i].raw);
             let stem = analyzer.stem(&raw);
             joined.push((
@@ -176,6 +189,18 @@ struct Target<'a> {
     stemmed: &'a [(Field, f32)],
     raw: &'a [Field],
 }
+
+/// Words of a query that are searched; the rest are ignored.
+const MAX_QUERY_WORDS: usize = 16;
+
+/// Longest term key matched within a typo budget.
+const MAX_FUZZY_KEY: usize = 32;
+
+/// Queries of more words than this get no typo tolerance.
+const MAX_FUZZY_WORDS: usize = 8;
+
+/// Queries up to this many words also try each adjacent pair joined (`fine tuning`).
+const MAX_JOINED_WORDS: usize = 6;
 
 /// Typo matches fetched before ordering them by edit distance.
 const FUZZY_CANDIDATES: usize = 50;
@@ -318,6 +343,25 @@ pub fn search(store: &Store, query: &str, opts: &Options) -> Result<Results> {
     }
     let mut analyzer = Analyzer::default();
     let plan = Plan::new(query, &mut analyzer);
+    let searcher = store.reader.searcher();
+    answer(store, &searcher, &plan, query, opts, &mut analyzer).map_err(|err| match err {
+        // An engine failure at query time means damaged index files: say how to recover.
+        Error::Engine { context, source } => Error::Index {
+            path: store.dir.clone(),
+            message: format!("{context}: {source}"),
+        },
+        other => other,
+    })
+}
+
+fn answer(
+    store: &Store,
+    searcher: &Searcher,
+    plan: &Plan,
+    query: &str,
+    opts: &Options,
+    analyzer: &mut Analyzer,
+) -> Result<Results> {
     let mut results = Results {
         query: query.to_string(),
         hits: Vec::new(),
@@ -327,7 +371,6 @@ pub fn search(store: &Store, query: &str, opts: &Options) -> Result<Results> {
         return Ok(results);
     }
     let f = &store.fields;
-    let searcher = store.reader.searcher();
     let names = Target {
         stemmed: &[(f.names, 1.0)],
         raw: &[f.names_raw],
@@ -353,7 +396,7 @@ pub fn search(store: &Store, query: &str, opts: &Options) -> Result<Results> {
             .collect(),
     );
     run(
-        &searcher,
+        searcher,
         &*of_kind(f, Kind::Definition, keys),
         0,
         limit,
@@ -364,14 +407,19 @@ pub fn search(store: &Store, query: &str, opts: &Options) -> Result<Results> {
         let q = of_kind(
             f,
             Kind::Definition,
-            all_words(&plan, &names, false, Some(f.names)),
+            all_words(plan, &names, false, Some(f.names)),
         );
-        run(&searcher, &*q, 1, limit - defs.len(), &mut seen, &mut defs)?;
+        run(searcher, &*q, 1, limit - defs.len(), &mut seen, &mut defs)?;
     }
     if defs.len() < limit {
         let key = &plan.keys[0];
-        let key_budget = typo_budget(key.chars().count());
-        let mut typo = vec![all_words(&plan, &names, true, None)];
+        // A typo automaton grows with the word: long keys (whole sentences) get none.
+        let key_budget = if key.chars().count() > MAX_FUZZY_KEY {
+            0
+        } else {
+            typo_budget(key.chars().count())
+        };
+        let mut typo = vec![all_words(plan, &names, true, None)];
         if key_budget > 0 {
             typo.push(Box::new(FuzzyTermQuery::new(
                 Term::from_field_text(f.key, key),
@@ -382,7 +430,7 @@ pub fn search(store: &Store, query: &str, opts: &Options) -> Result<Results> {
         let q = of_kind(f, Kind::Definition, should(typo));
         let mut typos = Vec::new();
         run(
-            &searcher,
+            searcher,
             &*q,
             2,
             FUZZY_CANDIDATES,
@@ -413,10 +461,10 @@ pub fn search(store: &Store, query: &str, opts: &Options) -> Result<Results> {
             let q = of_kind(
                 f,
                 Kind::Definition,
-                all_words(&plan, &definition_text, fuzzy, Some(f.body)),
+                all_words(plan, &definition_text, fuzzy, Some(f.body)),
             );
             run(
-                &searcher,
+                searcher,
                 &*q,
                 tier,
                 limit - defs.len(),
@@ -434,12 +482,8 @@ pub fn search(store: &Store, query: &str, opts: &Options) -> Result<Results> {
         _ => None,
     };
     if let (true, Some(min)) = (defs.is_empty(), min) {
-        let q = of_kind(
-            f,
-            Kind::Definition,
-            some_words(&plan, &definition_text, min),
-        );
-        run(&searcher, &*q, 7, limit, &mut seen, &mut defs)?;
+        let q = of_kind(f, Kind::Definition, some_words(plan, &definition_text, min));
+        run(searcher, &*q, 7, limit, &mut seen, &mut defs)?;
     }
 
     let mut passages = Vec::new();
@@ -450,10 +494,10 @@ pub fn search(store: &Store, query: &str, opts: &Options) -> Result<Results> {
                 let q = of_kind(
                     f,
                     Kind::Passage,
-                    all_words(&plan, &passage_text, fuzzy, Some(f.body)),
+                    all_words(plan, &passage_text, fuzzy, Some(f.body)),
                 );
                 run(
-                    &searcher,
+                    searcher,
                     &*q,
                     tier,
                     room - passages.len(),
@@ -463,8 +507,8 @@ pub fn search(store: &Store, query: &str, opts: &Options) -> Result<Results> {
             }
         }
         if passages.is_empty() && several {
-            let q = of_kind(f, Kind::Passage, some_words(&plan, &passage_text, 1));
-            run(&searcher, &*q, 8, room, &mut seen, &mut passages)?;
+            let q = of_kind(f, Kind::Passage, some_words(plan, &passage_text, 1));
+            run(searcher, &*q, 8, room, &mut seen, &mut passages)?;
         }
     }
 
@@ -474,28 +518,15 @@ pub fn search(store: &Store, query: &str, opts: &Options) -> Result<Results> {
         let doc: TantivyDocument = searcher
             .doc(addr)
             .map_err(|e| Error::engine("reading a hit", e))?;
-        let text = first_str(&doc, f.body);
-        let ranges = snippet::matches(&text, &plan.words, &compounds, &mut analyzer);
-        let snip = snippet::make(&text, &ranges, opts.snippet_bytes);
-        let kind = if first_str(&doc, f.kind) == Kind::Definition.as_str() {
-            Kind::Definition
-        } else {
-            Kind::Passage
-        };
-        results.hits.push(Hit {
-            rank: n + 1,
-            kind,
-            term: (kind == Kind::Definition).then(|| first_str(&doc, f.term)),
-            aliases: all_str(&doc, f.alias),
-            snippet: snip.text,
-            highlights: snip.highlights,
-            text,
-            heading_path: all_str(&doc, f.heading_path),
-            file: first_str(&doc, f.file),
-            line: doc.get_first(f.line).and_then(|v| v.as_u64()).unwrap_or(0) as usize,
-            score,
-            tier,
-        });
+        let mut hit = Hit::from_doc(&doc, f);
+        let ranges = snippet::matches(&hit.text, &plan.words, &compounds, analyzer);
+        let snip = snippet::make(&hit.text, &ranges, opts.snippet_bytes);
+        hit.snippet = snip.text;
+        hit.highlights = snip.highlights;
+        hit.rank = n + 1;
+        hit.score = score;
+        hit.tier = tier;
+        results.hits.push(hit);
     }
     // Among exact key matches, the spelling the user typed wins (`PEFT` the method over
     // `peft` the library).
@@ -508,9 +539,36 @@ pub fn search(store: &Store, query: &str, opts: &Options) -> Result<Results> {
         hit.rank = n + 1;
     }
     if results.hits.is_empty() {
-        results.suggestions = suggestions(store, &searcher, &plan)?;
+        results.suggestions = suggestions(store, searcher, plan)?;
     }
     Ok(results)
+}
+
+impl Hit {
+    /// A hit from a stored document: the whole text as snippet, no highlights, rank and
+    /// score 0 (the caller sets what it knows).
+    pub(crate) fn from_doc(doc: &TantivyDocument, f: &Fields) -> Hit {
+        let kind = if first_str(doc, f.kind) == Kind::Definition.as_str() {
+            Kind::Definition
+        } else {
+            Kind::Passage
+        };
+        let text = first_str(doc, f.body);
+        Hit {
+            rank: 0,
+            kind,
+            term: (kind == Kind::Definition).then(|| first_str(doc, f.term)),
+            aliases: all_str(doc, f.alias),
+            snippet: text.clone(),
+            highlights: Vec::new(),
+            text,
+            heading_path: all_str(doc, f.heading_path),
+            file: first_str(doc, f.file),
+            line: doc.get_first(f.line).and_then(|v| v.as_u64()).unwrap_or(0) as usize,
+            score: 0.0,
+            tier: 0,
+        }
+    }
 }
 
 fn first_str(doc: &TantivyDocument, field: Field) -> String {
@@ -530,7 +588,11 @@ fn all_str(doc: &TantivyDocument, field: Field) -> Vec<String> {
 fn suggestions(store: &Store, searcher: &Searcher, plan: &Plan) -> Result<Vec<String>> {
     let f = &store.fields;
     let mut clauses: Vec<Box<dyn Query>> = Vec::new();
-    if let Some(key) = plan.keys.first().filter(|k| k.chars().count() > 2) {
+    if let Some(key) = plan
+        .keys
+        .first()
+        .filter(|k| (3..=MAX_FUZZY_KEY).contains(&k.chars().count()))
+    {
         clauses.push(Box::new(FuzzyTermQuery::new(
             Term::from_field_text(f.key, key),
             2,

@@ -3,6 +3,7 @@
 mod cli;
 mod common;
 mod content;
+mod export;
 mod relevance;
 mod seed;
 mod styles;
