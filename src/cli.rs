@@ -131,6 +131,11 @@ struct Global {
     /// When to colour text output: auto colours only on a terminal with NO_COLOR unset.
     #[arg(long = "color", value_enum, default_value_t = ColorArg::Auto, global = true)]
     color: ColorArg,
+
+    /// Answer from the index as it is, without checking the notes for changes
+    /// (it is still built when missing).
+    #[arg(long = "no-refresh", env = "GLOSS_NO_REFRESH", global = true)]
+    no_refresh: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -156,8 +161,12 @@ enum Command {
     /// Build or refresh the index from the notes.
     Index {
         /// Rebuild from scratch instead of re-indexing changed files.
-        #[arg(long = "rebuild")]
+        #[arg(long = "rebuild", conflicts_with = "check")]
         rebuild: bool,
+        /// Change nothing: report notes that are stale, missing from or removed from the
+        /// index, and index files that fail their checksums (exit 1 when anything is off).
+        #[arg(long = "check")]
+        check: bool,
     },
 }
 
@@ -233,9 +242,17 @@ fn print_report(report: &Report, verbose: bool) {
     }
 }
 
+/// The first `max` characters of `s`, with `…` when cut.
+fn shorten(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((at, _)) => format!("{}\u{2026}", &s[..at]),
+        None => s.to_string(),
+    }
+}
+
 /// Opens the index for a query, refreshing it first; prints what the refresh reported.
 fn open_store(g: &Global) -> Result<Store> {
-    let (store, report, notice) = index::ensure_fresh(&g.content, &g.index)
+    let (store, report, notice) = index::ensure_fresh_with(&g.content, &g.index, !g.no_refresh)
         .with_context(|| format!("opening the index for notes in {}", g.content.display()))?;
     if let Some(report) = &report {
         print_report(report, false);
@@ -257,11 +274,42 @@ fn write(g: &Global, mut out: Output, results: &Results, view: View) -> Result<(
     out.finish()
 }
 
+/// `gloss index --check`: what is stale, missing or corrupt; exit 1 when anything is.
+fn check(g: &Global) -> Result<ExitCode> {
+    use std::io::Write;
+    let report = index::check(&g.content, &g.index)?;
+    let mut out = std::io::stdout().lock();
+    if report.absent {
+        writeln!(out, "no index in {}: run `gloss index`", g.index.display())?;
+    }
+    for (label, files) in [
+        ("stale", &report.stale),
+        ("not indexed", &report.missing),
+        ("removed", &report.removed),
+        ("corrupt", &report.corrupt),
+    ] {
+        for file in files {
+            writeln!(out, "{label}: {}", render::printable(file))?;
+        }
+    }
+    if report.is_clean() {
+        writeln!(out, "index {} is up to date and intact", g.index.display())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !report.corrupt.is_empty() {
+        writeln!(out, "run `gloss index --rebuild` to rebuild it")?;
+    } else if !report.absent {
+        writeln!(out, "run `gloss index` (or any search) to refresh it")?;
+    }
+    Ok(ExitCode::from(1))
+}
+
 /// Runs the command line; returns the exit code.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let g = &cli.global;
     let (mode, words) = match cli.command {
-        Command::Index { rebuild } => {
+        Command::Index { check: true, .. } => return check(g),
+        Command::Index { rebuild, .. } => {
             let how = if rebuild {
                 Refresh::Rebuild
             } else {
@@ -305,7 +353,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         } else {
             "no results for"
         };
-        eprintln!("{what} {query:?}");
+        eprintln!("{what} {:?}", shorten(&query, 80));
         if !results.suggestions.is_empty() {
             eprintln!("did you mean: {}", results.suggestions.join(", "));
         }

@@ -104,6 +104,23 @@ pub trait Renderer {
     fn render(&self, results: &Results, out: &mut dyn Write) -> io::Result<()>;
 }
 
+/// `s` safe to print on a terminal: control characters (newlines in a file name, ANSI
+/// escapes) are shown escaped instead of acted on.
+pub fn printable(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// The renderer for a format.
 pub fn renderer(format: Format, options: Options) -> Box<dyn Renderer> {
     match format {

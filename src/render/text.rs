@@ -64,7 +64,10 @@ impl Renderer for Text {
                 _ => self.paint(KIND, "passage"),
             };
             writeln!(out, "{title}")?;
-            let source = self.paint(PATH, &format!("{}:{}", hit.file, hit.line));
+            let source = self.paint(
+                PATH,
+                &format!("{}:{}", super::printable(&hit.file), hit.line),
+            );
             if hit.heading_path.is_empty() {
                 writeln!(out, "  {source}")?;
             } else {
