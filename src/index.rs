@@ -378,9 +378,37 @@ fn add_entries(
     Ok(())
 }
 
+/// Where an index run is, for progress bars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// About to read and parse `files` notes.
+    Start {
+        /// Notes to (re-)index.
+        files: usize,
+    },
+    /// `done` notes parsed so far.
+    Parsed {
+        /// Notes parsed.
+        done: usize,
+    },
+    /// All notes added; writing the index.
+    Committing,
+}
+
 /// Brings the index in `dir` up to date with the notes in `content`, under the index lock.
 /// `wait` says whether to wait for a concurrent run or fail with [`Error::Locked`].
 pub fn refresh(content: &Path, dir: &Path, mode: Refresh, wait: bool) -> Result<Report> {
+    refresh_with_progress(content, dir, mode, wait, &|_| {})
+}
+
+/// [`refresh`], reporting progress to `progress` (called from worker threads).
+pub fn refresh_with_progress(
+    content: &Path,
+    dir: &Path,
+    mode: Refresh,
+    wait: bool,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Report> {
     let started = std::time::Instant::now();
     let (files, walk_warnings) = notes::walk(content)?;
     let _lock = lock(dir, wait)?;
@@ -432,7 +460,19 @@ pub fn refresh(content: &Path, dir: &Path, mode: Refresh, wait: bool) -> Result<
         return Ok(report);
     }
     let (_, fields) = schema();
-    let parsed: Vec<Parsed> = to_index.par_iter().map(parse_file).collect();
+    progress(Progress::Start {
+        files: to_index.len(),
+    });
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let parsed: Vec<Parsed> = to_index
+        .par_iter()
+        .map(|file| {
+            let parsed = parse_file(file);
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            progress(Progress::Parsed { done: n });
+            parsed
+        })
+        .collect();
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 4);
@@ -479,6 +519,7 @@ pub fn refresh(content: &Path, dir: &Path, mode: Refresh, wait: bool) -> Result<
         add_entries(&writer, &fields, &mut analyzer, &p.entries)
             .map_err(|e| Error::engine("adding entries", e))?;
     }
+    progress(Progress::Committing);
     let payload = serde_json::to_string(&manifest).unwrap_or_default();
     let mut prepared = writer.prepare_commit().map_err(|e| index_err(dir, e))?;
     prepared.set_payload(&payload);

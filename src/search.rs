@@ -77,6 +77,9 @@ pub struct Hit {
     pub line: usize,
     /// BM25 score within the hit's tier.
     pub score: f32,
+    /// Front matter tags of the note.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
     /// Ranking tier (0 best); internal.
     #[serde(skip)]
     pub tier: u8,
@@ -566,6 +569,7 @@ impl Hit {
             file: first_str(doc, f.file),
             line: doc.get_first(f.line).and_then(|v| v.as_u64()).unwrap_or(0) as usize,
             score: 0.0,
+            tags: all_str(doc, f.tag),
             tier: 0,
         }
     }

@@ -28,6 +28,7 @@
 //!     file: "nlp.md".into(),
 //!     line: 3,
 //!     score: 1.0,
+//!     tags: vec![],
 //!     tier: 0,
 //! };
 //! let results = Results { query: "unit".into(), hits: vec![hit], suggestions: vec![] };
@@ -206,6 +207,7 @@ pub(crate) mod tests {
             file: "dir/we\"ird,\tname.md".into(),
             line: 7,
             score: 1.5,
+            tags: Vec::new(),
             tier: 0,
         }
     }
@@ -227,6 +229,7 @@ pub(crate) mod tests {
                     file: "a.md".into(),
                     line: 3,
                     score: 1.5,
+                    tags: Vec::new(),
                     tier: 0,
                 },
                 Hit {
@@ -241,6 +244,7 @@ pub(crate) mod tests {
                     file: "b.md".into(),
                     line: 9,
                     score: 0.5,
+                    tags: Vec::new(),
                     tier: 5,
                 },
             ],
