@@ -5,8 +5,10 @@
 //! switches `CURRENT` by an atomic rename after its commit, so an interrupted build leaves
 //! the last good index in place. Incremental refreshes delete and re-add the entries of
 //! changed files in the live generation and commit once; tantivy swaps `meta.json`
-//! atomically. The manifest of indexed files (size, mtime, content hash) travels in the
-//! commit payload, so the index and its manifest can never disagree.
+//! atomically. The manifest of indexed files (size, mtime, content hash; folder times) is a
+//! file in the generation folder written before the commit, and the commit payload names
+//! it, so the index and its manifest can never disagree; a query that skips the freshness
+//! check never reads it.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -27,7 +29,10 @@ use crate::sections;
 use crate::tokenize::{self, Analyzer};
 
 /// Version of the schema and analyzers; an index written with another one is rebuilt.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 4;
+
+/// Notes parsed per batch while the previous batch is being indexed.
+const PARSE_BATCH: usize = 256;
 
 /// Writer memory budget, split between the writer threads.
 const WRITER_BYTES: usize = 96 * 1024 * 1024;
@@ -49,8 +54,6 @@ pub struct Fields {
     pub key: tantivy::schema::Field,
     /// Definition or passage text, stemmed and stored.
     pub body: tantivy::schema::Field,
-    /// The same text unstemmed, for typo matching.
-    pub body_raw: tantivy::schema::Field,
     /// Heading path text, stemmed.
     pub heading: tantivy::schema::Field,
     /// Heading path, stored, one value per heading.
@@ -92,7 +95,6 @@ pub fn schema() -> (Schema, Fields) {
         names_raw: b.add_text_field("names_raw", text_options(tokenize::RAW, false, false)),
         key: b.add_text_field("key", STRING | STORED),
         body: b.add_text_field("body", text_options(tokenize::STEMMED, true, true)),
-        body_raw: b.add_text_field("body_raw", text_options(tokenize::RAW, false, false)),
         heading: b.add_text_field("heading", text_options(tokenize::STEMMED, false, false)),
         heading_path: b.add_text_field("heading_path", STORED),
         file: b.add_text_field("file", STRING | STORED),
@@ -113,15 +115,65 @@ pub struct FileState {
     pub hash: String,
 }
 
-/// The commit payload: schema version, notes folder and indexed files.
+/// The commit payload: small, read on every open.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Manifest {
+pub struct Payload {
     /// [`SCHEMA_VERSION`] of the gloss that wrote the index.
     pub schema: u32,
     /// Canonical path of the notes folder indexed.
     pub content: String,
+    /// File name of the manifest in the generation folder.
+    pub manifest: String,
+}
+
+/// What was indexed, for the freshness check and incremental refreshes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Manifest {
     /// Indexed files by relative path.
     pub files: BTreeMap<String, FileState>,
+    /// Folder modification times at the last walk (`""` is the notes folder).
+    #[serde(default)]
+    pub dirs: BTreeMap<String, u64>,
+    /// Ignore-file modification times at the last walk.
+    #[serde(default)]
+    pub ignores: BTreeMap<String, u64>,
+}
+
+impl Manifest {
+    /// The stamps file: one line per note, folder and ignore file with its size and time,
+    /// all [`unchanged`] needs, in a form read without parsing JSON or building maps.
+    fn stamps(&self) -> String {
+        let mut out = String::with_capacity(self.files.len() * 64);
+        for (rel, f) in &self.files {
+            out.push_str(&format!("{}\t{}\t{rel}\n", f.size, f.mtime_ns));
+        }
+        for (rel, t) in self.dirs.iter().chain(&self.ignores) {
+            out.push_str(&format!("-\t{t}\t{rel}\n"));
+        }
+        out
+    }
+}
+
+/// True when nothing in `root` changed since the walk recorded in `stamps`: every note,
+/// folder and ignore file has the same size and time. A few thousand `stat`s in parallel
+/// instead of a walk; any difference (or a line that does not parse) sends the caller to
+/// a full walk.
+pub fn unchanged(stamps: &str, root: &Path) -> bool {
+    let lines: Vec<&str> = stamps.lines().collect();
+    lines.par_iter().all(|line| {
+        let mut parts = line.splitn(3, '\t');
+        let (Some(size), Some(mtime), Some(rel)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return false;
+        };
+        let Ok(mtime) = mtime.parse::<u64>() else {
+            return false;
+        };
+        fs::metadata(root.join(rel)).is_ok_and(|m| {
+            notes::mtime_ns(&m) == mtime
+                && (size == "-" || size.parse::<u64>().is_ok_and(|s| s == m.len()))
+        })
+    })
 }
 
 /// What an index run did.
@@ -157,8 +209,31 @@ pub struct Store {
     pub fields: Fields,
     /// A reader on the last commit.
     pub reader: IndexReader,
-    /// The manifest of the last commit.
-    pub manifest: Manifest,
+    /// The payload of the last commit.
+    pub payload: Payload,
+    /// The generation folder holding the index.
+    pub generation: PathBuf,
+    manifest: std::sync::OnceLock<Manifest>,
+}
+
+impl Store {
+    /// True when the notes in `root` are exactly as last indexed (see [`unchanged`]).
+    pub fn unchanged(&self, root: &Path) -> bool {
+        let path = self.generation.join(stamps_name(&self.payload.manifest));
+        fs::read_to_string(path).is_ok_and(|stamps| unchanged(&stamps, root))
+    }
+
+    /// The manifest of the last commit, read on first use.
+    pub fn manifest(&self) -> Result<&Manifest> {
+        if let Some(m) = self.manifest.get() {
+            return Ok(m);
+        }
+        let path = self.generation.join(&self.payload.manifest);
+        let bytes = fs::read(&path).map_err(|e| index_err(&self.dir, format!("manifest: {e}")))?;
+        let m: Manifest = serde_json::from_slice(&bytes)
+            .map_err(|e| index_err(&self.dir, format!("manifest: {e}")))?;
+        Ok(self.manifest.get_or_init(|| m))
+    }
 }
 
 /// How to bring the index up to date.
@@ -191,24 +266,28 @@ pub fn open(dir: &Path) -> Result<(Option<Store>, Option<String>)> {
     };
     let index = Index::open_in_dir(&generation).map_err(|e| index_err(dir, e))?;
     let metas = index.load_metas().map_err(|e| index_err(dir, e))?;
-    let manifest: Manifest = match metas.payload.as_deref().map(serde_json::from_str) {
-        Some(Ok(m)) => m,
-        _ => {
-            return Ok((
-                None,
-                Some("the index has no gloss manifest; rebuilding it".into()),
-            ));
-        }
-    };
-    if manifest.schema != SCHEMA_VERSION {
+    let value: Option<serde_json::Value> = metas
+        .payload
+        .as_deref()
+        .and_then(|p| serde_json::from_str(p).ok());
+    let schema_seen = value
+        .as_ref()
+        .and_then(|v| v.get("schema"))
+        .and_then(|v| v.as_u64());
+    if let Some(seen) = schema_seen.filter(|&v| v != u64::from(SCHEMA_VERSION)) {
         return Ok((
             None,
             Some(format!(
-                "the index was made by a gloss with index format {} (this one uses {}); rebuilding it",
-                manifest.schema, SCHEMA_VERSION
+                "the index was made by a gloss with index format {seen} (this one uses {SCHEMA_VERSION}); rebuilding it"
             )),
         ));
     }
+    let Some(payload) = value.and_then(|v| serde_json::from_value::<Payload>(v).ok()) else {
+        return Ok((
+            None,
+            Some("the index has no gloss manifest; rebuilding it".into()),
+        ));
+    };
     tokenize::register(&index);
     let (_, fields) = schema();
     let reader = index
@@ -222,7 +301,9 @@ pub fn open(dir: &Path) -> Result<(Option<Store>, Option<String>)> {
             index,
             fields,
             reader,
-            manifest,
+            payload,
+            generation,
+            manifest: std::sync::OnceLock::new(),
         }),
         None,
     ))
@@ -346,7 +427,6 @@ fn add_entries(
         let mut d = doc!(
             fields.kind => e.kind.as_str(),
             fields.body => e.text.as_str(),
-            fields.body_raw => e.text.as_str(),
             fields.heading => e.heading_path.join(" \u{203a} "),
             fields.file => e.file.as_str(),
             fields.line => e.line as u64,
@@ -410,35 +490,57 @@ pub fn refresh_with_progress(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Report> {
     let started = std::time::Instant::now();
-    let (files, walk_warnings) = notes::walk(content)?;
+    let tree = notes::walk_tree(content)?;
+    let files = tree.files;
     let _lock = lock(dir, wait)?;
     let content_id = canonical(content);
     let (existing, mut notice) = match mode {
         Refresh::Rebuild => (None, None),
         Refresh::Incremental => match open(dir) {
             Ok(found) => found,
-            Err(err) => (None, Some(format!("{err}; rebuilding it"))),
+            Err(err) => (None, Some(format!("{}; rebuilding it", damage(&err)))),
         },
     };
     let existing = existing.filter(|s| {
-        let same = s.manifest.content == content_id;
+        let same = s.payload.content == content_id;
         if !same {
             notice = Some(format!(
                 "the index was built from {}; rebuilding it for {}",
-                s.manifest.content, content_id
+                s.payload.content, content_id
             ));
         }
         same
     });
+    // A manifest that cannot be read is a damaged index: rebuild.
+    let existing = match existing.map(|s| s.manifest().cloned().map(|m| (s, m))) {
+        Some(Ok(found)) => Some(found),
+        Some(Err(err)) => {
+            notice = Some(format!("{}; rebuilding it", damage(&err)));
+            None
+        }
+        None => None,
+    };
     let mut report = Report {
         files: files.len(),
-        warnings: walk_warnings,
+        warnings: tree.warnings,
         ..Report::default()
     };
-    let (store_index, mut manifest, to_index, removed, generation) = match existing {
-        Some(store) => {
-            let (changed, removed) = stale(&store.manifest, &files);
-            (store.index, store.manifest, changed, removed, None)
+    let dirs: BTreeMap<String, u64> = tree.dirs.into_iter().collect();
+    let mut existing_stamps: Option<PathBuf> = None;
+    let ignores: BTreeMap<String, u64> = tree.ignores.into_iter().collect();
+    let (store_index, generation_dir, mut manifest, to_index, removed, generation) = match existing
+    {
+        Some((store, manifest)) => {
+            let (changed, removed) = stale(&manifest, &files);
+            existing_stamps = Some(store.generation.join(stamps_name(&store.payload.manifest)));
+            (
+                store.index,
+                store.generation,
+                manifest,
+                changed,
+                removed,
+                None,
+            )
         }
         None => {
             report.rebuilt = true;
@@ -447,32 +549,29 @@ pub fn refresh_with_progress(
             let (schema, _) = schema();
             let index = Index::create_in_dir(&generation, schema).map_err(|e| index_err(dir, e))?;
             tokenize::register(&index);
-            let manifest = Manifest {
-                schema: SCHEMA_VERSION,
-                content: content_id.clone(),
-                files: BTreeMap::new(),
-            };
-            (index, manifest, files.clone(), Vec::new(), Some(generation))
+            (
+                index,
+                generation.clone(),
+                Manifest::default(),
+                files.clone(),
+                Vec::new(),
+                Some(generation),
+            )
         }
     };
-    if generation.is_none() && to_index.is_empty() && removed.is_empty() {
+    let same_tree = manifest.dirs == dirs
+        && manifest.ignores == ignores
+        && existing_stamps.as_deref().is_some_and(Path::exists);
+    if generation.is_none() && to_index.is_empty() && removed.is_empty() && same_tree {
         report.seconds = started.elapsed().as_secs_f64();
         return Ok(report);
     }
+    manifest.dirs = dirs;
+    manifest.ignores = ignores;
     let (_, fields) = schema();
     progress(Progress::Start {
         files: to_index.len(),
     });
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let parsed: Vec<Parsed> = to_index
-        .par_iter()
-        .map(|file| {
-            let parsed = parse_file(file);
-            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            progress(Progress::Parsed { done: n });
-            parsed
-        })
-        .collect();
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 4);
@@ -488,50 +587,123 @@ pub fn refresh_with_progress(
         manifest.files.remove(rel);
         report.removed += 1;
     }
-    for p in parsed {
-        report.warnings.extend(p.warnings);
-        if p.skipped {
-            continue;
+    // Parse the next batch of notes on all cores while the writer indexes this one: in
+    // file order (so ties rank the same on every run), with at most two batches in memory.
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let (batches, received) = std::sync::mpsc::sync_channel::<Vec<Parsed>>(1);
+    std::thread::scope(|scope| -> Result<()> {
+        let done = &done;
+        let to_index = &to_index;
+        scope.spawn(move || {
+            for chunk in to_index.chunks(PARSE_BATCH) {
+                let parsed: Vec<Parsed> = chunk
+                    .par_iter()
+                    .map(|file| {
+                        let parsed = parse_file(file);
+                        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                        progress(Progress::Parsed { done: n });
+                        parsed
+                    })
+                    .collect();
+                if batches.send(parsed).is_err() {
+                    break;
+                }
+            }
+        });
+        for p in received.into_iter().flatten() {
+            report.warnings.extend(p.warnings);
+            if p.skipped {
+                continue;
+            }
+            let unchanged = manifest
+                .files
+                .get(&p.file.rel)
+                .is_some_and(|s| s.hash == p.hash);
+            manifest.files.insert(
+                p.file.rel.clone(),
+                FileState {
+                    size: p.file.size,
+                    mtime_ns: p.file.mtime_ns,
+                    hash: p.hash,
+                },
+            );
+            if unchanged && generation.is_none() {
+                continue;
+            }
+            writer.delete_term(Term::from_field_text(fields.file, &p.file.rel));
+            report.indexed += 1;
+            report.definitions += p
+                .entries
+                .iter()
+                .filter(|e| e.kind == Kind::Definition)
+                .count();
+            report.passages += p.entries.iter().filter(|e| e.kind == Kind::Passage).count();
+            add_entries(&writer, &fields, &mut analyzer, &p.entries)
+                .map_err(|e| Error::engine("adding entries", e))?;
         }
-        let unchanged = manifest
-            .files
-            .get(&p.file.rel)
-            .is_some_and(|s| s.hash == p.hash);
-        manifest.files.insert(
-            p.file.rel.clone(),
-            FileState {
-                size: p.file.size,
-                mtime_ns: p.file.mtime_ns,
-                hash: p.hash,
-            },
-        );
-        if unchanged && generation.is_none() {
-            continue;
-        }
-        writer.delete_term(Term::from_field_text(fields.file, &p.file.rel));
-        report.indexed += 1;
-        report.definitions += p
-            .entries
-            .iter()
-            .filter(|e| e.kind == Kind::Definition)
-            .count();
-        report.passages += p.entries.iter().filter(|e| e.kind == Kind::Passage).count();
-        add_entries(&writer, &fields, &mut analyzer, &p.entries)
-            .map_err(|e| Error::engine("adding entries", e))?;
-    }
+        Ok(())
+    })?;
     progress(Progress::Committing);
-    let payload = serde_json::to_string(&manifest).unwrap_or_default();
+    let manifest_name = write_manifest(dir, &generation_dir, &manifest)?;
+    let payload = serde_json::to_string(&Payload {
+        schema: SCHEMA_VERSION,
+        content: content_id,
+        manifest: manifest_name.clone(),
+    })
+    .unwrap_or_default();
     let mut prepared = writer.prepare_commit().map_err(|e| index_err(dir, e))?;
     prepared.set_payload(&payload);
     prepared.commit().map_err(|e| index_err(dir, e))?;
     writer
         .wait_merging_threads()
         .map_err(|e| index_err(dir, e))?;
+    remove_other_manifests(&generation_dir, &manifest_name);
     if let Some(generation) = generation {
         switch_generation(dir, &generation)?;
     }
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// Writes the manifest beside the index, durably, under a fresh name (the last commit's
+/// payload still names the old one until this commit lands).
+fn write_manifest(dir: &Path, generation: &Path, manifest: &Manifest) -> Result<String> {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let name = format!("gloss-manifest-{stamp}-{}.json", std::process::id());
+    let path = generation.join(&name);
+    let bytes = serde_json::to_vec(manifest).map_err(|e| index_err(dir, e))?;
+    write_durably(
+        &generation.join(stamps_name(&name)),
+        manifest.stamps().as_bytes(),
+    )?;
+    write_durably(&path, &bytes)?;
+    Ok(name)
+}
+
+fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut f = File::create(path).map_err(|e| Error::io(path, e))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| Error::io(path, e))
+}
+
+/// The stamps file that goes with a manifest.
+fn stamps_name(manifest: &str) -> String {
+    format!("{}.stamps", manifest.trim_end_matches(".json"))
+}
+
+/// Removes manifests no commit names any more (best effort).
+fn remove_other_manifests(generation: &Path, keep: &str) {
+    if let Ok(read) = fs::read_dir(generation) {
+        for entry in read.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with("gloss-manifest-") && name != keep && name != stamps_name(keep) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
 }
 
 fn new_generation(dir: &Path) -> Result<PathBuf> {
@@ -588,10 +760,11 @@ pub fn ensure_fresh_with(
         if !check {
             return Ok((store, None, None));
         }
-        let (files, _) = notes::walk(content)?;
-        let (changed, removed) = stale(&store.manifest, &files);
-        if changed.is_empty() && removed.is_empty() && store.manifest.content == canonical(content)
-        {
+        if !content.is_dir() {
+            return Err(Error::ContentMissing(content.to_path_buf()));
+        }
+        let fresh = store.payload.content == canonical(content) && store.unchanged(content);
+        if fresh {
             return Ok((store, None, None));
         }
         return match refresh(content, dir, Refresh::Incremental, false) {
@@ -685,20 +858,21 @@ pub fn check(content: &Path, dir: &Path) -> Result<Check> {
         ),
         Err(err) => report.corrupt.push(err.to_string()),
     }
+    let manifest = match store.manifest() {
+        Ok(m) => m,
+        Err(err) => {
+            report.corrupt.push(damage(&err));
+            return Ok(report);
+        }
+    };
     let (files, _) = notes::walk(content)?;
-    let (changed, removed) = stale(&store.manifest, &files);
+    let (changed, removed) = stale(manifest, &files);
     for file in changed {
-        if store.manifest.files.contains_key(&file.rel) {
+        if manifest.files.contains_key(&file.rel) {
             // Same size and time are required to skip; a touched but identical file is not stale.
             let same = fs::read(&file.abs)
                 .map(|b| blake3::hash(&b).to_hex().to_string())
-                .is_ok_and(|h| {
-                    store
-                        .manifest
-                        .files
-                        .get(&file.rel)
-                        .is_some_and(|s| s.hash == h)
-                });
+                .is_ok_and(|h| manifest.files.get(&file.rel).is_some_and(|s| s.hash == h));
             if !same {
                 report.stale.push(file.rel);
             }

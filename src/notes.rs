@@ -52,11 +52,39 @@ pub fn is_markdown(path: &Path) -> bool {
 /// Lists the markdown files under `root`, honouring `.gitignore` and skipping hidden
 /// folders, sorted by relative path. Unreadable entries become warnings.
 pub fn walk(root: &Path) -> Result<(Vec<NoteFile>, Vec<Warning>)> {
+    let tree = walk_tree(root)?;
+    Ok((tree.files, tree.warnings))
+}
+
+/// What a walk of the notes folder saw: the notes, and the modification times of every
+/// folder and ignore file, so a later run can tell "nothing changed" from a few `stat`s
+/// (a note added, removed or renamed changes its folder's time) without walking again.
+#[derive(Debug, Clone, Default)]
+pub struct Tree {
+    /// Markdown files, sorted by relative path.
+    pub files: Vec<NoteFile>,
+    /// Folders (relative, `""` for the root) and their modification times.
+    pub dirs: Vec<(String, u64)>,
+    /// `.gitignore` and `.ignore` files (relative) and their modification times.
+    pub ignores: Vec<(String, u64)>,
+    /// Entries that could not be read.
+    pub warnings: Vec<Warning>,
+}
+
+/// Modification time in nanoseconds since the epoch, 0 when unknown.
+pub fn mtime_ns(meta: &std::fs::Metadata) -> u64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// [`walk`], also recording folder and ignore-file times (see [`Tree`]).
+pub fn walk_tree(root: &Path) -> Result<Tree> {
     if !root.is_dir() {
         return Err(Error::ContentMissing(root.to_path_buf()));
     }
-    let mut files = Vec::new();
-    let mut warnings = Vec::new();
+    let mut tree = Tree::default();
     let walker = ignore::WalkBuilder::new(root)
         .hidden(true)
         .git_ignore(true)
@@ -69,36 +97,48 @@ pub fn walk(root: &Path) -> Result<(Vec<NoteFile>, Vec<Warning>)> {
         let entry = match entry {
             Ok(entry) => entry,
             Err(err) => {
-                warnings.push(Warning {
+                tree.warnings.push(Warning {
                     file: error_path(&err, root),
                     message: format!("skipped: {}", one_line(&err.to_string())),
                 });
                 continue;
             }
         };
+        let rel = relative(entry.path(), root);
+        if entry.file_type().is_some_and(|t| t.is_dir()) {
+            if let Ok(meta) = entry.metadata() {
+                tree.dirs.push((rel.clone(), mtime_ns(&meta)));
+            }
+            for name in [".gitignore", ".ignore"] {
+                if let Ok(meta) = std::fs::metadata(entry.path().join(name)) {
+                    let path = if rel.is_empty() {
+                        name.to_string()
+                    } else {
+                        format!("{rel}/{name}")
+                    };
+                    tree.ignores.push((path, mtime_ns(&meta)));
+                }
+            }
+            continue;
+        }
         if !entry.file_type().is_some_and(|t| t.is_file()) || !is_markdown(entry.path()) {
             continue;
         }
-        let rel = relative(entry.path(), root);
         match entry.metadata() {
-            Ok(meta) => files.push(NoteFile {
+            Ok(meta) => tree.files.push(NoteFile {
                 rel,
                 abs: entry.path().to_path_buf(),
                 size: meta.len(),
-                mtime_ns: meta
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-                    .map_or(0, |d| d.as_nanos() as u64),
+                mtime_ns: mtime_ns(&meta),
             }),
-            Err(err) => warnings.push(Warning {
+            Err(err) => tree.warnings.push(Warning {
                 file: rel,
                 message: format!("skipped: {}", one_line(&err.to_string())),
             }),
         }
     }
-    files.sort_by(|a, b| a.rel.cmp(&b.rel));
-    Ok((files, warnings))
+    tree.files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    Ok(tree)
 }
 
 fn error_path(err: &ignore::Error, root: &Path) -> String {

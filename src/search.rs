@@ -380,11 +380,13 @@ fn answer(
     };
     let definition_text = Target {
         stemmed: &[(f.names, 2.0), (f.body, 1.0)],
-        raw: &[f.names_raw, f.body_raw],
+        // Text is matched for typos on its stems only: an unstemmed shadow of every passage
+        // would double the indexing work for little gain (terms have one, `names_raw`).
+        raw: &[f.names_raw],
     };
     let passage_text = Target {
         stemmed: &[(f.body, 1.0), (f.heading, 0.5)],
-        raw: &[f.body_raw],
+        raw: &[],
     };
     let limit = opts.limit;
     let mut seen = HashSet::new();

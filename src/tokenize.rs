@@ -30,7 +30,7 @@ pub struct WordTokenizer {
 
 /// The token stream of [`WordTokenizer`]: tokens computed up front.
 pub struct WordTokenStream<'a> {
-    tokens: &'a mut Vec<Token>,
+    tokens: &'a mut [Token],
     next: usize,
 }
 
@@ -38,18 +38,24 @@ impl Tokenizer for WordTokenizer {
     type TokenStream<'a> = WordTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> WordTokenStream<'a> {
-        self.tokens.clear();
-        split_words(text, &mut |from, to, text, position| {
-            self.tokens.push(Token {
-                offset_from: from,
-                offset_to: to,
-                position,
-                text,
-                position_length: 1,
-            })
+        // Token strings are reused from call to call: tokenizing is most of indexing time.
+        let mut len = 0;
+        let tokens = &mut self.tokens;
+        split_words(text, &mut |from, to, word, position| {
+            if len == tokens.len() {
+                tokens.push(Token::default());
+            }
+            let token = &mut tokens[len];
+            token.offset_from = from;
+            token.offset_to = to;
+            token.position = position;
+            token.position_length = 1;
+            token.text.clear();
+            token.text.push_str(word);
+            len += 1;
         });
         WordTokenStream {
-            tokens: &mut self.tokens,
+            tokens: &mut tokens[..len],
             next: 0,
         }
     }
@@ -105,7 +111,7 @@ fn camel_starts(word: &str) -> Vec<usize> {
 }
 
 /// Calls `emit(from, to, text, position)` for every token of `text`, compounds first.
-fn split_words(text: &str, emit: &mut dyn FnMut(usize, usize, String, usize)) {
+fn split_words(text: &str, emit: &mut dyn FnMut(usize, usize, &str, usize)) {
     let segments: Vec<(usize, &str)> = text.split_word_bound_indices().collect();
     let mut position = 0;
     let mut i = 0;
@@ -128,21 +134,21 @@ fn split_words(text: &str, emit: &mut dyn FnMut(usize, usize, String, usize)) {
                 .iter()
                 .map(|&k| strip_possessive(segments[k].1))
                 .collect();
-            emit(from, to, joined, position);
+            emit(from, to, &joined, position);
         }
         for &k in &chain {
             let (offset, raw) = segments[k];
             let word = strip_possessive(raw);
             let starts = camel_starts(word);
             if starts.len() > 1 {
-                emit(offset, offset + word.len(), word.to_string(), position);
+                emit(offset, offset + word.len(), word, position);
                 for (n, &s) in starts.iter().enumerate() {
                     let e = starts.get(n + 1).copied().unwrap_or(word.len());
-                    emit(offset + s, offset + e, word[s..e].to_string(), position);
+                    emit(offset + s, offset + e, &word[s..e], position);
                     position += 1;
                 }
             } else {
-                emit(offset, offset + word.len(), word.to_string(), position);
+                emit(offset, offset + word.len(), word, position);
                 position += 1;
             }
         }
