@@ -236,6 +236,8 @@ fn time_run(cmd: &[OsString]) -> Option<(Duration, Option<i32>)> {
 struct Measured {
     wall: Duration,
     peak_kb: Option<u64>,
+    /// User + system CPU seconds, when `/usr/bin/time` reported them.
+    cpu_s: Option<f64>,
     code: Option<i32>,
     stderr: String,
 }
@@ -275,15 +277,21 @@ fn run_measured(cfg: &Config, cmd: &[OsString]) -> Measured {
             ),
             Err(e) => (None, e.to_string()),
         };
-        let peak_kb = fs::read_to_string(&report).ok().and_then(|t| {
-            t.lines()
-                .find(|l| l.contains("Maximum resident set size"))
+        let text = fs::read_to_string(&report).unwrap_or_default();
+        let field = |name: &str| -> Option<f64> {
+            text.lines()
+                .find(|l| l.trim_start().starts_with(name))
                 .and_then(|l| l.rsplit(':').next())
                 .and_then(|v| v.trim().parse().ok())
-        });
+        };
+        let peak_kb = field("Maximum resident set size").map(|kb| kb as u64);
+        let cpu_s = field("User time")
+            .zip(field("System time"))
+            .map(|(u, s)| u + s);
         return Measured {
             wall,
             peak_kb,
+            cpu_s,
             code,
             stderr,
         };
@@ -301,6 +309,7 @@ fn run_measured(cfg: &Config, cmd: &[OsString]) -> Measured {
             return Measured {
                 wall: started.elapsed(),
                 peak_kb: None,
+                cpu_s: None,
                 code: None,
                 stderr: e.to_string(),
             }
@@ -332,6 +341,7 @@ fn run_measured(cfg: &Config, cmd: &[OsString]) -> Measured {
     Measured {
         wall,
         peak_kb,
+        cpu_s: None,
         code,
         stderr,
     }
@@ -525,6 +535,7 @@ struct QueryRow {
 
 struct Build {
     wall_s: f64,
+    cpu_s: Option<f64>,
     peak_kb: Option<u64>,
     mb_s: f64,
     files_s: f64,
@@ -640,6 +651,7 @@ fn bench_corpus(cfg: &Config, corpus: &Corpus) -> CorpusResult {
         .max(1);
     let mut walls = Vec::new();
     let mut peaks = Vec::new();
+    let mut cpus = Vec::new();
     let mut message = String::new();
     for i in 0..builds {
         eprintln!("[{}] index build {}/{}", corpus.key, i + 1, builds);
@@ -657,6 +669,9 @@ fn bench_corpus(cfg: &Config, corpus: &Corpus) -> CorpusResult {
         if let Some(kb) = m.peak_kb {
             peaks.push(kb);
         }
+        if let Some(c) = m.cpu_s {
+            cpus.push(c);
+        }
     }
     if res.build_error.is_some() {
         return res;
@@ -664,6 +679,7 @@ fn bench_corpus(cfg: &Config, corpus: &Corpus) -> CorpusResult {
     let wall_s = median(&walls);
     res.build = Some(Build {
         wall_s,
+        cpu_s: (!cpus.is_empty()).then(|| median(&cpus)),
         peak_kb: peaks.iter().max().copied(),
         mb_s: res.bytes as f64 / 1e6 / wall_s,
         files_s: res.files as f64 / wall_s,
@@ -807,10 +823,19 @@ fn refresh_test(cfg: &Config, corpus: &Corpus, dir: &Path, files: &[PathBuf]) ->
         let mut f = fs::OpenOptions::new().append(true).open(&victim).unwrap();
         writeln!(f, "\nBenchmark edit {i} before `gloss index`.").unwrap();
         drop(f);
-        if let Some((d, code)) = time_run(&gloss_cmd(cfg, &copy, &index, &["index"])) {
-            if code == Some(0) {
-                r.index_after_edit.push(ms(d));
-            }
+        let cmd = gloss_cmd(cfg, &copy, &index, &["index"]);
+        let started = Instant::now();
+        let out = run_checked(&cmd);
+        let took = ms(started.elapsed());
+        if out.code == Some(0) {
+            r.index_after_edit.push(took);
+        } else {
+            r.note = Some(format!(
+                "`{}` after an edit exited {:?}: {}",
+                show(&cmd),
+                out.code,
+                out.stderr.trim()
+            ));
         }
     }
     for i in 0..cfg.refresh_runs {
@@ -854,6 +879,18 @@ fn overall(res: &CorpusResult, tool: &str) -> f64 {
     median(&meds)
 }
 
+/// The freshness check's cost: median over queries of (gloss p50 - gloss with the check
+/// skipped p50), same queries, same index, same run.
+fn check_cost(res: &CorpusResult) -> f64 {
+    let ds: Vec<f64> = res
+        .rows
+        .iter()
+        .filter_map(|r| Some(r.tools.get(GLOSS)?.p50() - r.tools.get(GLOSS_NOCHECK)?.p50()))
+        .filter(|x| !x.is_nan())
+        .collect();
+    median(&ds)
+}
+
 /// Median over queries of gloss median / baseline median.
 fn ratio(res: &CorpusResult, tool: &str, base: &str) -> f64 {
     let rs: Vec<f64> = res
@@ -883,13 +920,14 @@ fn print_corpus(cfg: &Config, res: &CorpusResult, corpus: &Corpus) {
     match (&res.build, &res.build_error) {
         (Some(b), _) => {
             println!(
-                "| index build (`gloss index --rebuild`) | wall | MB/s | files/s | peak RSS |"
+                "| index build (`gloss index --rebuild`) | wall | CPU user+sys | MB/s | files/s | peak RSS |"
             );
-            println!("|---|---:|---:|---:|---:|");
+            println!("|---|---:|---:|---:|---:|---:|");
             println!(
-                "| {} | {:.2} s | {:.1} | {:.0} | {} |",
+                "| {} | {:.2} s | {} | {:.1} | {:.0} | {} |",
                 b.message.trim_start_matches("gloss: "),
                 b.wall_s,
+                b.cpu_s.map_or("n/a".into(), |c| format!("{c:.2} s")),
                 b.mb_s,
                 b.files_s,
                 b.peak_kb
@@ -970,6 +1008,13 @@ fn print_corpus(cfg: &Config, res: &CorpusResult, corpus: &Corpus) {
     if cfg.nocheck_flag.is_none() {
         println!("gloss has no flag to skip the freshness check (none found in `gloss --help`): only the default path is measured.");
     }
+    if cfg.nocheck_flag.is_some() {
+        println!(
+            "Freshness check cost (median over queries of gloss p50 - gloss {} p50): {} ms",
+            cfg.nocheck_flag.as_deref().unwrap_or(""),
+            fmt_ms(check_cost(res))
+        );
+    }
     let r = &res.refresh;
     println!();
     println!("Freshness and refresh (whole process, on a copy of the corpus in the temp folder; one note edited by appending a line):");
@@ -977,10 +1022,7 @@ fn print_corpus(cfg: &Config, res: &CorpusResult, corpus: &Corpus) {
     println!("| case | median ms | p95 ms | runs |");
     println!("|---|---:|---:|---:|");
     for (name, xs) in [
-        (
-            "search, nothing changed (walk + stat every note, then search)",
-            &r.no_change,
-        ),
+        ("search for the first query, nothing changed", &r.no_change),
         (
             "search after one note edited (refresh + search)",
             &r.search_after_edit,
@@ -996,6 +1038,7 @@ fn print_corpus(cfg: &Config, res: &CorpusResult, corpus: &Corpus) {
         ),
     ] {
         if xs.is_empty() {
+            println!("| {name} | n/a | n/a | 0 |");
             continue;
         }
         println!(
@@ -1114,14 +1157,21 @@ fn print_targets(cfg: &Config, results: &[CorpusResult]) {
                     e.map_or("n/a".into(), |x| format!("{} ms", fmt_ms(x))),
                     e.map(|x| x < 1000.0 && res.refresh.edit_found),
                 );
-                let n = finite(median(&res.refresh.no_change));
+                let cost = finite(check_cost(res));
                 row(
                     "mdn-en-us",
-                    "freshness check measured, within the 20 ms query target",
-                    n.map_or("n/a".into(), |x| {
-                        format!("whole search, nothing changed: {} ms", fmt_ms(x))
-                    }),
-                    n.map(|x| x <= 20.0),
+                    "freshness check measured, and the query with it within 20 ms",
+                    match (cost, g) {
+                        (Some(c), Some(q)) => {
+                            format!("check {} ms; query with it {} ms", fmt_ms(c), fmt_ms(q))
+                        }
+                        (None, Some(q)) => format!(
+                            "check not separable (no skip flag); query with it {} ms",
+                            fmt_ms(q)
+                        ),
+                        _ => "n/a".into(),
+                    },
+                    g.map(|q| q <= 20.0),
                 );
             }
             "content" => {
@@ -1139,21 +1189,20 @@ fn print_targets(cfg: &Config, results: &[CorpusResult]) {
                     r.map_or("rg absent".into(), |x| format!("gloss/rg {}", fmt_ratio(x))),
                     r.map(|x| x <= 1.0),
                 );
-                let nock = finite(overall(res, GLOSS_NOCHECK));
-                let n = finite(median(&res.refresh.no_change));
-                match (nock, n) {
-                    (Some(a), Some(b)) => row(
+                let cost = finite(check_cost(res));
+                let n = finite(overall(res, GLOSS));
+                match cost {
+                    Some(c) => row(
                         "content/",
                         "freshness check <= 2 ms when nothing changed",
                         format!(
-                            "{} ms (search {} - search with check skipped {})",
-                            fmt_ms(b - a),
-                            fmt_ms(b),
-                            fmt_ms(a)
+                            "{} ms (median over queries of gloss p50 - gloss {} p50)",
+                            fmt_ms(c),
+                            cfg.nocheck_flag.as_deref().unwrap_or("")
                         ),
-                        Some(b - a <= 2.0),
+                        Some(c <= 2.0),
                     ),
-                    _ => row(
+                    None => row(
                         "content/",
                         "freshness check <= 2 ms when nothing changed",
                         format!(
@@ -1167,7 +1216,6 @@ fn print_targets(cfg: &Config, results: &[CorpusResult]) {
             _ => {}
         }
     }
-    let _ = cfg;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1249,6 +1297,13 @@ fn machine() -> String {
         });
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     format!("{cpus} CPUs ({model}), {ram} RAM, {}", std::env::consts::OS)
+}
+
+fn loadavg() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "n/a".into())
 }
 
 fn main() {
@@ -1413,6 +1468,7 @@ fn main() {
         cfg.runs,
         fmt_ms(median(&floor))
     );
+    println!("- load average at start: {}", loadavg());
     println!("- gloss query: `gloss --content DIR --index IDX search --format json -n 10 -- QUERY`; rg: `rg -i -- QUERY DIR`; FTS5: `sqlite3 DB \"SELECT file, line, snippet(...) FROM p WHERE p MATCH '\"w1\" \"w2\"' ORDER BY bm25(p) LIMIT 10\"`; all stdout to /dev/null");
 
     let started = Instant::now();
@@ -1428,5 +1484,9 @@ fn main() {
     }
     print_targets(&cfg, &results);
     println!();
-    println!("Total bench time: {:.0} s", started.elapsed().as_secs_f64());
+    println!(
+        "Total bench time: {:.0} s; load average at the end: {} (other processes on the machine disturb whole-process timings)",
+        started.elapsed().as_secs_f64(),
+        loadavg()
+    );
 }

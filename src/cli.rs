@@ -1,16 +1,29 @@
 //! The command line: the only module that knows clap. Turns flags into library options,
 //! runs the pipeline, prints results and warnings.
 
-use std::path::PathBuf;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::mpsc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum, ValueHint};
+use clap_complete::Shell;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use gloss::glossary;
-use gloss::index::{self, Refresh, Report, Store};
+use gloss::config::{self, Config};
+use gloss::context::{self, Context as ContextSize};
+use gloss::entries::Kind;
+use gloss::graph::{self, Graph};
+use gloss::index::{self, Progress, Refresh, Report, Store};
+use gloss::lint;
 use gloss::render::{self, Format, View};
-use gloss::search::{self, Mode, Options, Results};
+use gloss::scope::{self, Scope};
+use gloss::search::{self, Hit, Mode, Options, Results};
+use gloss::{glossary, render::Text};
 
 use crate::output::Output;
 
@@ -26,6 +39,24 @@ Examples:
   gloss terms --format anki -o deck.txt
                                    flashcards for Anki's File > Import
   gloss index --rebuild            rebuild index/ from content/
+
+Everyday use:
+  gloss related rag                the terms RAG's definition mentions, and those
+                                   that mention it
+  gloss lint                       duplicate, empty and undefined terms (exit 1 if any)
+  gloss search chunking --context section
+                                   each hit with the whole section around it
+  gloss search token --context 2   each hit with 2 lines either side
+  gloss search embedding --in 04-rag --in '0[5-6]-*.md'
+                                   only hits in those notes
+  gloss define pod --tag kubernetes
+                                   only notes whose front matter has that tag
+  gloss config                     the settings in force and where each came from
+  gloss completions bash > ~/.local/share/bash-completion/completions/gloss
+  gloss man > gloss.1              the manual page
+
+Settings come from flags, then GLOSS_CONTENT / GLOSS_INDEX, then gloss.toml in the
+notes folder, then <config dir>/gloss/gloss.toml (or the file named by GLOSS_CONFIG).
 
 Exit status: 0 when something was found, 1 when nothing was, 2 on error.";
 
@@ -57,8 +88,22 @@ const VALUE_FLAGS: &[&str] = &[
     "--color",
     "--output",
     "-o",
+    "--in",
+    "--tag",
+    "--context",
 ];
-const SUBCOMMANDS: &[&str] = &["search", "define", "terms", "index", "help"];
+const SUBCOMMANDS: &[&str] = &[
+    "search",
+    "define",
+    "terms",
+    "index",
+    "related",
+    "lint",
+    "config",
+    "completions",
+    "man",
+    "help",
+];
 
 /// `gloss QUERY...` is `gloss search QUERY...`: inserts `search` before the first word that
 /// is neither a flag, a flag's value, nor a subcommand.
@@ -92,27 +137,15 @@ pub fn with_default_subcommand(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::O
 
 #[derive(Debug, Args)]
 struct Global {
-    /// Folder of markdown notes.
-    #[arg(
-        long = "content",
-        value_name = "DIR",
-        env = "GLOSS_CONTENT",
-        default_value = "content",
-        global = true
-    )]
-    content: PathBuf,
+    /// Folder of markdown notes [default: content; env GLOSS_CONTENT; gloss.toml `content`].
+    #[arg(long = "content", value_name = "DIR", value_hint = ValueHint::DirPath, global = true)]
+    content: Option<PathBuf>,
 
-    /// Folder of the search index.
-    #[arg(
-        long = "index",
-        value_name = "DIR",
-        env = "GLOSS_INDEX",
-        default_value = "index",
-        global = true
-    )]
-    index: PathBuf,
+    /// Folder of the search index [default: index; env GLOSS_INDEX; gloss.toml `index`].
+    #[arg(long = "index", value_name = "DIR", value_hint = ValueHint::DirPath, global = true)]
+    index: Option<PathBuf>,
 
-    /// Most results to show [default: 10; `terms` lists all].
+    /// Most results to show [default: 10 or gloss.toml `limit`; `terms` lists all].
     #[arg(long = "limit", short = 'n', value_name = "N", global = true)]
     limit: Option<usize>,
 
@@ -121,7 +154,13 @@ struct Global {
     format: FormatArg,
 
     /// Write to FILE instead of stdout (`-` is stdout); the file appears whole or not at all.
-    #[arg(long = "output", short = 'o', value_name = "FILE", global = true)]
+    #[arg(
+        long = "output",
+        short = 'o',
+        value_name = "FILE",
+        value_hint = ValueHint::FilePath,
+        global = true
+    )]
     output: Option<PathBuf>,
 
     /// Let --output replace an existing file.
@@ -136,6 +175,20 @@ struct Global {
     /// (it is still built when missing).
     #[arg(long = "no-refresh", env = "GLOSS_NO_REFRESH", global = true)]
     no_refresh: bool,
+
+    /// Only hits in these notes: a path or its start (`04-rag`, `sub/`) or a glob
+    /// (`'0[1-3]-*.md'`), relative to the notes folder; repeat for any of several.
+    #[arg(long = "in", value_name = "PATH_OR_GLOB", global = true)]
+    places: Vec<String>,
+
+    /// Only hits in notes whose front matter `tags:` include T; repeat for any of several.
+    #[arg(long = "tag", value_name = "T", global = true)]
+    tags: Vec<String>,
+
+    /// Text output: print N source lines around each hit, or its whole section
+    /// (`section`: from its heading to the next heading of the same or a higher level).
+    #[arg(long = "context", value_name = "N|section", global = true)]
+    context: Option<ContextSize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -158,6 +211,25 @@ enum Command {
         #[arg(long = "prefix", value_name = "P")]
         prefix: Option<String>,
     },
+    /// The terms a term's definition mentions, and the definitions that mention it.
+    Related {
+        /// The term (a name or an alias; several words are one term).
+        #[arg(value_name = "TERM", required = true)]
+        term: Vec<String>,
+    },
+    /// Check the glossary: terms defined twice, near-duplicates, empty definitions, bold or
+    /// backticked terms defined nowhere (exit 1 when anything is found).
+    Lint,
+    /// Print the settings in force and where each came from.
+    Config,
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        /// The shell.
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: Shell,
+    },
+    /// Print the manual page (roff; `gloss man | man -l -`).
+    Man,
     /// Build or refresh the index from the notes.
     Index {
         /// Rebuild from scratch instead of re-indexing changed files.
@@ -250,133 +322,646 @@ fn shorten(s: &str, max: usize) -> String {
     }
 }
 
-/// Opens the index for a query, refreshing it first; prints what the refresh reported.
-fn open_store(g: &Global) -> Result<Store> {
-    let (store, report, notice) = index::ensure_fresh_with(&g.content, &g.index, !g.no_refresh)
-        .with_context(|| format!("opening the index for notes in {}", g.content.display()))?;
-    if let Some(report) = &report {
-        print_report(report, false);
-    }
-    if let Some(notice) = notice {
-        eprintln!("gloss: {notice}");
-    }
-    Ok(store)
+/// How long an index run goes before its progress bar appears.
+const PROGRESS_DELAY: Duration = Duration::from_secs(1);
+
+/// A progress bar on stderr for an index run, shown only on a terminal and only once the
+/// run has taken [`PROGRESS_DELAY`]; the library reports [`Progress`], this draws it.
+struct Bar {
+    bar: ProgressBar,
+    stop: Option<mpsc::Sender<()>>,
+    reveal: Option<std::thread::JoinHandle<()>>,
 }
 
-/// Renders `results` to the output chosen by the flags. Io errors are returned as they are,
-/// so a reader that stopped early (a closed pipe) ends the run quietly in `main`.
-fn write(g: &Global, mut out: Output, results: &Results, view: View) -> Result<()> {
-    let options = render::Options {
-        color: use_color(g.color, &out),
-        view,
-    };
-    render::renderer(g.format.into(), options).render(results, out.writer())?;
-    out.finish()
-}
-
-/// `gloss index --check`: what is stale, missing or corrupt; exit 1 when anything is.
-fn check(g: &Global) -> Result<ExitCode> {
-    use std::io::Write;
-    let report = index::check(&g.content, &g.index)?;
-    let mut out = std::io::stdout().lock();
-    if report.absent {
-        writeln!(out, "no index in {}: run `gloss index`", g.index.display())?;
-    }
-    for (label, files) in [
-        ("stale", &report.stale),
-        ("not indexed", &report.missing),
-        ("removed", &report.removed),
-        ("corrupt", &report.corrupt),
-    ] {
-        for file in files {
-            writeln!(out, "{label}: {}", render::printable(file))?;
+impl Bar {
+    /// A hidden bar that a timer thread reveals after the delay, when stderr is a terminal.
+    fn start() -> Bar {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} notes {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_message("reading notes");
+        if !std::io::stderr().is_terminal() {
+            return Bar {
+                bar,
+                stop: None,
+                reveal: None,
+            };
+        }
+        let (stop, stopped) = mpsc::channel::<()>();
+        let shown = bar.clone();
+        let reveal = std::thread::spawn(move || {
+            if let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(PROGRESS_DELAY) {
+                shown.set_draw_target(ProgressDrawTarget::stderr());
+                shown.enable_steady_tick(Duration::from_millis(120));
+            }
+        });
+        Bar {
+            bar,
+            stop: Some(stop),
+            reveal: Some(reveal),
         }
     }
-    if report.is_clean() {
-        writeln!(out, "index {} is up to date and intact", g.index.display())?;
-        return Ok(ExitCode::SUCCESS);
+
+    /// The callback for [`index::refresh_with_progress`].
+    fn update(&self, event: Progress) {
+        advance(&self.bar, event);
     }
-    if !report.corrupt.is_empty() {
-        writeln!(out, "run `gloss index --rebuild` to rebuild it")?;
-    } else if !report.absent {
-        writeln!(out, "run `gloss index` (or any search) to refresh it")?;
+
+    /// Stops the timer and clears the bar (the summary line replaces it).
+    fn finish(mut self) {
+        drop(self.stop.take());
+        if let Some(reveal) = self.reveal.take() {
+            let _ = reveal.join();
+        }
+        self.bar.finish_and_clear();
     }
-    Ok(ExitCode::from(1))
+}
+
+/// Moves a bar by one library progress event.
+fn advance(bar: &ProgressBar, event: Progress) {
+    match event {
+        Progress::Start { files } => {
+            bar.set_length(files as u64);
+            bar.set_position(0);
+            bar.set_message("reading notes");
+        }
+        Progress::Parsed { done } => {
+            bar.set_position(done as u64);
+            // Adding the parsed notes to the index comes next, and reports nothing.
+            if bar.length() == Some(done as u64) {
+                bar.set_message("indexing");
+            }
+        }
+        Progress::Committing => {
+            if let Some(len) = bar.length() {
+                bar.set_position(len);
+            }
+            bar.set_message("writing the index");
+        }
+    }
+}
+
+/// Runs an index refresh with a progress bar.
+fn refresh_with_bar(
+    content: &Path,
+    dir: &Path,
+    how: Refresh,
+    wait: bool,
+) -> gloss::error::Result<Report> {
+    let bar = Bar::start();
+    let result = index::refresh_with_progress(content, dir, how, wait, &|p| bar.update(p));
+    bar.finish();
+    result
+}
+
+/// One run of the command line: the flags and the settings resolved from them.
+struct Run<'a> {
+    g: &'a Global,
+    config: Config,
+}
+
+impl Run<'_> {
+    fn content(&self) -> &Path {
+        &self.config.content.value
+    }
+
+    fn index(&self) -> &Path {
+        &self.config.index.value
+    }
+
+    /// Opens the index for a query, refreshing it first; prints what the refresh reported.
+    fn open_store(&self) -> Result<Store> {
+        let (content, dir) = (self.content(), self.index());
+        let context = || format!("opening the index for notes in {}", content.display());
+        // First use builds the whole index: that is the run worth a progress bar.
+        // TODO(index.rs): `ensure_fresh_with_progress` would give incremental refreshes one too.
+        if matches!(index::open(dir), Ok((None, _))) && content.is_dir() {
+            let report =
+                refresh_with_bar(content, dir, Refresh::Incremental, true).with_context(context)?;
+            print_report(&report, false);
+        }
+        let (store, report, notice) =
+            index::ensure_fresh_with(content, dir, !self.g.no_refresh).with_context(context)?;
+        if let Some(report) = &report {
+            print_report(report, false);
+        }
+        if let Some(notice) = notice {
+            eprintln!("gloss: {notice}");
+        }
+        Ok(store)
+    }
+
+    fn scope(&self) -> Result<Scope> {
+        let typed = self
+            .g
+            .content
+            .as_deref()
+            .unwrap_or(self.content())
+            .to_string_lossy()
+            .into_owned();
+        Ok(Scope::new(&self.g.places, &self.g.tags, &typed)?)
+    }
+
+    fn render_options(&self, out: &Output, view: View) -> render::Options {
+        render::Options {
+            color: use_color(self.g.color, out),
+            view,
+        }
+    }
+
+    /// Renders `results` to the output chosen by the flags. Io errors are returned as they
+    /// are, so a reader that stopped early (a closed pipe) ends the run quietly in `main`.
+    fn write(&self, mut out: Output, results: &Results, view: View) -> Result<()> {
+        let options = self.render_options(&out, view);
+        render::renderer(self.g.format.into(), options).render(results, out.writer())?;
+        out.finish()
+    }
+
+    /// Text output of search hits with the extras: `see also` lines (from `graph`) and
+    /// source context (with `--context`).
+    fn write_text(&self, mut out: Output, results: &Results, graph: Option<&Graph>) -> Result<()> {
+        let text = Text {
+            color: self.render_options(&out, View::Hits).color,
+        };
+        let files: RefCell<HashMap<String, Option<String>>> = RefCell::default();
+        let see_also = |hit: &Hit| -> Vec<String> {
+            let (Some(graph), Kind::Definition, Some(term)) = (graph, hit.kind, &hit.term) else {
+                return Vec::new();
+            };
+            graph.find(term).map_or_else(Vec::new, |node| {
+                graph
+                    .see_also(node, SEE_ALSO)
+                    .into_iter()
+                    .map(|n| n.term.clone())
+                    .collect()
+            })
+        };
+        let context = |hit: &Hit| {
+            let size = self.g.context?;
+            let mut files = files.borrow_mut();
+            let source = files
+                .entry(hit.file.clone())
+                .or_insert_with(|| context::read(self.content(), &hit.file));
+            context::excerpt(source.as_deref()?, hit.line, size)
+        };
+        text.render_with(results, out.writer(), &see_also, &context)?;
+        out.finish()
+    }
+
+    /// `gloss search` and `gloss define`.
+    fn query(&self, mode: Mode, words: &[String]) -> Result<ExitCode> {
+        let query = words.join(" ");
+        if query.trim().is_empty() {
+            eprintln!(
+                "gloss: the query is empty: give at least one word, e.g. `gloss search token`"
+            );
+            return Ok(ExitCode::from(2));
+        }
+        let scope = self.scope()?;
+        // Open the output first: a refused --output fails before any work is done.
+        let out = Output::open(self.g.output.as_deref(), self.g.force)?;
+        let store = self.open_store()?;
+        let limit = self.config.limit.value;
+        // Hits dropped by the scope or moved by boosts must not leave the list short:
+        // fetch more than shown. (Filtering inside the tantivy query would be exact.)
+        let fetch = if scope.is_all() && self.config.boosts.is_empty() {
+            limit
+        } else {
+            limit
+                .saturating_mul(scope::OVERFETCH)
+                .clamp(limit, scope::OVERFETCH_CAP.max(limit))
+        };
+        let options = Options {
+            mode,
+            limit: fetch,
+            ..Options::default()
+        };
+        let mut results = search::search(&store, &query, &options)?;
+        scope.filter(&mut results.hits);
+        // Synonyms: the query as typed first; its expansions fill what is left.
+        if results.hits.len() < limit {
+            for expansion in self.config.expand(&query) {
+                let mut more = search::search(&store, &expansion, &options)?;
+                scope.filter(&mut more.hits);
+                scope::merge(&mut results.hits, more.hits);
+                if results.hits.len() >= limit {
+                    break;
+                }
+            }
+        }
+        self.config.apply_boosts(&query, &mut results.hits);
+        results.hits.truncate(limit);
+        scope::renumber(&mut results.hits);
+        if !results.hits.is_empty() {
+            results.suggestions.clear();
+        }
+        if matches!(self.g.format, FormatArg::Text) {
+            // The graph only feeds `see also` lines; a failure to build it costs only those.
+            let graph = (mode == Mode::Define)
+                .then(|| graph::load_or_build(&store).ok())
+                .flatten();
+            self.write_text(out, &results, graph.as_ref())?;
+        } else {
+            if self.g.context.is_some() {
+                eprintln!("gloss: warning: --context changes only text output");
+            }
+            self.write(out, &results, View::Hits)?;
+        }
+        if results.hits.is_empty() {
+            let what = if mode == Mode::Define {
+                "no definition for"
+            } else {
+                "no results for"
+            };
+            let scoped = if scope.is_all() {
+                ""
+            } else {
+                " in the notes chosen by --in/--tag"
+            };
+            eprintln!("{what} {:?}{scoped}", shorten(&query, 80));
+            if !results.suggestions.is_empty() {
+                eprintln!("did you mean: {}", results.suggestions.join(", "));
+            }
+            return Ok(ExitCode::from(1));
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    /// `gloss terms`: the glossary A-Z.
+    fn terms(&self, prefix: Option<&str>) -> Result<ExitCode> {
+        let scope = self.scope()?;
+        let out = Output::open(self.g.output.as_deref(), self.g.force)?;
+        let store = self.open_store()?;
+        let mut results = glossary::terms(&store, prefix)?;
+        scope.filter(&mut results.hits);
+        scope::renumber(&mut results.hits);
+        if let Some(limit) = self.g.limit {
+            results.hits.truncate(limit);
+        }
+        self.write(out, &results, View::Glossary)?;
+        if results.hits.is_empty() {
+            match prefix.filter(|p| !p.trim().is_empty()) {
+                Some(p) => eprintln!("no terms starting with {p:?}"),
+                None => eprintln!("no terms defined in {}", self.content().display()),
+            }
+            return Ok(ExitCode::from(1));
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    /// `gloss related TERM`.
+    fn related(&self, words: &[String]) -> Result<ExitCode> {
+        let name = words.join(" ");
+        if name.trim().is_empty() {
+            eprintln!("gloss: the term is empty: e.g. `gloss related rag`");
+            return Ok(ExitCode::from(2));
+        }
+        let json = match self.g.format {
+            FormatArg::Text => false,
+            FormatArg::Json => true,
+            _ => anyhow::bail!("gloss related prints text or json (--format text|json)"),
+        };
+        let mut out = Output::open(self.g.output.as_deref(), self.g.force)?;
+        let store = self.open_store()?;
+        let graph = graph::load_or_build(&store)?;
+        // A name or alias first; else the best definition for it (typos, descriptions).
+        let node = graph.find(&name).or_else(|| {
+            let options = Options {
+                mode: Mode::Define,
+                limit: 1,
+                ..Options::default()
+            };
+            let results = search::search(&store, &name, &options).ok()?;
+            graph.find(results.hits.first()?.term.as_deref()?)
+        });
+        let Some(node) = node else {
+            eprintln!("no definition for {:?}", shorten(&name, 80));
+            return Ok(ExitCode::from(1));
+        };
+        let cap = self.g.limit.unwrap_or(usize::MAX);
+        let pick = |ids: &[usize]| -> Vec<&graph::Node> {
+            ids.iter().take(cap).map(|&i| &graph.nodes[i]).collect()
+        };
+        let mentions = pick(&graph.mentions[node]);
+        let mentioned_by = pick(&graph.mentioned_by[node]);
+        let term = &graph.nodes[node];
+        if json {
+            let doc = serde_json::json!({
+                "term": term.term,
+                "aliases": term.aliases,
+                "file": term.file,
+                "line": term.line,
+                "mentions": mentions,
+                "mentioned_by": mentioned_by,
+            });
+            serde_json::to_writer_pretty(out.writer(), &doc)?;
+            writeln!(out.writer())?;
+        } else {
+            let text = Text {
+                color: use_color(self.g.color, &out),
+            };
+            text.render_related(term, &mentions, &mentioned_by, out.writer())?;
+        }
+        out.finish()?;
+        if mentions.is_empty() && mentioned_by.is_empty() {
+            eprintln!("no related terms for {:?}", term.term);
+            return Ok(ExitCode::from(1));
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+
+    /// `gloss lint`: one finding per line; exit 1 when there is any.
+    fn lint(&self) -> Result<ExitCode> {
+        let json = match self.g.format {
+            FormatArg::Text => false,
+            FormatArg::Json => true,
+            _ => anyhow::bail!("gloss lint prints text or json (--format text|json)"),
+        };
+        let mut out = Output::open(self.g.output.as_deref(), self.g.force)?;
+        let report = lint::lint(self.content())
+            .with_context(|| format!("linting the notes in {}", self.content().display()))?;
+        for w in &report.warnings {
+            eprintln!("gloss: warning: {}", render::printable(&w.to_string()));
+        }
+        if json {
+            let doc = serde_json::json!({ "files": report.files, "findings": report.findings });
+            serde_json::to_writer_pretty(out.writer(), &doc)?;
+            writeln!(out.writer())?;
+        } else {
+            for f in &report.findings {
+                writeln!(out.writer(), "{}", render::printable(&f.to_string()))?;
+            }
+        }
+        out.finish()?;
+        let n = report.findings.len();
+        let notes = plural(report.files, "note");
+        if n == 0 {
+            eprintln!("gloss: no findings in {notes}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        eprintln!("gloss: {} in {notes}", plural(n, "finding"));
+        Ok(ExitCode::from(1))
+    }
+
+    /// `gloss config`: the settings in force, as TOML with where each came from.
+    fn show_config(&self) -> Result<ExitCode> {
+        let mut out = Output::open(self.g.output.as_deref(), self.g.force)?;
+        let c = &self.config;
+        let w = out.writer();
+        writeln!(
+            w,
+            "# gloss settings: flag > env > notes-folder gloss.toml > user gloss.toml > default"
+        )?;
+        for (path, found) in &c.files {
+            let state = if *found { "read" } else { "not found" };
+            writeln!(w, "# config file {}: {state}", path.display())?;
+        }
+        let path = |p: &Path| config::toml_string(&p.to_string_lossy());
+        let rows = [
+            (
+                "content",
+                path(&c.content.value),
+                c.content.origin.to_string(),
+            ),
+            ("index", path(&c.index.value), c.index.origin.to_string()),
+            (
+                "limit",
+                c.limit.value.to_string(),
+                c.limit.origin.to_string(),
+            ),
+        ];
+        for (key, value, origin) in rows {
+            writeln!(w, "{:<32} # {origin}", format!("{key} = {value}"))?;
+        }
+        writeln!(w, "\n[synonyms]")?;
+        for syn in &c.synonyms {
+            let values: Vec<String> = syn
+                .expansions
+                .iter()
+                .map(|e| config::toml_string(e))
+                .collect();
+            let line = format!("{} = [{}]", config::toml_key(&syn.key), values.join(", "));
+            writeln!(w, "{line:<32} # {}", syn.origin)?;
+        }
+        writeln!(w, "\n[boosts]")?;
+        for b in &c.boosts {
+            let line = format!("{} = {}", config::toml_key(&b.glob), b.factor);
+            writeln!(w, "{line:<32} # {}", b.origin)?;
+        }
+        out.finish()?;
+        Ok(ExitCode::SUCCESS)
+    }
+
+    /// `gloss index`.
+    fn index_command(&self, rebuild: bool) -> Result<ExitCode> {
+        let (content, dir) = (self.content(), self.index());
+        let how = if rebuild {
+            Refresh::Rebuild
+        } else {
+            Refresh::Incremental
+        };
+        let report = match refresh_with_bar(content, dir, how, false) {
+            Err(gloss::error::Error::Locked(_)) => {
+                eprintln!(
+                    "gloss: another gloss run is indexing {}; waiting for it",
+                    dir.display()
+                );
+                refresh_with_bar(content, dir, how, true)?
+            }
+            other => other?,
+        };
+        print_report(&report, true);
+        Ok(ExitCode::SUCCESS)
+    }
+
+    /// `gloss index --check`: what is stale, missing or corrupt; exit 1 when anything is.
+    fn check(&self) -> Result<ExitCode> {
+        let (content, dir) = (self.content(), self.index());
+        let report = index::check(content, dir)?;
+        let mut out = std::io::stdout().lock();
+        if report.absent {
+            writeln!(out, "no index in {}: run `gloss index`", dir.display())?;
+        }
+        for (label, files) in [
+            ("stale", &report.stale),
+            ("not indexed", &report.missing),
+            ("removed", &report.removed),
+            ("corrupt", &report.corrupt),
+        ] {
+            for file in files {
+                writeln!(out, "{label}: {}", render::printable(file))?;
+            }
+        }
+        if report.is_clean() {
+            writeln!(out, "index {} is up to date and intact", dir.display())?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        if !report.corrupt.is_empty() {
+            writeln!(out, "run `gloss index --rebuild` to rebuild it")?;
+        } else if !report.absent {
+            writeln!(out, "run `gloss index` (or any search) to refresh it")?;
+        }
+        Ok(ExitCode::from(1))
+    }
+}
+
+/// `1 note`, `2 notes`.
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Most terms on a `see also` line.
+const SEE_ALSO: usize = 6;
+
+/// `gloss completions SHELL`.
+fn completions(shell: Shell) -> Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    clap_complete::generate(shell, &mut Cli::command(), "gloss", &mut out);
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Sections of the manual page that clap does not generate.
+const MAN_ENVIRONMENT: &str = "\
+GLOSS_CONTENT   the notes folder (overridden by --content)
+GLOSS_INDEX     the index folder (overridden by --index)
+GLOSS_CONFIG    the user config file to read instead of <config dir>/gloss/gloss.toml;
+                empty: read none
+GLOSS_NO_REFRESH  as --no-refresh
+NO_COLOR        no colours with --color auto";
+
+const MAN_FILES: &str = "\
+<notes>/gloss.toml                 settings for one notes folder
+<config dir>/gloss/gloss.toml      settings for every notes folder
+                                   (~/.config/gloss/gloss.toml on Linux)
+
+  index = \"../index\"      # relative to the file's folder
+  limit = 20
+  [synonyms]
+  llm = \"large language model\"
+  [boosts]
+  \"04-rag-*.md\" = 1.5";
+
+/// Text as roff that is printed as it is (no filling, no macros).
+fn roff_verbatim(title: &str, text: &str) -> String {
+    let mut out = format!(".SH {title}\n.nf\n");
+    for line in text.lines() {
+        let line = line.replace('\\', "\\e").replace('-', "\\-");
+        if line.starts_with(['.', '\'']) {
+            out.push_str("\\&");
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.push_str(".fi\n");
+    out
+}
+
+/// `gloss man`: clap's sections, then examples, environment and files as written.
+fn man() -> Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    let cmd = Cli::command();
+    let man = clap_mangen::Man::new(cmd);
+    man.render_title(&mut out)?;
+    man.render_name_section(&mut out)?;
+    man.render_synopsis_section(&mut out)?;
+    man.render_description_section(&mut out)?;
+    man.render_options_section(&mut out)?;
+    man.render_subcommands_section(&mut out)?;
+    let examples = EXAMPLES.strip_prefix("Examples:\n").unwrap_or(EXAMPLES);
+    out.write_all(roff_verbatim("EXAMPLES", examples).as_bytes())?;
+    out.write_all(roff_verbatim("ENVIRONMENT", MAN_ENVIRONMENT).as_bytes())?;
+    out.write_all(roff_verbatim("FILES", MAN_FILES).as_bytes())?;
+    man.render_version_section(&mut out)?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs the command line; returns the exit code.
 pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Completions { shell } => return completions(shell),
+        Command::Man => return man(),
+        _ => {}
+    }
     let g = &cli.global;
-    let (mode, words) = match cli.command {
-        Command::Index { check: true, .. } => return check(g),
-        Command::Index { rebuild, .. } => {
-            let how = if rebuild {
-                Refresh::Rebuild
-            } else {
-                Refresh::Incremental
-            };
-            let report = match index::refresh(&g.content, &g.index, how, false) {
-                Err(gloss::error::Error::Locked(_)) => {
-                    eprintln!(
-                        "gloss: another gloss run is indexing {}; waiting for it",
-                        g.index.display()
-                    );
-                    index::refresh(&g.content, &g.index, how, true)?
-                }
-                other => other?,
-            };
-            print_report(&report, true);
-            return Ok(ExitCode::SUCCESS);
-        }
-        Command::Terms { prefix } => return terms(g, prefix.as_deref()),
-        Command::Search { query } => (Mode::Search, query),
-        Command::Define { term } => (Mode::Define, term),
+    let flags = config::Flags {
+        content: g.content.clone(),
+        index: g.index.clone(),
+        limit: g.limit,
     };
-    let query = words.join(" ");
-    if query.trim().is_empty() {
-        eprintln!("gloss: the query is empty: give at least one word, e.g. `gloss search token`");
-        return Ok(ExitCode::from(2));
+    let config = config::resolve(&flags, &|name| std::env::var_os(name))?;
+    for w in &config.warnings {
+        eprintln!("gloss: warning: {w}");
     }
-    // Open the output first: a refused --output fails before any work is done.
-    let out = Output::open(g.output.as_deref(), g.force)?;
-    let store = open_store(g)?;
-    let options = Options {
-        mode,
-        limit: g.limit.unwrap_or(10),
-        ..Options::default()
-    };
-    let results = search::search(&store, &query, &options)?;
-    write(g, out, &results, View::Hits)?;
-    if results.hits.is_empty() {
-        let what = if mode == Mode::Define {
-            "no definition for"
-        } else {
-            "no results for"
-        };
-        eprintln!("{what} {:?}", shorten(&query, 80));
-        if !results.suggestions.is_empty() {
-            eprintln!("did you mean: {}", results.suggestions.join(", "));
-        }
-        return Ok(ExitCode::from(1));
+    let run = Run { g, config };
+    match &cli.command {
+        Command::Index { check: true, .. } => run.check(),
+        Command::Index { rebuild, .. } => run.index_command(*rebuild),
+        Command::Terms { prefix } => run.terms(prefix.as_deref()),
+        Command::Search { query } => run.query(Mode::Search, query),
+        Command::Define { term } => run.query(Mode::Define, term),
+        Command::Related { term } => run.related(term),
+        Command::Lint => run.lint(),
+        Command::Config => run.show_config(),
+        Command::Completions { .. } | Command::Man => unreachable!("handled above"),
     }
-    Ok(ExitCode::SUCCESS)
 }
 
-/// `gloss terms`: the glossary A-Z.
-fn terms(g: &Global, prefix: Option<&str>) -> Result<ExitCode> {
-    let out = Output::open(g.output.as_deref(), g.force)?;
-    let store = open_store(g)?;
-    let mut results = glossary::terms(&store, prefix)?;
-    if let Some(limit) = g.limit {
-        results.hits.truncate(limit);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_events_move_the_bar() {
+        let bar = ProgressBar::hidden();
+        advance(&bar, Progress::Start { files: 9 });
+        assert_eq!((bar.length(), bar.position()), (Some(9), 0));
+        advance(&bar, Progress::Parsed { done: 4 });
+        assert_eq!(bar.position(), 4);
+        assert_eq!(bar.message(), "reading notes");
+        advance(&bar, Progress::Parsed { done: 9 });
+        assert_eq!(bar.message(), "indexing");
+        advance(&bar, Progress::Committing);
+        assert_eq!(bar.position(), 9);
+        assert_eq!(bar.message(), "writing the index");
     }
-    write(g, out, &results, View::Glossary)?;
-    if results.hits.is_empty() {
-        match prefix.filter(|p| !p.trim().is_empty()) {
-            Some(p) => eprintln!("no terms starting with {p:?}"),
-            None => eprintln!("no terms defined in {}", g.content.display()),
-        }
-        return Ok(ExitCode::from(1));
+
+    #[test]
+    fn a_bar_off_a_terminal_never_draws_and_finishes_at_once() {
+        // Test runs capture stderr: the bar stays hidden and no timer thread is started.
+        let bar = Bar::start();
+        bar.update(Progress::Start { files: 2 });
+        assert!(bar.bar.is_hidden());
+        let started = std::time::Instant::now();
+        bar.finish();
+        assert!(started.elapsed() < PROGRESS_DELAY);
     }
-    Ok(ExitCode::SUCCESS)
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn new_subcommands_and_value_flags_keep_the_query_shorthand() {
+        let args = |v: &[&str]| -> Vec<String> {
+            with_default_subcommand(v.iter().map(Into::into).collect())
+                .into_iter()
+                .map(|s| s.to_string_lossy().into_owned())
+                .collect()
+        };
+        assert_eq!(args(&["gloss", "lint"]), ["gloss", "lint"]);
+        assert_eq!(
+            args(&["gloss", "--in", "04-rag", "token"]),
+            ["gloss", "--in", "04-rag", "search", "token"]
+        );
+        assert_eq!(
+            args(&["gloss", "--context", "section", "token"]),
+            ["gloss", "--context", "section", "search", "token"]
+        );
+    }
 }

@@ -51,6 +51,9 @@ pub struct Entry {
     pub tags: Vec<String>,
 }
 
+/// Longest term or alias, in characters: longer is a sentence, not a term.
+const MAX_TERM_CHARS: usize = 80;
+
 /// Passages longer than this many bytes are split, so one huge line cannot dominate
 /// snippets or memory at query time.
 const PASSAGE_CHUNK: usize = 4000;
@@ -234,7 +237,8 @@ fn definition(
     tags: &[String],
 ) -> Option<Entry> {
     let (term, alias) = split_term(raw_term)?;
-    let body = text::clean(&body);
+    // The whole block is also a passage (in chunks); a definition is its opening.
+    let body = text::truncate(&text::clean(&body), PASSAGE_CHUNK);
     if body.is_empty() || !body.chars().any(char::is_alphanumeric) {
         return None;
     }
@@ -242,12 +246,10 @@ fn definition(
     if let Some(initials) = initials(&term) {
         aliases.push(initials);
     }
-    let mut seen = vec![term.to_lowercase()];
+    // A set, not a list: a hostile front matter can list a hundred thousand aliases.
+    let mut seen = std::collections::HashSet::from([term.to_lowercase()]);
     aliases.retain(|a| {
-        let low = a.to_lowercase();
-        let fresh = !a.is_empty() && !seen.contains(&low);
-        seen.push(low);
-        fresh
+        !a.is_empty() && a.chars().count() <= MAX_TERM_CHARS && seen.insert(a.to_lowercase())
     });
     Some(Entry {
         kind: Kind::Definition,
@@ -289,7 +291,7 @@ pub fn split_term(raw: &str) -> Option<(String, Option<String>)> {
             }
         }
     }
-    if !base.chars().any(char::is_alphanumeric) || base.chars().count() > 80 {
+    if !base.chars().any(char::is_alphanumeric) || base.chars().count() > MAX_TERM_CHARS {
         return None;
     }
     Some((base, alias))

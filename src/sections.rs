@@ -4,7 +4,9 @@
 //! A section is a heading plus everything up to the next heading; its heading path is the
 //! real hierarchy (the stack of open headings truncated to `level - 1` before each push).
 
-use pulldown_cmark::{Event, HeadingLevel, MetadataBlockKind, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{
+    CodeBlockKind, Event, HeadingLevel, MetadataBlockKind, Options, Parser, Tag, TagEnd,
+};
 
 use crate::text;
 
@@ -334,7 +336,7 @@ pub fn parse(source: &str) -> Document {
                 while stack.last().is_some_and(|(l, _)| *l >= level) {
                     stack.pop();
                 }
-                stack.push((level, text::clean(&raw)));
+                stack.push((level, text::truncate(&text::clean(&raw), MAX_HEADING_BYTES)));
                 section = Section {
                     heading_path: stack.iter().map(|(_, t)| t.clone()).collect(),
                     level,
@@ -518,12 +520,12 @@ pub fn parse(source: &str) -> Document {
                     });
                 }
             }
-            Event::Start(Tag::CodeBlock(_)) => {
-                // Fenced code starts on the line after the fence.
-                let first = if source[range.clone()].starts_with(['`', '~']) {
-                    at + 1
-                } else {
-                    at
+            Event::Start(Tag::CodeBlock(kind)) => {
+                // Fenced code starts on the line after the fence; indented code (which may
+                // well start with a backtick) on its own line.
+                let first = match kind {
+                    CodeBlockKind::Fenced(_) => at + 1,
+                    CodeBlockKind::Indented => at,
                 };
                 code = Some((first, String::new()));
             }
@@ -625,7 +627,27 @@ fn heading_level(level: HeadingLevel) -> u8 {
     }
 }
 
+/// Longest heading kept, in bytes: the heading path is copied into every entry below it.
+const MAX_HEADING_BYTES: usize = 200;
+
+/// Most front matter aliases or tags kept, and the longest one: tags are copied into every
+/// entry of the note, so a hostile list would multiply memory by the number of entries.
+const MAX_FRONT_MATTER_VALUES: usize = 64;
+const MAX_FRONT_MATTER_VALUE_CHARS: usize = 80;
+
+/// Deepest nesting of YAML flow collections (`[`, `{`) handed to the YAML parser. libyaml's
+/// scanner is quadratic in that depth (100 KB of `[` takes half a minute), and serde_yaml_ng
+/// refuses more than 128 levels anyway.
+const MAX_YAML_NESTING: usize = 128;
+
 fn strings(value: Option<&serde_yaml_ng::Value>) -> Vec<String> {
+    let mut out = all_strings(value);
+    out.retain(|s| s.chars().count() <= MAX_FRONT_MATTER_VALUE_CHARS);
+    out.truncate(MAX_FRONT_MATTER_VALUES);
+    out
+}
+
+fn all_strings(value: Option<&serde_yaml_ng::Value>) -> Vec<String> {
     match value {
         Some(serde_yaml_ng::Value::String(s)) => s
             .split(',')
@@ -645,7 +667,28 @@ fn strings(value: Option<&serde_yaml_ng::Value>) -> Vec<String> {
     }
 }
 
+/// The deepest nesting of `[`/`{` in `yaml`, quotes ignored (an over-estimate is harmless).
+fn flow_nesting(yaml: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    for b in yaml.bytes() {
+        match b {
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
 fn front_matter(yaml: &str) -> Result<FrontMatter, String> {
+    if flow_nesting(yaml) > MAX_YAML_NESTING {
+        return Err(format!(
+            "front matter is not valid YAML (brackets nested more than {MAX_YAML_NESTING} deep); read as text"
+        ));
+    }
     let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(yaml).map_err(|err| {
         let line = err.location().map_or(0, |l| l.line() + 1);
         format!(

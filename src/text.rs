@@ -34,6 +34,25 @@ pub fn collapse(s: &str) -> String {
     out
 }
 
+/// The start of `s`, at most `max` bytes plus `…` when cut, cut at whitespace when there is
+/// some in the second half. Bounds what one hostile line costs: a heading or a definition is
+/// copied into every entry or field that repeats it.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut cut = max;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    if let Some(space) = s[..cut].rfind(char::is_whitespace) {
+        if space > max / 2 {
+            cut = space;
+        }
+    }
+    format!("{}\u{2026}", s[..cut].trim_end())
+}
+
 /// Bidi overrides and similar: a note must not be able to reorder what the terminal shows.
 fn is_invisible_format(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
@@ -139,6 +158,14 @@ mod tests {
             clean("red \u{1b}[31mtext\u{7}\r\n  next"),
             "red [31mtext next"
         );
+    }
+
+    #[test]
+    fn truncate_cuts_at_a_char_boundary_and_prefers_whitespace() {
+        assert_eq!(truncate("short", 10), "short");
+        assert_eq!(truncate("alpha beta gamma", 12), "alpha beta\u{2026}");
+        assert_eq!(truncate("\u{e9}\u{e9}\u{e9}", 3), "\u{e9}\u{2026}");
+        assert_eq!(truncate("abcdef", 0), "\u{2026}");
     }
 
     #[test]

@@ -85,12 +85,15 @@ fn is_hyphen(segment: &str) -> bool {
 }
 
 /// `LLM's`, `LLM’s` and `LLMs` index as `LLM`: the stemmer leaves vowel-less plurals alone.
-fn strip_possessive(word: &str) -> &str {
-    let word = word
+fn strip_possessive(mut word: &str) -> &str {
+    // Every trailing `'s`, not one: a key analysed again must come out the same.
+    while let Some(stem) = word
         .strip_suffix("'s")
         .or_else(|| word.strip_suffix("\u{2019}s"))
         .filter(|w| !w.is_empty())
-        .unwrap_or(word);
+    {
+        word = stem;
+    }
     match word.strip_suffix('s') {
         Some(stem) if stem.len() >= 2 && stem.chars().all(|c| c.is_ascii_uppercase()) => stem,
         _ => word,
@@ -160,8 +163,9 @@ fn split_words(text: &str, emit: &mut dyn FnMut(usize, usize, &str, usize)) {
 pub fn raw_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(WordTokenizer::default())
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
-        .filter(LowerCaser)
+        // Fold, then lowercase: folding can give capitals (small-capital `ᴀᴘɪ` → `API`).
         .filter(AsciiFoldingFilter)
+        .filter(LowerCaser)
         .build()
 }
 
@@ -169,8 +173,9 @@ pub fn raw_analyzer() -> TextAnalyzer {
 pub fn stemmed_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(WordTokenizer::default())
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
-        .filter(LowerCaser)
+        // Fold, then lowercase: folding can give capitals (small-capital `ᴀᴘɪ` → `API`).
         .filter(AsciiFoldingFilter)
+        .filter(LowerCaser)
         .filter(Stemmer::new(Language::English))
         .build()
 }
@@ -283,8 +288,10 @@ pub fn singular(word: &str) -> String {
             }
         }
     }
+    // Only a letter before the `s` makes a plural (`aa.s` and `31m's` are not).
     if word.len() > 3
         && word.ends_with('s')
+        && word[..word.len() - 1].ends_with(char::is_alphabetic)
         && !word.ends_with("ss")
         && !word.ends_with("us")
         && !word.ends_with("is")
@@ -362,6 +369,20 @@ mod tests {
     #[test]
     fn possessive_is_dropped_and_accents_fold() {
         assert_eq!(raws("the LLM's café"), ["the", "llm", "cafe"]);
+    }
+
+    #[test]
+    fn folding_never_leaves_capitals() {
+        assert_eq!(raws("\u{1d00}\u{1d18}\u{26a} \u{a7fb}"), ["api", "f"]);
+    }
+
+    #[test]
+    fn keys_are_stable_when_analysed_again() {
+        let mut a = Analyzer::default();
+        for s in ["a's's", "\u{1b}[31m's's", "aA.S", "\u{a7fb}"] {
+            let k = a.key(s);
+            assert_eq!(a.key(&k), k, "{s:?}");
+        }
     }
 
     #[test]

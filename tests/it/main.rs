@@ -3,7 +3,10 @@
 mod cli;
 mod common;
 mod content;
+mod everyday;
 mod export;
+mod hostile;
+mod props;
 mod relevance;
 mod seed;
 mod styles;

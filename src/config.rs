@@ -1,0 +1,704 @@
+//! Settings: `gloss.toml` files, environment variables and flags resolved into one set,
+//! each value knowing where it came from (for `gloss config`).
+//!
+//! Precedence, strongest first: a command-line flag, an environment variable
+//! (`GLOSS_CONTENT`, `GLOSS_INDEX`), the `gloss.toml` in the notes folder, the user's
+//! `gloss.toml` (`<config dir>/gloss/gloss.toml`, or the file named by `GLOSS_CONFIG`), and
+//! the built-in default. Synonyms and boosts from both files are merged, the notes folder's
+//! winning for the same key. Relative paths in a file are relative to that file's folder.
+//!
+//! ```toml
+//! index = "../index"      # where the index lives
+//! limit = 20              # most hits of search and define
+//!
+//! [synonyms]
+//! llm = "large language model"
+//! rag = ["retrieval augmented generation", "retrieval-augmented generation"]
+//!
+//! [boosts]
+//! "04-rag-*.md" = 1.5
+//! ```
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobMatcher};
+use serde::Deserialize;
+
+use crate::search::Hit;
+use crate::tokenize::Analyzer;
+
+/// The config file's name, in the notes folder or in `<config dir>/gloss/`.
+pub const FILE_NAME: &str = "gloss.toml";
+
+/// Default notes folder.
+pub const DEFAULT_CONTENT: &str = "content";
+/// Default index folder.
+pub const DEFAULT_INDEX: &str = "index";
+/// Default most hits of `search` and `define`.
+pub const DEFAULT_LIMIT: usize = 10;
+
+/// A config file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file exists but could not be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has a wrong key or value.
+    #[error("{path}:{line}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the problem.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A `[boosts]` key is not a valid glob.
+    #[error("{path}: [boosts] {glob:?} is not a valid glob: {message}")]
+    Glob {
+        /// The file.
+        path: PathBuf,
+        /// The key.
+        glob: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Where a setting came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A command-line flag (its name).
+    Flag(&'static str),
+    /// An environment variable (its name).
+    Env(&'static str),
+    /// A `gloss.toml` file.
+    File(PathBuf),
+    /// The built-in default.
+    Default,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Flag(name) => write!(f, "flag {name}"),
+            Origin::Env(name) => write!(f, "env {name}"),
+            Origin::File(path) => write!(f, "{}", path.display()),
+            Origin::Default => write!(f, "default"),
+        }
+    }
+}
+
+/// A value and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setting<T> {
+    /// The value in force.
+    pub value: T,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+/// What the command line said (each `None` when the flag was not given).
+#[derive(Debug, Clone, Default)]
+pub struct Flags {
+    /// `--content`.
+    pub content: Option<PathBuf>,
+    /// `--index`.
+    pub index: Option<PathBuf>,
+    /// `--limit`.
+    pub limit: Option<usize>,
+}
+
+/// A query word or phrase and what it also means.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Synonym {
+    /// The word or phrase as written in the file.
+    pub key: String,
+    /// Its expansions.
+    pub expansions: Vec<String>,
+    /// The file that set it.
+    pub origin: Origin,
+}
+
+/// A score multiplier for notes whose path matches a glob.
+#[derive(Debug, Clone)]
+pub struct Boost {
+    /// The glob as written.
+    pub glob: String,
+    /// The multiplier.
+    pub factor: f32,
+    /// The file that set it.
+    pub origin: Origin,
+    matcher: GlobMatcher,
+}
+
+/// The settings in force.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The notes folder.
+    pub content: Setting<PathBuf>,
+    /// The index folder.
+    pub index: Setting<PathBuf>,
+    /// Most hits of `search` and `define`.
+    pub limit: Setting<usize>,
+    /// Query synonyms, sorted by key.
+    pub synonyms: Vec<Synonym>,
+    /// Score boosts, sorted by glob.
+    pub boosts: Vec<Boost>,
+    /// The config files looked for, and whether each was found.
+    pub files: Vec<(PathBuf, bool)>,
+    /// Problems that did not stop the run (a key that has no effect where it is).
+    pub warnings: Vec<String>,
+}
+
+/// One `gloss.toml`, as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    content: Option<PathBuf>,
+    index: Option<PathBuf>,
+    limit: Option<usize>,
+    #[serde(default)]
+    synonyms: BTreeMap<String, OneOrMany>,
+    #[serde(default)]
+    boosts: BTreeMap<String, f32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+/// Reads and parses one file; `Ok(None)` when it does not exist.
+fn read_file(path: &Path) -> Result<Option<File>, ConfigError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
+    };
+    parse(path, &text).map(Some)
+}
+
+fn parse(path: &Path, text: &str) -> Result<File, ConfigError> {
+    toml::from_str::<File>(text).map_err(|e| {
+        let line = e.span().map_or(1, |s| {
+            text[..s.start.min(text.len())].matches('\n').count() + 1
+        });
+        ConfigError::Parse {
+            path: path.to_path_buf(),
+            line,
+            message: e.message().trim().replace('\n', " "),
+        }
+    })
+}
+
+/// `~/x` expanded; a relative path joined to the folder of the file that named it.
+fn resolve_path(path: &Path, file: &Path) -> PathBuf {
+    if let Ok(rest) = path.strip_prefix("~") {
+        if let Some(home) = dirs::home_dir() {
+            return home.join(rest);
+        }
+    }
+    if path.is_absolute() {
+        return path.to_path_buf();
+    }
+    tidy(&file.parent().unwrap_or(Path::new(".")).join(path))
+}
+
+/// `content/../index` → `index`, without touching the file system (symlinks aside, which a
+/// config path rarely crosses, this names the same folder and reads better).
+fn tidy(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.is_empty() {
+        PathBuf::from(".")
+    } else {
+        out.iter().collect()
+    }
+}
+
+/// The user's config file: `GLOSS_CONFIG` when set (empty: none), else
+/// `<config dir>/gloss/gloss.toml`.
+pub fn user_file(env: &dyn Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
+    match env("GLOSS_CONFIG") {
+        Some(v) if v.is_empty() => None,
+        Some(v) => Some(PathBuf::from(v)),
+        None => dirs::config_dir().map(|d| d.join("gloss").join(FILE_NAME)),
+    }
+}
+
+/// Resolves the settings from flags, the environment (`env` looks a variable up; empty
+/// values count as unset) and the config files.
+pub fn resolve(
+    flags: &Flags,
+    env: &dyn Fn(&str) -> Option<OsString>,
+) -> Result<Config, ConfigError> {
+    let env_path = |name: &str| env(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let mut files = Vec::new();
+    let mut warnings = Vec::new();
+
+    let user_path = user_file(env);
+    let user = match &user_path {
+        Some(path) => {
+            let found = read_file(path)?;
+            files.push((path.clone(), found.is_some()));
+            found.map(|f| (path.clone(), f))
+        }
+        None => None,
+    };
+
+    let content = if let Some(dir) = &flags.content {
+        Setting {
+            value: dir.clone(),
+            origin: Origin::Flag("--content"),
+        }
+    } else if let Some(dir) = env_path("GLOSS_CONTENT") {
+        Setting {
+            value: dir,
+            origin: Origin::Env("GLOSS_CONTENT"),
+        }
+    } else if let Some((path, dir)) = user
+        .as_ref()
+        .and_then(|(p, f)| f.content.as_ref().map(|c| (p, c)))
+    {
+        Setting {
+            value: resolve_path(dir, path),
+            origin: Origin::File(path.clone()),
+        }
+    } else {
+        Setting {
+            value: PathBuf::from(DEFAULT_CONTENT),
+            origin: Origin::Default,
+        }
+    };
+
+    let notes_path = content.value.join(FILE_NAME);
+    let notes = read_file(&notes_path)?;
+    files.insert(0, (notes_path.clone(), notes.is_some()));
+    let notes = notes.map(|f| (notes_path, f));
+    if let Some((path, f)) = &notes {
+        if f.content.is_some() {
+            warnings.push(format!(
+                "{}: `content` is ignored in the notes folder's own gloss.toml",
+                path.display()
+            ));
+        }
+    }
+    // Strongest file first.
+    let layers: Vec<&(PathBuf, File)> = notes.iter().chain(user.iter()).collect();
+
+    let index = if let Some(dir) = &flags.index {
+        Setting {
+            value: dir.clone(),
+            origin: Origin::Flag("--index"),
+        }
+    } else if let Some(dir) = env_path("GLOSS_INDEX") {
+        Setting {
+            value: dir,
+            origin: Origin::Env("GLOSS_INDEX"),
+        }
+    } else if let Some((path, dir)) = layers
+        .iter()
+        .find_map(|(p, f)| f.index.as_ref().map(|i| (p, i)))
+    {
+        Setting {
+            value: resolve_path(dir, path),
+            origin: Origin::File(path.clone()),
+        }
+    } else {
+        Setting {
+            value: PathBuf::from(DEFAULT_INDEX),
+            origin: Origin::Default,
+        }
+    };
+
+    let limit = if let Some(n) = flags.limit {
+        Setting {
+            value: n,
+            origin: Origin::Flag("--limit"),
+        }
+    } else if let Some((path, n)) = layers.iter().find_map(|(p, f)| f.limit.map(|n| (p, n))) {
+        Setting {
+            value: n,
+            origin: Origin::File(path.clone()),
+        }
+    } else {
+        Setting {
+            value: DEFAULT_LIMIT,
+            origin: Origin::Default,
+        }
+    };
+
+    let mut synonyms: BTreeMap<String, Synonym> = BTreeMap::new();
+    let mut boosts: BTreeMap<String, Boost> = BTreeMap::new();
+    // Weakest first, so the notes folder's file overwrites the user's for the same key.
+    for (path, file) in layers.iter().rev() {
+        for (key, value) in &file.synonyms {
+            let expansions: Vec<String> = value
+                .clone()
+                .into_vec()
+                .into_iter()
+                .filter(|s| !s.trim().is_empty())
+                .collect();
+            synonyms.insert(
+                key.to_lowercase(),
+                Synonym {
+                    key: key.clone(),
+                    expansions,
+                    origin: Origin::File(path.clone()),
+                },
+            );
+        }
+        for (glob, &factor) in &file.boosts {
+            let matcher = Glob::new(glob)
+                .map_err(|e| ConfigError::Glob {
+                    path: path.clone(),
+                    glob: glob.clone(),
+                    message: e.kind().to_string(),
+                })?
+                .compile_matcher();
+            boosts.insert(
+                glob.clone(),
+                Boost {
+                    glob: glob.clone(),
+                    factor,
+                    origin: Origin::File(path.clone()),
+                    matcher,
+                },
+            );
+        }
+    }
+
+    Ok(Config {
+        content,
+        index,
+        limit,
+        synonyms: synonyms.into_values().collect(),
+        boosts: boosts.into_values().collect(),
+        files,
+        warnings,
+    })
+}
+
+impl Config {
+    /// The query with each synonym found in it replaced by an expansion: one rewritten
+    /// query per expansion, in order, none when no synonym occurs. Words are compared by
+    /// their normalised keys, so `LLMs` matches a synonym `llm` and `fine tuning` one
+    /// written `fine-tuning`.
+    pub fn expand(&self, query: &str) -> Vec<String> {
+        let mut analyzer = Analyzer::default();
+        let words = analyzer.plain_words(query);
+        let mut out: Vec<String> = Vec::new();
+        for syn in &self.synonyms {
+            let want = analyzer.key(&syn.key);
+            let len = analyzer.plain_words(&syn.key).len();
+            if want.is_empty() || len == 0 || len > words.len() {
+                continue;
+            }
+            // Byte ranges of the query where the synonym key occurs.
+            let mut found = Vec::new();
+            let mut i = 0;
+            while i + len <= words.len() {
+                let window = &query[words[i].start..words[i + len - 1].end];
+                if analyzer.key(window) == want {
+                    // `LLMs` is read as `LLM`: replace the whole word, plural and all.
+                    let mut end = words[i + len - 1].end;
+                    while let Some(c) = query[end..].chars().next() {
+                        if !(c.is_alphanumeric() || c == '\'' || c == '\u{2019}') {
+                            break;
+                        }
+                        end += c.len_utf8();
+                    }
+                    found.push((words[i].start, end));
+                    i += len;
+                } else {
+                    i += 1;
+                }
+            }
+            if found.is_empty() {
+                continue;
+            }
+            for expansion in &syn.expansions {
+                let mut rewritten = String::new();
+                let mut at = 0;
+                for &(a, b) in &found {
+                    rewritten.push_str(&query[at..a]);
+                    rewritten.push_str(expansion);
+                    at = b;
+                }
+                rewritten.push_str(&query[at..]);
+                if !out.contains(&rewritten) && rewritten != query {
+                    out.push(rewritten);
+                }
+            }
+        }
+        out
+    }
+
+    /// Multiplies the score of each hit whose file matches a boost glob (by every matching
+    /// factor), then re-sorts hits by score within each run of hits of the same kind and
+    /// ranking tier (scores do not compare across tiers), and renumbers ranks. Exact term
+    /// matches in the spelling typed stay ahead of other exact matches.
+    pub fn apply_boosts(&self, query: &str, hits: &mut [Hit]) {
+        if self.boosts.is_empty() {
+            return;
+        }
+        for hit in hits.iter_mut() {
+            for b in &self.boosts {
+                if b.matcher.is_match(&hit.file) {
+                    hit.score *= b.factor;
+                }
+            }
+        }
+        let typed = query.trim();
+        let group = |h: &Hit| {
+            let same_case =
+                h.term.as_deref() == Some(typed) || h.aliases.iter().any(|a| a == typed);
+            (h.kind, h.tier, h.tier == 0 && same_case)
+        };
+        let mut start = 0;
+        while start < hits.len() {
+            let g = group(&hits[start]);
+            let mut end = start + 1;
+            while end < hits.len() && group(&hits[end]) == g {
+                end += 1;
+            }
+            hits[start..end].sort_by(|a, b| b.score.total_cmp(&a.score));
+            start = end;
+        }
+        for (n, hit) in hits.iter_mut().enumerate() {
+            hit.rank = n + 1;
+        }
+    }
+}
+
+/// Quotes a TOML key when it is not a bare key.
+pub fn toml_key(key: &str) -> String {
+    if !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        key.to_string()
+    } else {
+        toml_string(key)
+    }
+}
+
+/// A TOML basic string.
+pub fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entries::Kind;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| OsString::from(v))
+        }
+    }
+
+    fn write(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn precedence_is_flag_env_notes_user_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let notes = dir.path().join("notes");
+        let user = dir.path().join("user/gloss.toml");
+        write(&notes.join(FILE_NAME), "limit = 5\n");
+        write(
+            &user,
+            &format!(
+                "content = {:?}\nindex = \"idx\"\nlimit = 7\n",
+                notes.display().to_string()
+            ),
+        );
+        let user_s = user.display().to_string();
+        let env = env_of(&[("GLOSS_CONFIG", &user_s)]);
+        let c = resolve(&Flags::default(), &env).unwrap();
+        assert_eq!(c.content.value, notes);
+        assert_eq!(c.content.origin, Origin::File(user.clone()));
+        assert_eq!(c.index.value, dir.path().join("user/idx"));
+        assert_eq!(c.limit.value, 5);
+        assert_eq!(c.limit.origin, Origin::File(notes.join(FILE_NAME)));
+
+        let env = env_of(&[("GLOSS_CONFIG", &user_s), ("GLOSS_INDEX", "/x")]);
+        let flags = Flags {
+            limit: Some(3),
+            ..Flags::default()
+        };
+        let c = resolve(&flags, &env).unwrap();
+        assert_eq!(c.index.value, PathBuf::from("/x"));
+        assert_eq!(c.index.origin, Origin::Env("GLOSS_INDEX"));
+        assert_eq!(c.limit.value, 3);
+        assert_eq!(c.limit.origin, Origin::Flag("--limit"));
+    }
+
+    #[test]
+    fn no_files_gives_defaults() {
+        let env = env_of(&[("GLOSS_CONFIG", ""), ("GLOSS_CONTENT", "/nowhere/notes")]);
+        let c = resolve(&Flags::default(), &env).unwrap();
+        assert_eq!(c.index.value, PathBuf::from(DEFAULT_INDEX));
+        assert_eq!(c.index.origin, Origin::Default);
+        assert_eq!(c.limit.value, DEFAULT_LIMIT);
+        assert_eq!(c.content.origin, Origin::Env("GLOSS_CONTENT"));
+        assert_eq!(
+            c.files,
+            [(PathBuf::from("/nowhere/notes/gloss.toml"), false)]
+        );
+    }
+
+    #[test]
+    fn a_bad_file_names_its_line() {
+        let err = parse(Path::new("g.toml"), "limit = 3\nlimt = 4\n").unwrap_err();
+        assert!(err.to_string().starts_with("g.toml:2: "), "{err}");
+        let err = parse(Path::new("g.toml"), "limit = \"ten\"\n").unwrap_err();
+        assert!(err.to_string().starts_with("g.toml:1: "), "{err}");
+    }
+
+    fn with_synonyms(pairs: &[(&str, &[&str])]) -> Config {
+        let env = env_of(&[("GLOSS_CONFIG", ""), ("GLOSS_CONTENT", "/nowhere")]);
+        let mut c = resolve(&Flags::default(), &env).unwrap();
+        c.synonyms = pairs
+            .iter()
+            .map(|(k, v)| Synonym {
+                key: k.to_string(),
+                expansions: v.iter().map(|s| s.to_string()).collect(),
+                origin: Origin::Default,
+            })
+            .collect();
+        c
+    }
+
+    #[test]
+    fn synonyms_expand_words_and_phrases_by_key() {
+        let c = with_synonyms(&[
+            ("llm", &["large language model"]),
+            ("fine-tuning", &["adaptation", "training"]),
+        ]);
+        assert_eq!(c.expand("llm"), ["large language model"]);
+        assert_eq!(c.expand("LLMs serving"), ["large language model serving"]);
+        assert_eq!(
+            c.expand("fine tuning cost"),
+            ["adaptation cost", "training cost"]
+        );
+        assert!(c.expand("token").is_empty());
+        assert!(c.expand("llama").is_empty());
+    }
+
+    fn hit(kind: Kind, tier: u8, file: &str, score: f32) -> Hit {
+        Hit {
+            rank: 0,
+            kind,
+            term: Some(file.into()),
+            aliases: vec![],
+            text: String::new(),
+            snippet: String::new(),
+            highlights: vec![],
+            heading_path: vec![],
+            file: file.into(),
+            line: 1,
+            score,
+            tags: vec![],
+            tier,
+        }
+    }
+
+    #[test]
+    fn boosts_reorder_only_within_a_kind_and_tier() {
+        let mut c = with_synonyms(&[]);
+        c.boosts = vec![Boost {
+            glob: "b*.md".into(),
+            factor: 3.0,
+            origin: Origin::Default,
+            matcher: Glob::new("b*.md").unwrap().compile_matcher(),
+        }];
+        let mut hits = vec![
+            hit(Kind::Definition, 1, "a1.md", 2.0),
+            hit(Kind::Definition, 1, "b1.md", 1.0),
+            hit(Kind::Definition, 3, "a2.md", 5.0),
+            hit(Kind::Passage, 5, "a3.md", 2.0),
+            hit(Kind::Passage, 5, "b2.md", 1.0),
+        ];
+        c.apply_boosts("q", &mut hits);
+        let files: Vec<&str> = hits.iter().map(|h| h.file.as_str()).collect();
+        assert_eq!(files, ["b1.md", "a1.md", "a2.md", "b2.md", "a3.md"]);
+        assert_eq!(hits[0].score, 3.0);
+        assert_eq!(
+            hits.iter().map(|h| h.rank).collect::<Vec<_>>(),
+            [1, 2, 3, 4, 5]
+        );
+    }
+
+    #[test]
+    fn relative_paths_are_relative_to_the_file() {
+        let file = Path::new("content/gloss.toml");
+        assert_eq!(
+            resolve_path(Path::new("../index"), file),
+            PathBuf::from("index")
+        );
+        assert_eq!(
+            resolve_path(Path::new("idx"), file),
+            PathBuf::from("content/idx")
+        );
+        assert_eq!(resolve_path(Path::new("/abs"), file), PathBuf::from("/abs"));
+        assert_eq!(
+            resolve_path(Path::new("../../x"), file),
+            PathBuf::from("../x")
+        );
+        assert_eq!(resolve_path(Path::new(".."), file), PathBuf::from("."));
+    }
+
+    #[test]
+    fn toml_keys_are_quoted_when_needed() {
+        assert_eq!(toml_key("llm"), "llm");
+        assert_eq!(toml_key("04-rag*.md"), "\"04-rag*.md\"");
+    }
+}

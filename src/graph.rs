@@ -1,0 +1,674 @@
+//! The concept graph: which terms each definition mentions, and which definitions mention
+//! each term, for `gloss related` and the "see also" line of `gloss define`.
+//!
+//! A definition of A mentions B when B's name or one of its aliases occurs in A's text as
+//! whole words. Words are compared as the index compares them: by normalised key (so
+//! `LLMs` mentions `LLM` and `fine tuning` mentions `Fine-tuning`), or as inflections of
+//! one word (`chunking` mentions `Chunk`, `fine-tuned` mentions `Fine-tuning`; a derived
+//! word does not: `tokenization` does not mention `Token`). At each place the longest name wins (`vector database` mentions
+//! `Vector database`, not `Database`). Aliases of one or two letters, and initials made up
+//! by gloss that spell a common word, are not looked for.
+//!
+//! Definitions of the same term (same key) are one node. The graph is built from the index
+//! and cached as JSON in the live index generation, named by the commit's opstamp, so it is
+//! rebuilt exactly when the index changes.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::entries;
+use crate::error::{Error, Result};
+use crate::glossary;
+use crate::index::Store;
+use crate::search::Hit;
+use crate::tokenize::{singular, Analyzer, Word};
+
+/// Format of the cached graph and of the matching rules; a cache of another version is
+/// rebuilt. Bump it whenever what counts as a mention changes.
+pub const VERSION: u32 = 4;
+
+/// Longest name, in words, looked for in definitions.
+const MAX_NAME_WORDS: usize = 8;
+
+/// One term of the graph.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Node {
+    /// The term, as its first definition (A-Z, then file and line) writes it.
+    pub term: String,
+    /// Aliases of all its definitions.
+    pub aliases: Vec<String>,
+    /// File of its first definition.
+    pub file: String,
+    /// Line of its first definition.
+    pub line: usize,
+}
+
+/// Terms and who mentions whom.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Graph {
+    /// [`VERSION`].
+    pub version: u32,
+    /// Terms, A-Z.
+    pub nodes: Vec<Node>,
+    /// For each node, the nodes its definitions mention, in order of first mention.
+    pub mentions: Vec<Vec<usize>>,
+    /// For each node, the nodes whose definitions mention it, A-Z.
+    pub mentioned_by: Vec<Vec<usize>>,
+}
+
+/// Initials that spell common words: `and` for "Agents, Networks and Data" is not a name.
+const COMMON_WORDS: &[&str] = &[
+    "all", "and", "any", "are", "big", "but", "can", "did", "few", "for", "get", "had", "has",
+    "her", "him", "his", "how", "its", "let", "may", "new", "nor", "not", "now", "off", "old",
+    "one", "our", "out", "own", "per", "put", "run", "say", "see", "set", "she", "the", "too",
+    "top", "two", "use", "via", "was", "way", "who", "why", "yes", "yet", "you", "also", "back",
+    "been", "best", "both", "call", "come", "does", "done", "each", "even", "fact", "find", "from",
+    "full", "give", "good", "have", "here", "high", "into", "just", "keep", "kind", "last", "less",
+    "like", "long", "look", "made", "make", "many", "more", "most", "much", "must", "need", "next",
+    "only", "open", "over", "part", "same", "show", "side", "some", "such", "take", "than", "that",
+    "them", "then", "they", "this", "time", "used", "very", "want", "well", "were", "what", "when",
+    "will", "with", "word", "work", "your",
+];
+
+/// A name looked for, by stems.
+struct StemName {
+    node: usize,
+    /// Its words, unstemmed.
+    raws: Vec<String>,
+}
+
+/// Two words with the same stem are the same word when they are spelt alike, or one is the
+/// other inflected (`chunking` and `chunk`, `fine-tuned` and `fine-tuning`), not derived
+/// (`tokenization` is not `token`, `precise` is not `precision`, `ofs` is not `of`).
+fn same_word(name: &str, text: &str) -> bool {
+    if name == text {
+        return true;
+    }
+    if name.chars().count() < 4 || text.chars().count() < 4 {
+        return false;
+    }
+    let (a, b) = (inflection_base(name), inflection_base(text));
+    a == b || a == text || name == b
+}
+
+/// A word without its inflection: `chunking`, `chunked`, `chunks` → `chunk`; `tuning`,
+/// `tuned`, `tune` → `tun`; `embedding` → `embed`.
+fn inflection_base(word: &str) -> &str {
+    let mut w = word;
+    for suffix in ["ing", "ed", "es", "s"] {
+        if let Some(stem) = w.strip_suffix(suffix).filter(|s| s.len() >= 3) {
+            w = stem;
+            let b = w.as_bytes();
+            let n = b.len();
+            // `embedding` → `embedd` → `embed`, `running` → `run`.
+            if suffix.len() > 1 && n >= 4 && b[n - 1] == b[n - 2] && !b"lsz".contains(&b[n - 1]) {
+                w = &w[..n - 1];
+            }
+            break;
+        }
+    }
+    match w.strip_suffix('e') {
+        Some(stem) if stem.len() >= 3 => stem,
+        _ => w,
+    }
+}
+
+/// Finds the names of terms in text.
+pub struct Matcher {
+    analyzer: Analyzer,
+    /// Name keys → nodes.
+    keys: HashMap<String, Vec<usize>>,
+    /// Name stems, joined by spaces → names (terms only).
+    stems: HashMap<String, Vec<StemName>>,
+    /// Raw words joined, and stems joined by spaces, of the first words of every name (all
+    /// but its last word): a window of text that is neither cannot grow into a name.
+    prefixes: HashSet<String>,
+    longest: usize,
+}
+
+impl Matcher {
+    /// A matcher for `names`: (node, term, name, is an alias).
+    fn new<'a>(names: impl IntoIterator<Item = (usize, &'a str, &'a str, bool)>) -> Matcher {
+        let mut m = Matcher {
+            analyzer: Analyzer::default(),
+            keys: HashMap::new(),
+            stems: HashMap::new(),
+            prefixes: HashSet::new(),
+            longest: 0,
+        };
+        for (node, term, name, alias) in names {
+            let words = m.analyzer.plain_words(name);
+            if words.is_empty() || words.len() > MAX_NAME_WORDS {
+                continue;
+            }
+            let key = m.analyzer.key(name);
+            if !usable(term, name, &key, alias) {
+                continue;
+            }
+            let nodes = m.keys.entry(key).or_default();
+            if !nodes.contains(&node) {
+                nodes.push(node);
+            }
+            m.longest = m.longest.max(words.len());
+            let (mut raw, mut stem) = (String::new(), String::new());
+            for w in &words[..words.len() - 1] {
+                raw.push_str(&w.raw);
+                m.prefixes.insert(format!("r:{raw}"));
+                if !stem.is_empty() {
+                    stem.push(' ');
+                }
+                stem.push_str(&w.stem);
+                m.prefixes.insert(format!("s:{stem}"));
+            }
+            // Acronyms and initials do not inflect: only terms are matched by stem.
+            if alias {
+                continue;
+            }
+            let stems: Vec<&str> = words.iter().map(|w| w.stem.as_str()).collect();
+            let raws = words.iter().map(|w| w.raw.clone()).collect();
+            m.stems
+                .entry(stems.join(" "))
+                .or_default()
+                .push(StemName { node, raws });
+        }
+        m
+    }
+
+    /// The nodes named by the words `window`: by key, else by inflection.
+    fn named(&self, window: &[Word], joined: &str, stems: &str) -> Vec<usize> {
+        if let Some(nodes) = self.keys.get(&singular(joined)) {
+            return nodes.clone();
+        }
+        // Exact spellings first: `chunks` names `Chunk`, not also `Chunking`.
+        let mut nodes = Vec::new();
+        for name in self.stems.get(stems).into_iter().flatten() {
+            let close = name
+                .raws
+                .iter()
+                .zip(window)
+                .all(|(n, w)| same_word(n, &w.raw));
+            if close && !nodes.contains(&name.node) {
+                nodes.push(name.node);
+            }
+        }
+        nodes
+    }
+
+    /// The nodes named in `text`, in order of first occurrence, each once; at each place
+    /// the longest name wins.
+    pub fn find(&mut self, text: &str) -> Vec<usize> {
+        let words = self.analyzer.plain_words(text);
+        let mut out: Vec<usize> = Vec::new();
+        let (mut joined, mut stems) = (String::new(), String::new());
+        let mut i = 0;
+        while i < words.len() {
+            let mut best: Option<(usize, Vec<usize>)> = None;
+            joined.clear();
+            stems.clear();
+            for len in 1..=self.longest.min(words.len() - i) {
+                let w = &words[i + len - 1];
+                joined.push_str(&w.raw);
+                if len > 1 {
+                    stems.push(' ');
+                }
+                stems.push_str(&w.stem);
+                let nodes = self.named(&words[i..i + len], &joined, &stems);
+                if !nodes.is_empty() {
+                    best = Some((len, nodes));
+                }
+                if !self.prefixes.contains(&format!("r:{joined}"))
+                    && !self.prefixes.contains(&format!("s:{stems}"))
+                {
+                    break;
+                }
+            }
+            match best {
+                Some((len, nodes)) => {
+                    for n in nodes {
+                        if !out.contains(&n) {
+                            out.push(n);
+                        }
+                    }
+                    i += len;
+                }
+                None => i += 1,
+            }
+        }
+        out
+    }
+}
+
+/// Whether a name is worth looking for: not one or two letters (for an alias; one letter for
+/// a term), and not made-up initials that spell a common word.
+fn usable(term: &str, name: &str, key: &str, alias: bool) -> bool {
+    let len = key.chars().count();
+    if len < 2 || (alias && len <= 2) {
+        return false;
+    }
+    let auto_initials = alias && entries::initials(term).as_deref() == Some(name);
+    !(auto_initials && COMMON_WORDS.contains(&key))
+}
+
+/// Builds the graph from definition hits (as listed by [`glossary::terms`]).
+pub fn build(definitions: &[Hit]) -> Graph {
+    let mut analyzer = Analyzer::default();
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut texts: Vec<Vec<&str>> = Vec::new();
+    let mut by_key: HashMap<String, usize> = HashMap::new();
+    for hit in definitions {
+        let Some(term) = hit.term.as_deref().filter(|t| !t.trim().is_empty()) else {
+            continue;
+        };
+        let key = analyzer.key(term);
+        let key = if key.is_empty() {
+            term.to_lowercase()
+        } else {
+            key
+        };
+        let n = *by_key.entry(key).or_insert_with(|| {
+            nodes.push(Node {
+                term: term.to_string(),
+                aliases: Vec::new(),
+                file: hit.file.clone(),
+                line: hit.line,
+            });
+            texts.push(Vec::new());
+            nodes.len() - 1
+        });
+        for a in &hit.aliases {
+            if !nodes[n].aliases.contains(a) {
+                nodes[n].aliases.push(a.clone());
+            }
+        }
+        texts[n].push(&hit.text);
+    }
+    // Names of every definition (not only the first of a node): each spelling counts.
+    let mut names: Vec<(usize, &str, &str, bool)> = Vec::new();
+    for (n, node) in nodes.iter().enumerate() {
+        names.push((n, &node.term, &node.term, false));
+        for a in &node.aliases {
+            names.push((n, &node.term, a, true));
+        }
+    }
+    for hit in definitions {
+        if let Some(term) = hit.term.as_deref() {
+            if let Some(&n) = by_key.get(&analyzer.key(term)) {
+                if nodes[n].term != term {
+                    names.push((n, term, term, false));
+                }
+            }
+        }
+    }
+    let mut matcher = Matcher::new(names);
+    let mut mentions: Vec<Vec<usize>> = Vec::with_capacity(nodes.len());
+    for (n, node_texts) in texts.iter().enumerate() {
+        let mut found: Vec<usize> = Vec::new();
+        for text in node_texts {
+            for m in matcher.find(text) {
+                if m != n && !found.contains(&m) {
+                    found.push(m);
+                }
+            }
+        }
+        mentions.push(found);
+    }
+    let mut mentioned_by: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    for (n, ms) in mentions.iter().enumerate() {
+        for &m in ms {
+            mentioned_by[m].push(n);
+        }
+    }
+    for by in &mut mentioned_by {
+        by.sort_by_cached_key(|&n| (nodes[n].term.to_lowercase(), n));
+    }
+    Graph {
+        version: VERSION,
+        nodes,
+        mentions,
+        mentioned_by,
+    }
+}
+
+impl Graph {
+    /// The node named `name` (its term or an alias, compared by key).
+    pub fn find(&self, name: &str) -> Option<usize> {
+        let mut analyzer = Analyzer::default();
+        let want = analyzer.key(name);
+        if want.is_empty() {
+            return None;
+        }
+        let by_term = self
+            .nodes
+            .iter()
+            .position(|n| analyzer.key(&n.term) == want);
+        by_term.or_else(|| {
+            self.nodes
+                .iter()
+                .position(|n| n.aliases.iter().any(|a| analyzer.key(a) == want))
+        })
+    }
+
+    /// Up to `max` terms to look at next: those the node mentions, in order, then those
+    /// that mention it, nearest in the notes first (same note, then by line distance).
+    pub fn see_also(&self, node: usize, max: usize) -> Vec<&Node> {
+        let mut out: Vec<usize> = Vec::new();
+        let (Some(mentions), Some(by), Some(here)) = (
+            self.mentions.get(node),
+            self.mentioned_by.get(node),
+            self.nodes.get(node),
+        ) else {
+            return Vec::new();
+        };
+        let mut by = by.clone();
+        by.sort_by_key(|&m| {
+            let n = &self.nodes[m];
+            (n.file != here.file, n.line.abs_diff(here.line), m)
+        });
+        for &m in mentions.iter().chain(&by) {
+            if out.len() == max {
+                break;
+            }
+            if m != node && !out.contains(&m) {
+                out.push(m);
+            }
+        }
+        out.into_iter().filter_map(|m| self.nodes.get(m)).collect()
+    }
+
+    fn is_consistent(&self) -> bool {
+        let n = self.nodes.len();
+        self.version == VERSION
+            && self.mentions.len() == n
+            && self.mentioned_by.len() == n
+            && self
+                .mentions
+                .iter()
+                .chain(&self.mentioned_by)
+                .flatten()
+                .all(|&m| m < n)
+    }
+}
+
+/// The live generation folder named in `<index>/CURRENT`.
+fn generation(dir: &Path) -> Option<PathBuf> {
+    let name = std::fs::read_to_string(dir.join("CURRENT")).ok()?;
+    let name = name.trim();
+    (!name.is_empty() && !name.contains(['/', '\\']) && name != "..").then(|| dir.join(name))
+}
+
+/// Whether the store's reader sees the commit described by `metas` (same segments, same
+/// deletions), so a graph built from it may be cached under that commit's opstamp.
+fn reader_matches(store: &Store, metas: &tantivy::IndexMeta) -> bool {
+    let searcher = store.reader.searcher();
+    let mut seen: Vec<(String, u32)> = searcher
+        .segment_readers()
+        .iter()
+        .map(|s| (s.segment_id().uuid_string(), s.num_deleted_docs()))
+        .collect();
+    let mut meta: Vec<(String, u32)> = metas
+        .segments
+        .iter()
+        .map(|s| (s.id().uuid_string(), s.num_deleted_docs()))
+        .collect();
+    seen.sort();
+    meta.sort();
+    seen == meta
+}
+
+/// The graph of the index: read from the cache beside the live index when it was made for
+/// the same commit, else built and cached. A missing, unreadable or outdated cache is
+/// rebuilt; failing to write it (a read-only index) is not an error.
+pub fn load_or_build(store: &Store) -> Result<Graph> {
+    let metas = store
+        .index
+        .load_metas()
+        .map_err(|e| Error::engine("reading the index commit", e))?;
+    let cache = generation(&store.dir)
+        .filter(|_| reader_matches(store, &metas))
+        .map(|g| (g.join(format!("graph-{}.json", metas.opstamp)), g));
+    if let Some((path, _)) = &cache {
+        if let Some(graph) = read_cache(path) {
+            return Ok(graph);
+        }
+    }
+    let graph = build(&glossary::terms(store, None)?.hits);
+    if let Some((path, folder)) = cache {
+        let _ = write_cache(&path, &folder, &graph);
+    }
+    Ok(graph)
+}
+
+fn read_cache(path: &Path) -> Option<Graph> {
+    let bytes = std::fs::read(path).ok()?;
+    let graph: Graph = serde_json::from_slice(&bytes).ok()?;
+    graph.is_consistent().then_some(graph)
+}
+
+/// Writes the cache atomically (temp file, rename) and removes caches of older commits.
+fn write_cache(path: &Path, folder: &Path, graph: &Graph) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut tmp = tempfile::NamedTempFile::new_in(folder)?;
+    tmp.write_all(&serde_json::to_vec(graph).map_err(std::io::Error::other)?)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    let keep = path.file_name();
+    for entry in std::fs::read_dir(folder)?.flatten() {
+        let name = entry.file_name();
+        let n = name.to_string_lossy();
+        if n.starts_with("graph-") && n.ends_with(".json") && Some(name.as_os_str()) != keep {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entries::Kind;
+
+    fn def(term: &str, aliases: &[&str], text: &str) -> Hit {
+        Hit {
+            rank: 0,
+            kind: Kind::Definition,
+            term: Some(term.into()),
+            aliases: aliases.iter().map(|a| a.to_string()).collect(),
+            text: text.into(),
+            snippet: text.into(),
+            highlights: vec![],
+            heading_path: vec![],
+            file: "a.md".into(),
+            line: 1,
+            score: 0.0,
+            tags: vec![],
+            tier: 0,
+        }
+    }
+
+    fn terms<'a>(g: &'a Graph, ids: &[usize]) -> Vec<&'a str> {
+        ids.iter().map(|&i| g.nodes[i].term.as_str()).collect()
+    }
+
+    fn mentions<'a>(g: &'a Graph, term: &str) -> Vec<&'a str> {
+        terms(g, &g.mentions[g.find(term).unwrap()])
+    }
+
+    #[test]
+    fn a_definition_mentions_names_and_aliases_as_whole_words() {
+        let g = build(&[
+            def(
+                "Retrieval-augmented generation",
+                &["RAG"],
+                "Uses chunks and embeddings to help an LLM.",
+            ),
+            def("Chunk", &[], "A piece of a document, made by chunking."),
+            def("Embedding", &[], "A vector for a chunk."),
+            def(
+                "Large language model",
+                &["LLM"],
+                "A big model. Often used in RAG.",
+            ),
+            def("Bed", &[], "Not in embedding."),
+        ]);
+        assert_eq!(
+            mentions(&g, "rag"),
+            ["Chunk", "Embedding", "Large language model"]
+        );
+        assert_eq!(mentions(&g, "Embedding"), ["Chunk"]);
+        assert_eq!(mentions(&g, "LLM"), ["Retrieval-augmented generation"]);
+        assert!(mentions(&g, "bed").contains(&"Embedding"));
+        let by = &g.mentioned_by[g.find("chunk").unwrap()];
+        assert_eq!(
+            terms(&g, by),
+            ["Embedding", "Retrieval-augmented generation"]
+        );
+    }
+
+    #[test]
+    fn an_exact_spelling_beats_an_inflection() {
+        let g = build(&[
+            def("Chunk", &[], "A piece."),
+            def("Chunking", &[], "Making pieces."),
+            def("Other", &[], "Chunks, then chunked text."),
+        ]);
+        assert_eq!(mentions(&g, "other"), ["Chunk", "Chunking"]);
+        let g = build(&[
+            def("Chunking", &[], "Making pieces."),
+            def("Other", &[], "Uses chunks."),
+        ]);
+        assert_eq!(mentions(&g, "other"), ["Chunking"]);
+    }
+
+    #[test]
+    fn hyphen_and_plural_variants_count_but_distant_stems_do_not() {
+        let g = build(&[
+            def("Fine-tuning", &[], "Training further."),
+            def("Token", &[], "A unit of text."),
+            def(
+                "Adapter",
+                &[],
+                "Used for fine tuning and finetuning of LLMs; see tokenization.",
+            ),
+            def("LLM", &[], "A model."),
+        ]);
+        assert_eq!(mentions(&g, "adapter"), ["Fine-tuning", "LLM"]);
+    }
+
+    #[test]
+    fn inflections_are_one_word_and_derivations_are_not() {
+        for (a, b) in [
+            ("chunking", "chunk"),
+            ("chunked", "chunks"),
+            ("tuning", "tuned"),
+            ("tune", "tuning"),
+            ("embedding", "embed"),
+            ("prompting", "prompt"),
+        ] {
+            assert!(same_word(a, b), "{a} {b}");
+        }
+        for (a, b) in [
+            ("precise", "precision"),
+            ("retrieved", "retriever"),
+            ("tokenization", "token"),
+            ("ofs", "of"),
+        ] {
+            assert!(!same_word(a, b), "{a} {b}");
+        }
+    }
+
+    #[test]
+    fn short_words_and_aliases_are_not_matched_by_stem() {
+        let g = build(&[
+            def("Online feature store", &["ofs"], "A store."),
+            def("Other", &[], "Made of parts, with ofs."),
+        ]);
+        assert_eq!(mentions(&g, "other"), ["Online feature store"]);
+        let g = build(&[
+            def("Online feature store", &["ofs"], "A store."),
+            def("Other", &[], "Made of parts."),
+        ]);
+        assert!(mentions(&g, "other").is_empty());
+    }
+
+    #[test]
+    fn the_longest_name_wins_and_a_term_does_not_mention_itself() {
+        let g = build(&[
+            def(
+                "Vector database",
+                &[],
+                "A database of vectors; a vector database stores embeddings.",
+            ),
+            def("Database", &[], "Stores data."),
+            def("Index", &[], "Speeds up a vector database."),
+        ]);
+        assert!(mentions(&g, "vector database").contains(&"Database"));
+        assert_eq!(mentions(&g, "index"), ["Vector database"]);
+    }
+
+    #[test]
+    fn short_aliases_and_common_word_initials_are_not_names() {
+        let g = build(&[
+            def("Agents Networks Data", &["and"], "x"),
+            def("Machine learning", &["ML"], "y"),
+            def("Other", &[], "Cats and dogs do ML."),
+        ]);
+        assert!(mentions(&g, "other").is_empty());
+    }
+
+    #[test]
+    fn see_also_lists_mentions_then_mentioners_up_to_max() {
+        let g = build(&[
+            def("A term", &[], "Mentions b term and c term."),
+            def("B term", &[], "Plain."),
+            def("C term", &[], "Plain."),
+            def("D term", &[], "About a term."),
+        ]);
+        let a = g.find("a term").unwrap();
+        let names: Vec<&str> = g.see_also(a, 6).iter().map(|n| n.term.as_str()).collect();
+        assert_eq!(names, ["B term", "C term", "D term"]);
+        assert_eq!(g.see_also(a, 2).len(), 2);
+        // Mentioners nearest in the notes come first.
+        let mut far = def("E far", &[], "About the hub.");
+        far.line = 2;
+        let mut near = def("F near", &[], "About the hub.");
+        near.line = 40;
+        let mut other = def("G other", &[], "About the hub.");
+        other.file = "b.md".into();
+        other.line = 30;
+        let mut hub = def("Hub", &[], "Plain.");
+        hub.line = 35;
+        let g = build(&[far, near, other, hub]);
+        let names: Vec<&str> = g
+            .see_also(g.find("hub").unwrap(), 6)
+            .iter()
+            .map(|n| n.term.as_str())
+            .collect();
+        assert_eq!(names, ["F near", "E far", "G other"]);
+    }
+
+    #[test]
+    fn definitions_of_the_same_term_are_one_node() {
+        let g = build(&[
+            def("Token", &[], "A unit; see embedding."),
+            def("tokens", &[], "Pieces of text."),
+            def("Embedding", &[], "A vector."),
+        ]);
+        assert_eq!(g.nodes.len(), 2);
+        assert_eq!(mentions(&g, "token"), ["Embedding"]);
+    }
+
+    #[test]
+    fn a_cache_of_another_version_or_shape_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("graph-1.json");
+        let mut g = build(&[def("A", &[], "x"), def("Bee", &[], "about A")]);
+        write_cache(&path, dir.path(), &g).unwrap();
+        assert_eq!(read_cache(&path), Some(g.clone()));
+        g.mentions[0].push(99);
+        write_cache(&path, dir.path(), &g).unwrap();
+        assert_eq!(read_cache(&path), None);
+        std::fs::write(&path, "{not json").unwrap();
+        assert_eq!(read_cache(&path), None);
+    }
+}
