@@ -388,12 +388,11 @@ fn advance(bar: &ProgressBar, event: Progress) {
             bar.set_position(0);
             bar.set_message("reading notes");
         }
-        Progress::Parsed { done } => {
+        // Notes are parsed a batch ahead of the writer: the bar follows the writer.
+        Progress::Parsed { .. } => {}
+        Progress::Added { done } => {
             bar.set_position(done as u64);
-            // Adding the parsed notes to the index comes next, and reports nothing.
-            if bar.length() == Some(done as u64) {
-                bar.set_message("indexing");
-            }
+            bar.set_message("indexing");
         }
         Progress::Committing => {
             if let Some(len) = bar.length() {
@@ -436,15 +435,13 @@ impl Run<'_> {
     fn open_store(&self) -> Result<Store> {
         let (content, dir) = (self.content(), self.index());
         let context = || format!("opening the index for notes in {}", content.display());
-        // First use builds the whole index: that is the run worth a progress bar.
-        // TODO(index.rs): `ensure_fresh_with_progress` would give incremental refreshes one too.
-        if matches!(index::open(dir), Ok((None, _))) && content.is_dir() {
-            let report =
-                refresh_with_bar(content, dir, Refresh::Incremental, true).with_context(context)?;
-            print_report(&report, false);
-        }
-        let (store, report, notice) =
-            index::ensure_fresh_with(content, dir, !self.g.no_refresh).with_context(context)?;
+        // A build or refresh started by a query gets the same delayed progress bar.
+        let bar = Bar::start();
+        let fresh = index::ensure_fresh_with_progress(content, dir, !self.g.no_refresh, &|p| {
+            bar.update(p)
+        });
+        bar.finish();
+        let (store, report, notice) = fresh.with_context(context)?;
         if let Some(report) = &report {
             print_report(report, false);
         }
@@ -921,9 +918,10 @@ mod tests {
         advance(&bar, Progress::Start { files: 9 });
         assert_eq!((bar.length(), bar.position()), (Some(9), 0));
         advance(&bar, Progress::Parsed { done: 4 });
-        assert_eq!(bar.position(), 4);
+        assert_eq!(bar.position(), 0);
         assert_eq!(bar.message(), "reading notes");
-        advance(&bar, Progress::Parsed { done: 9 });
+        advance(&bar, Progress::Added { done: 3 });
+        assert_eq!(bar.position(), 3);
         assert_eq!(bar.message(), "indexing");
         advance(&bar, Progress::Committing);
         assert_eq!(bar.position(), 9);

@@ -471,6 +471,11 @@ pub enum Progress {
         /// Notes parsed.
         done: usize,
     },
+    /// `done` notes handed to the index writer so far.
+    Added {
+        /// Notes added.
+        done: usize,
+    },
     /// All notes added; writing the index.
     Committing,
 }
@@ -610,7 +615,8 @@ pub fn refresh_with_progress(
                 }
             }
         });
-        for p in received.into_iter().flatten() {
+        for (n, p) in received.into_iter().flatten().enumerate() {
+            progress(Progress::Added { done: n + 1 });
             report.warnings.extend(p.warnings);
             if p.skipped {
                 continue;
@@ -752,6 +758,16 @@ pub fn ensure_fresh_with(
     dir: &Path,
     check: bool,
 ) -> Result<(Store, Option<Report>, Option<String>)> {
+    ensure_fresh_with_progress(content, dir, check, &|_| {})
+}
+
+/// [`ensure_fresh_with`], reporting the progress of any index run it starts.
+pub fn ensure_fresh_with_progress(
+    content: &Path,
+    dir: &Path,
+    check: bool,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<(Store, Option<Report>, Option<String>)> {
     let (store, notice) = match open(dir) {
         Ok(found) => found,
         Err(err) => (None, Some(format!("{}; rebuilding it", damage(&err)))),
@@ -767,7 +783,7 @@ pub fn ensure_fresh_with(
         if fresh {
             return Ok((store, None, None));
         }
-        return match refresh(content, dir, Refresh::Incremental, false) {
+        return match refresh_with_progress(content, dir, Refresh::Incremental, false, progress) {
             Ok(report) => {
                 let (store, _) = open(dir)?;
                 let store = store.ok_or_else(|| index_err(dir, "index vanished after refresh"))?;
@@ -790,7 +806,7 @@ pub fn ensure_fresh_with(
             )),
         };
     }
-    let mut report = refresh(content, dir, Refresh::Incremental, true)?;
+    let mut report = refresh_with_progress(content, dir, Refresh::Incremental, true, progress)?;
     if report.notice.is_none() {
         report.notice = notice;
     }

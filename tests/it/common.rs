@@ -51,6 +51,9 @@ impl Sandbox {
         cmd.current_dir(self.dir.path())
             .env_remove("GLOSS_CONTENT")
             .env_remove("GLOSS_INDEX")
+            .env_remove("GLOSS_NO_REFRESH")
+            // A developer's own ~/.config/gloss/gloss.toml must not change test results.
+            .env("GLOSS_CONFIG", "")
             .arg("--content")
             .arg(self.notes())
             .arg("--index")
