@@ -1,4 +1,32 @@
 //! gloss: a glossary search engine for markdown study notes.
+//!
+//! Data flows one way:
+//!
+//! ```text
+//! notes/*.md
+//!   │ notes      walk the folder (.gitignore honoured), read each file read-only
+//!   │ sections   pulldown-cmark → heading-bounded sections of blocks, with source lines
+//!   │ entries    definitions (eight note styles) and passages
+//!   │ index      tantivy schema, build beside the old / refresh in place, manifest
+//!   │ search     query → tiers of exact, typo and text matches → ranked hits + snippets
+//!   ▼ render     hits → text | json | jsonl | csv | markdown | html | anki
+//! ```
+//!
+//! ```
+//! use gloss::index::{self, Refresh};
+//! use gloss::search::{search, Mode, Options};
+//!
+//! let notes = tempfile::tempdir()?;
+//! std::fs::write(notes.path().join("nlp.md"), "# NLP\n\n**Token**: The basic unit of text.\n")?;
+//! let dir = tempfile::tempdir()?;
+//! index::refresh(notes.path(), dir.path(), Refresh::Rebuild, true)?;
+//! let store = index::open(dir.path())?.0.expect("just built");
+//! let options = Options { mode: Mode::Define, ..Options::default() };
+//! let hit = &search(&store, "tokens", &options)?.hits[0];
+//! assert_eq!(hit.term.as_deref(), Some("Token"));
+//! assert_eq!((hit.file.as_str(), hit.line), ("nlp.md", 3));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 pub mod config;
 pub mod context;
 pub mod entries;
