@@ -479,15 +479,17 @@ fn answer(
         }
     }
     // Fallback: some of the words. `define` asks for all content words but one, and only
-    // for queries of three or more, so a concept description still finds its term.
+    // for queries of three or more, so a concept description still finds its term; for
+    // two words, one of them in a term's name (`chunking strategies` → `Chunking`).
     let content_words = plan.words.iter().filter(|w| !is_small(&w.raw)).count();
-    let min = match opts.mode {
-        Mode::Search if several => Some(1),
-        Mode::Define if content_words >= 3 => Some(content_words - 1),
-        _ => None,
+    let (target, min) = match opts.mode {
+        Mode::Search if several => (&definition_text, Some(1)),
+        Mode::Define if content_words >= 3 => (&definition_text, Some(content_words - 1)),
+        Mode::Define if content_words == 2 => (&names, Some(1)),
+        _ => (&definition_text, None),
     };
     if let (true, Some(min)) = (defs.is_empty(), min) {
-        let q = of_kind(f, Kind::Definition, some_words(plan, &definition_text, min));
+        let q = of_kind(f, Kind::Definition, some_words(plan, target, min));
         run(searcher, &*q, 7, limit, &mut seen, &mut defs)?;
     }
 
