@@ -293,11 +293,12 @@ fn use_color(choice: ColorArg, out: &Output) -> bool {
 }
 
 fn print_report(report: &Report, verbose: bool) {
+    // File names come from the notes folder: escape what could drive the terminal.
     for w in &report.warnings {
-        eprintln!("gloss: warning: {w}");
+        eprintln!("gloss: warning: {}", render::printable(&w.to_string()));
     }
     if let Some(notice) = &report.notice {
-        eprintln!("gloss: {notice}");
+        eprintln!("gloss: {}", render::printable(notice));
     }
     if verbose || report.rebuilt {
         eprintln!(
@@ -437,9 +438,8 @@ impl Run<'_> {
         let context = || format!("opening the index for notes in {}", content.display());
         // A build or refresh started by a query gets the same delayed progress bar.
         let bar = Bar::start();
-        let fresh = index::ensure_fresh_with_progress(content, dir, !self.g.no_refresh, &|p| {
-            bar.update(p)
-        });
+        let fresh =
+            index::ensure_fresh_with_progress(content, dir, !self.g.no_refresh, &|p| bar.update(p));
         bar.finish();
         let (store, report, notice) = fresh.with_context(context)?;
         if let Some(report) = &report {

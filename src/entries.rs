@@ -313,6 +313,11 @@ fn is_other_name(term: &str, inside: &str) -> bool {
             .map(|c| c.to_ascii_lowercase())
     };
     let acronym_like = inside.chars().filter(|c| c.is_uppercase()).count() >= 2;
+    // `Development environment (dev)`: a clipped first word is another name too.
+    let first_word = term.split_whitespace().next().unwrap_or("").to_lowercase();
+    if inside.len() >= 3 && first_word.starts_with(&inside.to_lowercase()) {
+        return true;
+    }
     // `Euclidean distance (L2)`: a short code with a digit is another name too.
     let short_code = inside.len() <= 4 && inside.chars().any(|c| c.is_ascii_digit());
     (acronym_like && first(term) == first(inside)) || short_code
@@ -751,6 +756,42 @@ mod tests {
             .filter(|e| e.kind == Kind::Definition)
             .map(|e| (e.term.unwrap(), e.text, e.line))
             .collect()
+    }
+
+    #[test]
+    fn a_huge_definition_is_cut_and_its_block_stays_whole_in_passages() {
+        let body = "word ".repeat(4000);
+        let entries = extract("t.md", &parse(&format!("**Huge**: {body}\n")));
+        let def = entries.iter().find(|e| e.kind == Kind::Definition).unwrap();
+        assert!(def.text.len() <= PASSAGE_CHUNK + 3, "{}", def.text.len());
+        assert!(def.text.ends_with("word\u{2026}"));
+        let passages: usize = entries
+            .iter()
+            .filter(|e| e.kind == Kind::Passage)
+            .map(|e| e.text.matches("word").count())
+            .sum();
+        assert_eq!(passages, 4000);
+    }
+
+    #[test]
+    fn many_aliases_are_deduplicated_and_long_ones_dropped() {
+        let aliases: Vec<String> = ["HPA", "hpa", "Horizontal Pod Autoscaler"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(std::iter::once("x".repeat(81)))
+            .collect();
+        let md = "# T\n\ntext\n";
+        let doc = parse(md);
+        let def = definition(
+            "t.md",
+            &doc.sections[0],
+            "Horizontal Pod Autoscaler",
+            aliases,
+            "A scaler.".into(),
+            1,
+            &[],
+        );
+        assert_eq!(def.unwrap().aliases, ["HPA"]);
     }
 
     fn terms(md: &str) -> Vec<String> {

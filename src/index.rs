@@ -586,6 +586,9 @@ pub fn refresh_with_progress(
             tantivy::TantivyError::LockFailure(..) => Error::Locked(dir.to_path_buf()),
             other => index_err(dir, other),
         })?;
+    // A run killed mid-commit can leave files the next commit would write again
+    // (`FileAlreadyExists`): collect them first, under the lock.
+    let _ = writer.garbage_collect_files().wait();
     let mut analyzer = Analyzer::default();
     for rel in &removed {
         writer.delete_term(Term::from_field_text(fields.file, rel));
@@ -855,7 +858,14 @@ impl Check {
 /// missing or removed, and which index files fail their checksums.
 pub fn check(content: &Path, dir: &Path) -> Result<Check> {
     let mut report = Check::default();
-    let store = match open(dir) {
+    // tantivy can panic on segment files with damaged bytes; that is a finding here.
+    let Ok(opened) = std::panic::catch_unwind(|| open(dir)) else {
+        report
+            .corrupt
+            .push("index files are damaged: the engine failed reading them".into());
+        return Ok(report);
+    };
+    let store = match opened {
         Ok((Some(store), _)) => store,
         Ok((None, reason)) => {
             report.absent = true;

@@ -9,7 +9,25 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse_from(cli::with_default_subcommand(std::env::args_os().collect()));
-    match cli::run(args) {
+    // A panic inside the engine (seen on index files with flipped bytes) must still end as
+    // one line and exit 2, never a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let what = what.lines().next().unwrap_or("").to_string();
+        eprintln!(
+            "gloss: internal error ({what}); if the index is damaged, `gloss index --rebuild` rebuilds it"
+        );
+    }));
+    let outcome = std::panic::catch_unwind(|| cli::run(args));
+    let Ok(outcome) = outcome else {
+        return ExitCode::from(2);
+    };
+    match outcome {
         Ok(code) => code,
         Err(err) => {
             // A reader that stopped early (`gloss terms | head -1`) is not an error.

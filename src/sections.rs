@@ -798,6 +798,50 @@ mod tests {
     }
 
     #[test]
+    fn deeply_nested_front_matter_is_refused_before_the_yaml_parser() {
+        // libyaml is quadratic in this nesting: minutes in a debug build without the guard.
+        let doc = parse(&format!(
+            "---\ntitle: {}\n---\n\ntext\n",
+            "[".repeat(100_000)
+        ));
+        assert!(doc.front_matter.is_none());
+        assert!(
+            doc.problems[0].contains("nested more than 128 deep"),
+            "{:?}",
+            doc.problems
+        );
+    }
+
+    #[test]
+    fn front_matter_lists_and_headings_are_capped() {
+        let aliases: Vec<String> = (0..1000).map(|i| format!("a{i}")).collect();
+        let long = "x".repeat(81);
+        let doc = parse(&format!(
+            "---\ntitle: T\naliases: [{long}, {}]\ntags: [{}]\n---\n\n# {}\n\ntext\n",
+            aliases.join(", "),
+            aliases.join(", "),
+            "heading ".repeat(100)
+        ));
+        let fm = doc.front_matter.unwrap();
+        assert_eq!(fm.aliases.len(), 64);
+        assert_eq!(fm.aliases[0], "a0", "an 81-character alias is not a name");
+        assert_eq!(fm.tags.len(), 64);
+        let heading = &doc.sections[0].heading_path[0];
+        assert!(
+            heading.len() <= 203 && heading.ends_with("heading\u{2026}"),
+            "{heading}"
+        );
+    }
+
+    #[test]
+    fn indented_code_starting_with_a_backtick_keeps_its_line() {
+        let doc = parse("\t`code");
+        assert_eq!(doc.sections[0].blocks[0].line(), 1);
+        let doc = parse("```\ncode\n```\n");
+        assert_eq!(doc.sections[0].blocks[0].line(), 2);
+    }
+
+    #[test]
     fn images_do_not_leak_alt_text() {
         let doc = parse("![llm](img/x.png))\n");
         assert_eq!(doc.sections[0].blocks[0].text(), ")");

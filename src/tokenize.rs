@@ -86,10 +86,11 @@ fn is_hyphen(segment: &str) -> bool {
 
 /// `LLM's`, `LLM’s` and `LLMs` index as `LLM`: the stemmer leaves vowel-less plurals alone.
 fn strip_possessive(mut word: &str) -> &str {
-    // Every trailing `'s`, not one: a key analysed again must come out the same.
-    while let Some(stem) = word
-        .strip_suffix("'s")
-        .or_else(|| word.strip_suffix("\u{2019}s"))
+    // Every trailing `'s`, not one, and `'S` too (`GPT'S` in capitals): a key analysed
+    // again must come out the same.
+    while let Some(stem) = ["'s", "'S", "\u{2019}s", "\u{2019}S"]
+        .iter()
+        .find_map(|p| word.strip_suffix(p))
         .filter(|w| !w.is_empty())
     {
         word = stem;
@@ -163,8 +164,10 @@ fn split_words(text: &str, emit: &mut dyn FnMut(usize, usize, &str, usize)) {
 pub fn raw_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(WordTokenizer::default())
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
-        // Fold, then lowercase: folding can give capitals (small-capital `ᴀᴘɪ` → `API`).
+        .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
+        // Again: folding can give capitals (small-capital `ᴀᴘɪ` → `API`), and some letters
+        // fold only once lowercased (`Å` the Angstrom sign → `å` → `a`).
         .filter(LowerCaser)
         .build()
 }
@@ -173,8 +176,10 @@ pub fn raw_analyzer() -> TextAnalyzer {
 pub fn stemmed_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(WordTokenizer::default())
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
-        // Fold, then lowercase: folding can give capitals (small-capital `ᴀᴘɪ` → `API`).
+        .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
+        // Again: folding can give capitals (small-capital `ᴀᴘɪ` → `API`), and some letters
+        // fold only once lowercased (`Å` the Angstrom sign → `å` → `a`).
         .filter(LowerCaser)
         .filter(Stemmer::new(Language::English))
         .build()
@@ -379,7 +384,15 @@ mod tests {
     #[test]
     fn keys_are_stable_when_analysed_again() {
         let mut a = Analyzer::default();
-        for s in ["a's's", "\u{1b}[31m's's", "aA.S", "\u{a7fb}"] {
+        for s in [
+            "a's's",
+            "\u{1b}[31m's's",
+            "aA.S",
+            "\u{a7fb}",
+            "\u{212b}",
+            "\u{a7aa}",
+            "x'S",
+        ] {
             let k = a.key(s);
             assert_eq!(a.key(&k), k, "{s:?}");
         }

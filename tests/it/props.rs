@@ -59,8 +59,15 @@ proptest! {
         let k = a.key(&s);
         // "-ish": a key is words joined, and a joined key longer than the longest token the
         // analyzer keeps (47 bytes) is dropped when analysed again as one word.
+        // And ASCII folding can give punctuation (`‼` → `!!`, `⑴` → `(1)`) that the word
+        // splitter drops the second time: then the letters and digits must agree.
         if k.len() < 48 {
-            prop_assert_eq!(a.key(&k), k.clone(), "input {:?}", s);
+            let again = a.key(&k);
+            if k.chars().all(char::is_alphanumeric) {
+                prop_assert_eq!(again, k, "input {:?}", s);
+            } else {
+                prop_assert_eq!(alphanumeric(&again), alphanumeric(&k), "input {:?}", s);
+            }
         }
     }
 
@@ -68,6 +75,9 @@ proptest! {
     fn compounds_meet(x in "[a-z]{1,12}", y in "[a-z]{1,12}", title in any::<bool>()) {
         // `fine-tuning`, `fine tuning`, `finetuning`; or `Fine-Tuning`, `Fine Tuning`,
         // `FineTuning`. (Mixed-case words are not compounds: `LLMs` + `a` is not `llmsa`.)
+        // One capital letter joined to a capitalised word reads as an acronym plural
+        // (`A` + `As` is `AAs`, the plural of `AA`), so title case needs two letters.
+        let title = title && x.len() > 1 && y.len() > 1;
         let (x, y) = if title { (capitalise(&x), capitalise(&y)) } else { (x, y) };
         let mut a = Analyzer::default();
         let hyphen = a.key(&format!("{x}-{y}"));
@@ -76,11 +86,15 @@ proptest! {
     }
 }
 
+fn alphanumeric(s: &str) -> String {
+    s.chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
 fn capitalise(word: &str) -> String {
     let mut chars = word.chars();
-    chars.next().map_or_else(String::new, |c| {
-        c.to_uppercase().chain(chars).collect()
-    })
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 /// Markdown-ish text from fragments that drive every block and inline rule gloss uses.
@@ -156,7 +170,11 @@ fn check_note(md: &str) -> Result<(), TestCaseError> {
         );
         // What reaches a terminal has no control characters (the text renderer relies on
         // it); passages of tables and code keep their line breaks.
-        let names = e.term.iter().chain(e.aliases.iter()).chain(e.heading_path.iter());
+        let names = e
+            .term
+            .iter()
+            .chain(e.aliases.iter())
+            .chain(e.heading_path.iter());
         for s in names {
             prop_assert!(
                 !s.chars().any(char::is_control),
