@@ -494,6 +494,27 @@ pub fn refresh_with_progress(
     wait: bool,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Report> {
+    match refresh_once(content, dir, mode, wait, progress) {
+        // An incremental commit that the live generation refuses (files left by a killed
+        // run that tantivy does not know about, say) is retried as a fresh build beside it.
+        Err(Error::Index { message, .. }) if mode == Refresh::Incremental => {
+            let mut report = refresh_once(content, dir, Refresh::Rebuild, wait, progress)?;
+            report.notice = Some(format!(
+                "the index could not be updated in place ({message}); rebuilt it"
+            ));
+            Ok(report)
+        }
+        other => other,
+    }
+}
+
+fn refresh_once(
+    content: &Path,
+    dir: &Path,
+    mode: Refresh,
+    wait: bool,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Report> {
     let started = std::time::Instant::now();
     let tree = notes::walk_tree(content)?;
     let files = tree.files;
