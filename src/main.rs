@@ -38,7 +38,16 @@ fn main() -> ExitCode {
             {
                 return ExitCode::SUCCESS;
             }
-            let chain: Vec<String> = err.chain().map(|c| c.to_string()).collect();
+            // One line whatever the causes say: some engine messages span several lines.
+            let chain: Vec<String> = err
+                .chain()
+                .map(|c| {
+                    c.to_string()
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect();
             eprintln!("gloss: {}", chain.join(": "));
             ExitCode::from(2)
         }
