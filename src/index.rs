@@ -29,7 +29,7 @@ use crate::sections;
 use crate::tokenize::{self, Analyzer};
 
 /// Version of the schema and analyzers; an index written with another one is rebuilt.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Notes parsed per batch while the previous batch is being indexed.
 const PARSE_BATCH: usize = 256;
