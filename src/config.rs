@@ -635,19 +635,13 @@ mod tests {
 
     fn hit(kind: Kind, tier: u8, file: &str, score: f32) -> Hit {
         Hit {
-            rank: 0,
             kind,
             term: Some(file.into()),
-            aliases: vec![],
-            text: String::new(),
-            snippet: String::new(),
-            highlights: vec![],
-            heading_path: vec![],
             file: file.into(),
             line: 1,
             score,
-            tags: vec![],
             tier,
+            ..Hit::default()
         }
     }
 

@@ -11,10 +11,11 @@ use crate::sections::{Block, Document, Line, Section, Style};
 use crate::text;
 
 /// What an entry is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// A term and its definition.
+    #[default]
     Definition,
     /// A paragraph, list, table or code block.
     Passage,

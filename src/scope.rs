@@ -157,19 +157,11 @@ mod tests {
 
     fn hit(kind: Kind, file: &str, line: usize, tags: &[&str]) -> Hit {
         Hit {
-            rank: 0,
             kind,
-            term: None,
-            aliases: vec![],
-            text: String::new(),
-            snippet: String::new(),
-            highlights: vec![],
-            heading_path: vec![],
             file: file.into(),
             line,
-            score: 0.0,
             tags: tags.iter().map(|t| t.to_string()).collect(),
-            tier: 0,
+            ..Hit::default()
         }
     }
 

@@ -52,8 +52,8 @@ impl Default for Options {
     }
 }
 
-/// One ranked result.
-#[derive(Debug, Clone, Serialize)]
+/// One ranked result. `Default` is for building hits by hand (tests, other listings).
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Hit {
     /// 1-based rank.
     pub rank: usize,
