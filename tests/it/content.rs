@@ -1,4 +1,5 @@
-//! The shipped notes: nine sections, enough terms, no term defined twice, lookups that work.
+//! The shipped notes: nine sections, enough terms, no term defined twice, no wrong or stale
+//! sentence coming back, no non-term extracted as a term, lookups that work.
 
 use std::collections::BTreeMap;
 
@@ -41,11 +42,11 @@ fn definitions() -> Vec<(String, String, String, usize)> {
 }
 
 #[test]
-fn nine_sections_with_at_least_twenty_terms_each_and_250_in_all() {
+fn nine_sections_with_over_twenty_terms_each_and_250_in_all() {
     let defs = definitions();
     for file in SECTIONS {
         let n = defs.iter().filter(|d| d.2 == file).count();
-        assert!(n >= 20, "{file} defines {n} terms");
+        assert!(n > 20, "{file} defines {n} terms");
     }
     let distinct: std::collections::BTreeSet<&String> = defs.iter().map(|d| &d.0).collect();
     println!("{} distinct defined terms", distinct.len());
@@ -78,4 +79,97 @@ fn content_lookups_find_the_expected_term_first() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// Sentences a review found wrong, stale or not ours; none may come back (matched lowercase,
+/// whitespace folded). Each entry says why, so whoever trips it knows what to fix.
+const RETIRED_PHRASES: &[(&str, &str)] = &[
+    (
+        "a few thousand parameters per task",
+        "prompt tuning: the paper's 5-token T5-XXL prompt already has 20,480; typical prompts tens to hundreds of thousands",
+    ),
+    (
+        "and for no longer than needed",
+        "data minimization is about how much data; how long is storage limitation",
+    ),
+    (
+        "hiding a word and asking the model to predict it. it lets models learn from huge unlabeled text collections and is how llms are pre-trained",
+        "generative LLMs are pre-trained on next-token prediction; masked tokens are BERT-style encoders",
+    ),
+    (
+        "the databricks feature, usable from the ui or api, that fine-tunes",
+        "Foundation Model Fine-tuning reached end of life in August 2026; do not present it as current",
+    ),
+    (
+        "which includes foundation model fine-tuning",
+        "Foundation Model Fine-tuning reached end of life in August 2026",
+    ),
+    (
+        "across twelve components",
+        "DASF v3.0 (2026) has 13 components (agentic AI added)",
+    ),
+    (
+        "inserts malicious or misleading examples into training, fine-tuning or retrieval data",
+        "contradicted the exam tip: instructions planted in retrieved content are indirect prompt injection",
+    ),
+    (
+        "or, for new projects where databricks now recommends it, as a databricks app",
+        "05 and 09 must give one deployment story (agents.deploy for the exam, Agent Bricks CLI as of late 2026)",
+    ),
+    (
+        "match the task to its name",
+        "an exam-tip instruction extracted as a term",
+    ),
+    (
+        "a delta sync index with databricks-computed embeddings is the least work",
+        "a sentence extracted as a term",
+    ),
+];
+
+fn folded(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+#[test]
+fn retired_phrases_do_not_come_back() {
+    let mut found = Vec::new();
+    for file in SECTIONS {
+        let text = std::fs::read_to_string(root().join("content").join(file)).expect(file);
+        let text = folded(&text);
+        for (phrase, why) in RETIRED_PHRASES {
+            if text.contains(&folded(phrase)) {
+                found.push(format!("{file}: {phrase:?} ({why})"));
+            }
+        }
+    }
+    assert!(found.is_empty(), "retired phrases:\n{}", found.join("\n"));
+}
+
+/// Labels, headings and instructions that are not glossary terms.
+const NON_TERMS: &[&str] = &[
+    "Match the task to its name",
+    "Delta Sync Index with Databricks-computed embeddings",
+    "Exam tips",
+    "Note",
+    "Tip",
+    "Q",
+    "A",
+    "Putting it together",
+];
+
+#[test]
+fn no_non_term_is_extracted_as_a_term() {
+    let bad: Vec<String> = definitions()
+        .into_iter()
+        .filter(|(_, term, _, _)| {
+            NON_TERMS.iter().any(|n| n.eq_ignore_ascii_case(term))
+                || term.split_whitespace().count() > 7
+                || term.ends_with('.')
+        })
+        .map(|(_, term, file, line)| format!("{term:?} at {file}:{line}"))
+        .collect();
+    assert!(bad.is_empty(), "non-terms extracted:\n{}", bad.join("\n"));
 }
