@@ -117,6 +117,38 @@ const RETIRED_PHRASES: &[(&str, &str)] = &[
         "05 and 09 must give one deployment story (agents.deploy for the exam, Agent Bricks CLI as of late 2026)",
     ),
     (
+        "deploys a dedicated endpoint with reserved capacity, billed by the hour",
+        "Provisioned throughput: sentence followed public text; rewritten in our words",
+    ),
+    (
+        "the unified governance layer for data and ai assets on databricks",
+        "Unity Catalog: sentence followed public text; rewritten in our words",
+    ),
+    (
+        "trained on a vast and broad dataset so that it can be adapted to many downstream tasks",
+        "Foundation model: sentence followed public text; rewritten in our words",
+    ),
+    (
+        "the vector database built into the databricks data intelligence platform",
+        "Mosaic AI Vector Search: sentence followed public text; rewritten in our words",
+    ),
+    (
+        "trains the model directly on pairs of preferred and rejected responses with a simple classification-style loss",
+        "DPO: sentence followed public text; rewritten in our words",
+    ),
+    (
+        "the set of processes and automation for managing code, data and models",
+        "MLOps: close paraphrase of public text; rewritten in our words",
+    ),
+    (
+        "the databricks-hosted mlflow model registry in unity catalog",
+        "Models in Unity Catalog: close paraphrase of public text; rewritten in our words",
+    ),
+    (
+        "reaches its goal by combining several interacting components",
+        "Compound AI system: close paraphrase of public text; rewritten in our words",
+    ),
+    (
         "match the task to its name",
         "an exam-tip instruction extracted as a term",
     ),
