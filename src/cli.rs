@@ -16,14 +16,12 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use gloss::config::{self, Config};
 use gloss::context::{self, Context as ContextSize};
-use gloss::entries::Kind;
 use gloss::graph::{self, Graph};
-use gloss::index::{self, Progress, Refresh, Report, Store};
+use gloss::index::{self, Progress, Refresh, Report};
 use gloss::lint;
-use gloss::render::{self, Format, View};
-use gloss::scope::{self, Scope};
-use gloss::search::{self, Hit, Mode, Options, Results};
-use gloss::{glossary, render::Text};
+use gloss::lookup::{Related, TermsRequest};
+use gloss::render::{self, Format, Text, View};
+use gloss::{lookup, Answer, Hit, Mode, Request, Results, Scope, Store};
 
 use crate::output::Output;
 
@@ -485,16 +483,7 @@ impl Run<'_> {
         };
         let files: RefCell<HashMap<String, Option<String>>> = RefCell::default();
         let see_also = |hit: &Hit| -> Vec<String> {
-            let (Some(graph), Kind::Definition, Some(term)) = (graph, hit.kind, &hit.term) else {
-                return Vec::new();
-            };
-            graph.find(term).map_or_else(Vec::new, |node| {
-                graph
-                    .see_also(node, SEE_ALSO)
-                    .into_iter()
-                    .map(|n| n.term.clone())
-                    .collect()
-            })
+            graph.map_or_else(Vec::new, |graph| lookup::see_also(graph, hit, SEE_ALSO))
         };
         let context = |hit: &Hit| {
             let size = self.g.context?;
@@ -508,7 +497,7 @@ impl Run<'_> {
         out.finish()
     }
 
-    /// `gloss search` and `gloss define`.
+    /// `gloss search` and `gloss define`: flags to a [`Request`], the [`Answer`] to output.
     fn query(&self, mode: Mode, words: &[String]) -> Result<ExitCode> {
         let query = words.join(" ");
         if query.trim().is_empty() {
@@ -517,89 +506,73 @@ impl Run<'_> {
             );
             return Ok(ExitCode::from(2));
         }
-        let scope = self.scope()?;
+        let request = Request {
+            scope: self.scope()?,
+            ..Request::configured(query, mode, &self.config)
+        };
         // Open the output first: a refused --output fails before any work is done.
         let out = Output::open(self.g.output.as_deref(), self.g.force)?;
         let store = self.open_store()?;
-        let limit = self.config.limit.value;
-        // Hits dropped by the scope or moved by boosts must not leave the list short:
-        // fetch more than shown. (Filtering inside the tantivy query would be exact.)
-        let fetch = if scope.is_all() && self.config.boosts.is_empty() {
-            limit
-        } else {
-            limit
-                .saturating_mul(scope::OVERFETCH)
-                .clamp(limit, scope::OVERFETCH_CAP.max(limit))
-        };
-        let options = Options {
-            mode,
-            limit: fetch,
-            ..Options::default()
-        };
-        let mut results = search::search(&store, &query, &options)?;
-        scope.filter(&mut results.hits);
-        // Synonyms: the query as typed first; its expansions fill what is left.
-        if results.hits.len() < limit {
-            for expansion in self.config.expand(&query) {
-                let mut more = search::search(&store, &expansion, &options)?;
-                scope.filter(&mut more.hits);
-                scope::merge(&mut results.hits, more.hits);
-                if results.hits.len() >= limit {
-                    break;
-                }
-            }
-        }
-        self.config.apply_boosts(&query, &mut results.hits);
-        results.hits.truncate(limit);
-        scope::renumber(&mut results.hits);
-        if !results.hits.is_empty() {
-            results.suggestions.clear();
-        }
-        if matches!(self.g.format, FormatArg::Text) {
-            // The graph only feeds `see also` lines; a failure to build it costs only those.
-            let graph = (mode == Mode::Define)
-                .then(|| graph::load_or_build(&store).ok())
-                .flatten();
-            self.write_text(out, &results, graph.as_ref())?;
-        } else {
-            if self.g.context.is_some() {
-                eprintln!("gloss: warning: --context changes only text output");
-            }
-            self.write(out, &results, View::Hits)?;
-        }
-        if results.hits.is_empty() {
-            let what = if mode == Mode::Define {
-                "no definition for"
-            } else {
-                "no results for"
-            };
-            let scoped = if scope.is_all() {
-                ""
-            } else {
-                " in the notes chosen by --in/--tag"
-            };
-            eprintln!("{what} {:?}{scoped}", shorten(&query, 80));
-            if !results.suggestions.is_empty() {
-                eprintln!("did you mean: {}", results.suggestions.join(", "));
-            }
+        let answer = lookup(&store, &request)?;
+        self.write_answer(out, &store, &request, &answer)?;
+        if answer.results.hits.is_empty() {
+            self.say_nothing_found(&request, &answer);
             return Ok(ExitCode::from(1));
         }
         Ok(ExitCode::SUCCESS)
     }
 
+    /// Renders a lookup's answer in the format asked for.
+    fn write_answer(
+        &self,
+        out: Output,
+        store: &Store,
+        request: &Request,
+        answer: &Answer,
+    ) -> Result<()> {
+        if matches!(self.g.format, FormatArg::Text) {
+            // The graph only feeds `see also` lines; a failure to build it costs only those.
+            let graph = (request.mode == Mode::Define)
+                .then(|| graph::load_or_build(store).ok())
+                .flatten();
+            return self.write_text(out, &answer.results, graph.as_ref());
+        }
+        if self.g.context.is_some() {
+            eprintln!("gloss: warning: --context changes only text output");
+        }
+        self.write(out, &answer.results, View::Hits)
+    }
+
+    /// `no results for "..."` on stderr, with suggestions when there are any.
+    fn say_nothing_found(&self, request: &Request, answer: &Answer) {
+        let what = if request.mode == Mode::Define {
+            "no definition for"
+        } else {
+            "no results for"
+        };
+        let scoped = if request.scope.is_all() {
+            ""
+        } else {
+            " in the notes chosen by --in/--tag"
+        };
+        eprintln!("{what} {:?}{scoped}", shorten(&request.query, 80));
+        if !answer.results.suggestions.is_empty() {
+            eprintln!("did you mean: {}", answer.results.suggestions.join(", "));
+        }
+    }
+
     /// `gloss terms`: the glossary A-Z.
     fn terms(&self, prefix: Option<&str>) -> Result<ExitCode> {
-        let scope = self.scope()?;
+        let request = TermsRequest {
+            prefix: prefix.map(str::to_string),
+            scope: self.scope()?,
+            limit: self.g.limit,
+        };
         let out = Output::open(self.g.output.as_deref(), self.g.force)?;
         let store = self.open_store()?;
-        let mut results = glossary::terms(&store, prefix)?;
-        scope.filter(&mut results.hits);
-        scope::renumber(&mut results.hits);
-        if let Some(limit) = self.g.limit {
-            results.hits.truncate(limit);
-        }
-        self.write(out, &results, View::Glossary)?;
-        if results.hits.is_empty() {
+        let answer = lookup::terms(&store, &request)?;
+        self.write(out, &answer.results, View::Glossary)?;
+        if answer.results.hits.is_empty() {
             match prefix.filter(|p| !p.trim().is_empty()) {
                 Some(p) => eprintln!("no terms starting with {p:?}"),
                 None => eprintln!("no terms defined in {}", self.content().display()),
@@ -623,28 +596,15 @@ impl Run<'_> {
         };
         let mut out = Output::open(self.g.output.as_deref(), self.g.force)?;
         let store = self.open_store()?;
-        let graph = graph::load_or_build(&store)?;
-        // A name or alias first; else the best definition for it (typos, descriptions).
-        let node = graph.find(&name).or_else(|| {
-            let options = Options {
-                mode: Mode::Define,
-                limit: 1,
-                ..Options::default()
-            };
-            let results = search::search(&store, &name, &options).ok()?;
-            graph.find(results.hits.first()?.term.as_deref()?)
-        });
-        let Some(node) = node else {
+        let Some(found) = lookup::related(&store, &name, self.g.limit)? else {
             eprintln!("no definition for {:?}", shorten(&name, 80));
             return Ok(ExitCode::from(1));
         };
-        let cap = self.g.limit.unwrap_or(usize::MAX);
-        let pick = |ids: &[usize]| -> Vec<&graph::Node> {
-            ids.iter().take(cap).map(|&i| &graph.nodes[i]).collect()
-        };
-        let mentions = pick(&graph.mentions[node]);
-        let mentioned_by = pick(&graph.mentioned_by[node]);
-        let term = &graph.nodes[node];
+        let Related {
+            term,
+            mentions,
+            mentioned_by,
+        } = &found;
         if json {
             let doc = serde_json::json!({
                 "term": term.term,
@@ -660,6 +620,8 @@ impl Run<'_> {
             let text = Text {
                 color: use_color(self.g.color, &out),
             };
+            let mentions: Vec<&graph::Node> = mentions.iter().collect();
+            let mentioned_by: Vec<&graph::Node> = mentioned_by.iter().collect();
             text.render_related(term, &mentions, &mentioned_by, out.writer())?;
         }
         out.finish()?;

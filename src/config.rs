@@ -27,9 +27,6 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobMatcher};
 use serde::Deserialize;
 
-use crate::search::Hit;
-use crate::tokenize::Analyzer;
-
 /// The config file's name, in the notes folder or in `<config dir>/gloss/`.
 pub const FILE_NAME: &str = "gloss.toml";
 
@@ -414,95 +411,21 @@ pub fn resolve(
     })
 }
 
-impl Config {
-    /// The query with each synonym found in it replaced by an expansion: one rewritten
-    /// query per expansion, in order, none when no synonym occurs. Words are compared by
-    /// their normalised keys, so `LLMs` matches a synonym `llm` and `fine tuning` one
-    /// written `fine-tuning`.
-    pub fn expand(&self, query: &str) -> Vec<String> {
-        let mut analyzer = Analyzer::default();
-        let words = analyzer.plain_words(query);
-        let mut out: Vec<String> = Vec::new();
-        for syn in &self.synonyms {
-            let want = analyzer.key(&syn.key);
-            let len = analyzer.plain_words(&syn.key).len();
-            if want.is_empty() || len == 0 || len > words.len() {
-                continue;
-            }
-            // Byte ranges of the query where the synonym key occurs.
-            let mut found = Vec::new();
-            let mut i = 0;
-            while i + len <= words.len() {
-                let window = &query[words[i].start..words[i + len - 1].end];
-                if analyzer.key(window) == want {
-                    // `LLMs` is read as `LLM`: replace the whole word, plural and all.
-                    let mut end = words[i + len - 1].end;
-                    while let Some(c) = query[end..].chars().next() {
-                        if !(c.is_alphanumeric() || c == '\'' || c == '\u{2019}') {
-                            break;
-                        }
-                        end += c.len_utf8();
-                    }
-                    found.push((words[i].start, end));
-                    i += len;
-                } else {
-                    i += 1;
-                }
-            }
-            if found.is_empty() {
-                continue;
-            }
-            for expansion in &syn.expansions {
-                let mut rewritten = String::new();
-                let mut at = 0;
-                for &(a, b) in &found {
-                    rewritten.push_str(&query[at..a]);
-                    rewritten.push_str(expansion);
-                    at = b;
-                }
-                rewritten.push_str(&query[at..]);
-                if !out.contains(&rewritten) && rewritten != query {
-                    out.push(rewritten);
-                }
-            }
-        }
-        out
+impl Boost {
+    /// A boost of `factor` for notes whose path (relative to the notes folder) matches
+    /// `glob`; for front ends that take boosts from elsewhere than a `gloss.toml`.
+    pub fn new(glob: &str, factor: f32) -> Result<Boost, globset::Error> {
+        Ok(Boost {
+            glob: glob.to_string(),
+            factor,
+            origin: Origin::Default,
+            matcher: Glob::new(glob)?.compile_matcher(),
+        })
     }
 
-    /// Multiplies the score of each hit whose file matches a boost glob (by every matching
-    /// factor), then re-sorts hits by score within each run of hits of the same kind and
-    /// ranking tier (scores do not compare across tiers), and renumbers ranks. Exact term
-    /// matches in the spelling typed stay ahead of other exact matches.
-    pub fn apply_boosts(&self, query: &str, hits: &mut [Hit]) {
-        if self.boosts.is_empty() {
-            return;
-        }
-        for hit in hits.iter_mut() {
-            for b in &self.boosts {
-                if b.matcher.is_match(&hit.file) {
-                    hit.score *= b.factor;
-                }
-            }
-        }
-        let typed = query.trim();
-        let group = |h: &Hit| {
-            let same_case =
-                h.term.as_deref() == Some(typed) || h.aliases.iter().any(|a| a == typed);
-            (h.kind, h.tier, h.tier == 0 && same_case)
-        };
-        let mut start = 0;
-        while start < hits.len() {
-            let g = group(&hits[start]);
-            let mut end = start + 1;
-            while end < hits.len() && group(&hits[end]) == g {
-                end += 1;
-            }
-            hits[start..end].sort_by(|a, b| b.score.total_cmp(&a.score));
-            start = end;
-        }
-        for (n, hit) in hits.iter_mut().enumerate() {
-            hit.rank = n + 1;
-        }
+    /// Whether the boost applies to a note (its path relative to the notes folder).
+    pub fn matches(&self, file: &str) -> bool {
+        self.matcher.is_match(file)
     }
 }
 
@@ -527,7 +450,6 @@ pub fn toml_string(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::entries::Kind;
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
         let pairs: Vec<(String, String)> = pairs
@@ -601,74 +523,6 @@ mod tests {
         assert!(err.to_string().starts_with("g.toml:2: "), "{err}");
         let err = parse(Path::new("g.toml"), "limit = \"ten\"\n").unwrap_err();
         assert!(err.to_string().starts_with("g.toml:1: "), "{err}");
-    }
-
-    fn with_synonyms(pairs: &[(&str, &[&str])]) -> Config {
-        let env = env_of(&[("GLOSS_CONFIG", ""), ("GLOSS_CONTENT", "/nowhere")]);
-        let mut c = resolve(&Flags::default(), &env).unwrap();
-        c.synonyms = pairs
-            .iter()
-            .map(|(k, v)| Synonym {
-                key: k.to_string(),
-                expansions: v.iter().map(|s| s.to_string()).collect(),
-                origin: Origin::Default,
-            })
-            .collect();
-        c
-    }
-
-    #[test]
-    fn synonyms_expand_words_and_phrases_by_key() {
-        let c = with_synonyms(&[
-            ("llm", &["large language model"]),
-            ("fine-tuning", &["adaptation", "training"]),
-        ]);
-        assert_eq!(c.expand("llm"), ["large language model"]);
-        assert_eq!(c.expand("LLMs serving"), ["large language model serving"]);
-        assert_eq!(
-            c.expand("fine tuning cost"),
-            ["adaptation cost", "training cost"]
-        );
-        assert!(c.expand("token").is_empty());
-        assert!(c.expand("llama").is_empty());
-    }
-
-    fn hit(kind: Kind, tier: u8, file: &str, score: f32) -> Hit {
-        Hit {
-            kind,
-            term: Some(file.into()),
-            file: file.into(),
-            line: 1,
-            score,
-            tier,
-            ..Hit::default()
-        }
-    }
-
-    #[test]
-    fn boosts_reorder_only_within_a_kind_and_tier() {
-        let mut c = with_synonyms(&[]);
-        c.boosts = vec![Boost {
-            glob: "b*.md".into(),
-            factor: 3.0,
-            origin: Origin::Default,
-            matcher: Glob::new("b*.md").unwrap().compile_matcher(),
-        }];
-        let mut hits = vec![
-            hit(Kind::Definition, 1, "a1.md", 2.0),
-            hit(Kind::Definition, 1, "b1.md", 1.0),
-            hit(Kind::Definition, 3, "a2.md", 5.0),
-            hit(Kind::Passage, 5, "a3.md", 2.0),
-            hit(Kind::Passage, 5, "b2.md", 1.0),
-        ];
-        c.apply_boosts("q", &mut hits);
-        let files: Vec<&str> = hits.iter().map(|h| h.file.as_str()).collect();
-        assert_eq!(files, ["b1.md", "a1.md", "a2.md", "b2.md", "a3.md"]);
-        assert_eq!(hits[0].score, 3.0);
-        assert_eq!(
-            hits.iter().map(|h| h.rank).collect::<Vec<_>>(),
-            [1, 2, 3, 4, 5]
-        );
     }
 
     #[test]

@@ -12,17 +12,21 @@
 //!   ▼ render     hits → text | json | jsonl | csv | markdown | html | anki
 //! ```
 //!
+//! A query goes through one pipeline, whatever the front end: the front end builds a
+//! [`Request`], [`lookup`] searches (the query, then its synonym expansions, inside the
+//! scope) and [`rank`] alone decides the order of the [`Answer`]'s hits.
+//!
 //! ```
 //! use gloss::index::{self, Refresh};
-//! use gloss::search::{search, Mode, Options};
+//! use gloss::{lookup, Mode, Request};
 //!
 //! let notes = tempfile::tempdir()?;
 //! std::fs::write(notes.path().join("nlp.md"), "# NLP\n\n**Token**: The basic unit of text.\n")?;
 //! let dir = tempfile::tempdir()?;
 //! index::refresh(notes.path(), dir.path(), Refresh::Rebuild, true)?;
 //! let store = index::open(dir.path())?.0.expect("just built");
-//! let options = Options { mode: Mode::Define, ..Options::default() };
-//! let hit = &search(&store, "tokens", &options)?.hits[0];
+//! let answer = lookup(&store, &Request::new("tokens", Mode::Define))?;
+//! let hit = &answer.results.hits[0];
 //! assert_eq!(hit.term.as_deref(), Some("Token"));
 //! assert_eq!((hit.file.as_str(), hit.line), ("nlp.md", 3));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -35,7 +39,9 @@ pub mod glossary;
 pub mod graph;
 pub mod index;
 pub mod lint;
+pub mod lookup;
 pub mod notes;
+pub mod rank;
 pub mod render;
 pub mod scope;
 pub mod search;
@@ -43,3 +49,11 @@ pub mod sections;
 pub mod snippet;
 pub mod text;
 pub mod tokenize;
+
+pub use crate::config::{Boost, Config, Synonym};
+pub use crate::entries::Kind;
+pub use crate::error::{Error, Result};
+pub use crate::index::Store;
+pub use crate::lookup::{lookup, Answer, Notice, Related, Request, TermsRequest};
+pub use crate::scope::Scope;
+pub use crate::search::{Hit, Mode, Results};

@@ -1,20 +1,8 @@
-//! Scope: which part of the notes a query looks at (`--in PATH_OR_GLOB`, `--tag T`), and
-//! merging the hits of several queries (a query and its synonym expansions).
-//!
-//! Hits are filtered after the search; callers over-fetch (ask the search for more hits than
-//! they show) so the scope still fills the limit.
-
-use std::collections::HashSet;
+//! Scope: which part of the notes a query looks at (`--in PATH_OR_GLOB`, `--tag T`).
 
 use globset::{Glob, GlobMatcher};
 
-use crate::entries::Kind;
 use crate::search::Hit;
-
-/// Hits fetched per hit shown when a scope or boosts may drop or reorder hits.
-pub const OVERFETCH: usize = 20;
-/// Most hits fetched for a scoped query, whatever the limit.
-pub const OVERFETCH_CAP: usize = 2000;
 
 /// One `--in` value.
 #[derive(Debug, Clone)]
@@ -121,39 +109,10 @@ impl Scope {
     }
 }
 
-/// Appends `more` to `hits`, skipping hits already there (same file and line), keeping
-/// definitions before passages; ranks are renumbered.
-pub fn merge(hits: &mut Vec<Hit>, more: Vec<Hit>) {
-    let mut seen: HashSet<(String, usize, bool)> = hits
-        .iter()
-        .map(|h| (h.file.clone(), h.line, h.kind == Kind::Definition))
-        .collect();
-    let fresh: Vec<Hit> = more
-        .into_iter()
-        .filter(|h| seen.insert((h.file.clone(), h.line, h.kind == Kind::Definition)))
-        .collect();
-    let (mut defs, mut passages): (Vec<Hit>, Vec<Hit>) = std::mem::take(hits)
-        .into_iter()
-        .partition(|h| h.kind == Kind::Definition);
-    let (more_defs, more_passages): (Vec<Hit>, Vec<Hit>) =
-        fresh.into_iter().partition(|h| h.kind == Kind::Definition);
-    defs.extend(more_defs);
-    passages.extend(more_passages);
-    defs.extend(passages);
-    *hits = defs;
-    renumber(hits);
-}
-
-/// Ranks 1..n in order.
-pub fn renumber(hits: &mut [Hit]) {
-    for (n, hit) in hits.iter_mut().enumerate() {
-        hit.rank = n + 1;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::entries::Kind;
 
     fn hit(kind: Kind, file: &str, line: usize, tags: &[&str]) -> Hit {
         Hit {
@@ -196,34 +155,5 @@ mod tests {
         assert!(s.contains(&hit(Kind::Passage, "a.md", 1, &["OPS", "x"])));
         assert!(!s.contains(&hit(Kind::Passage, "a.md", 1, &["rag"])));
         assert!(!s.contains(&hit(Kind::Passage, "a.md", 1, &[])));
-    }
-
-    #[test]
-    fn merge_dedups_and_keeps_definitions_first() {
-        let mut hits = vec![
-            hit(Kind::Definition, "a.md", 1, &[]),
-            hit(Kind::Passage, "a.md", 5, &[]),
-        ];
-        merge(
-            &mut hits,
-            vec![
-                hit(Kind::Definition, "a.md", 1, &[]),
-                hit(Kind::Definition, "b.md", 2, &[]),
-                hit(Kind::Passage, "b.md", 9, &[]),
-            ],
-        );
-        let got: Vec<(&str, usize, usize)> = hits
-            .iter()
-            .map(|h| (h.file.as_str(), h.line, h.rank))
-            .collect();
-        assert_eq!(
-            got,
-            [
-                ("a.md", 1, 1),
-                ("b.md", 2, 2),
-                ("a.md", 5, 3),
-                ("b.md", 9, 4)
-            ]
-        );
     }
 }

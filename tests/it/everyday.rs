@@ -499,6 +499,12 @@ fn gloss_toml_in_the_notes_sets_limit_synonyms_and_boosts() {
         "gloss.toml",
         "limit = 2\n[synonyms]\nllm = \"large language model\"\nvdb = [\"vector database\"]\n[boosts]\n\"02-*.md\" = 100.0\n",
     );
+    // A passage of 02 about chunks that says more than any definition.
+    let vectors = std::fs::read_to_string(sb.notes().join("02-vectors.md")).unwrap();
+    sb.write(
+        "02-vectors.md",
+        &format!("{vectors}\nChunks of text become vectors before they are compared.\n"),
+    );
     let v = json(&mut gloss(&sb, &["search", "chunk"]));
     assert_eq!(hits(&v).len(), 2);
     // A flag beats the file.
@@ -632,4 +638,39 @@ fn a_broken_config_file_is_a_one_line_error_with_its_line() {
     assert!(stderr.contains("is not a valid glob"), "{stderr}");
     // Completions and the man page need no settings.
     gloss(&sb, &["man"]).assert().code(0);
+}
+
+/// The kinds of the hits, in order.
+fn kinds_of(v: &serde_json::Value) -> Vec<String> {
+    v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["kind"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn synonyms_and_boosts_never_move_a_passage_above_a_definition() {
+    let sb = Sandbox::new("styles");
+    let want = ["definition", "definition", "passage"];
+    // Without settings: definitions that hold some of the words, then the passage that
+    // holds them all.
+    let v = json(&mut gloss(&sb, &["search", "metrics", "cpu"]));
+    assert_eq!(kinds_of(&v), want, "{v}");
+    // A synonym that occurs in the query and a boost of the passage's note change nothing
+    // in that order.
+    sb.write(
+        "gloss.toml",
+        "[synonyms]\ncpu = \"processor\"\nmetric = \"measure\"\n[boosts]\n\"e-front-matter/*.md\" = 1000.0\n",
+    );
+    let v = json(&mut gloss(&sb, &["search", "metrics", "cpu"]));
+    let kinds = kinds_of(&v);
+    let first_passage = kinds.iter().position(|k| k == "passage").unwrap();
+    assert!(first_passage >= 2, "{v}");
+    assert!(kinds[first_passage..].iter().all(|k| k == "passage"), "{v}");
+    assert_eq!(
+        v["hits"][first_passage]["file"],
+        "e-front-matter/horizontal-pod-autoscaler.md"
+    );
 }

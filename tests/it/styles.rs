@@ -116,7 +116,13 @@ fn h_is_a_paragraph_under_a_heading() {
 fn templates_and_html_do_not_leak_into_snippets() {
     let sb = Sandbox::new("styles");
     let v = sb.json(&["search", "metrics cpu"]);
-    let snippet = v["hits"][0]["snippet"].as_str().unwrap();
+    // Definitions come first (issue 11): the passage with the template is the first passage.
+    let passage = v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["kind"] == "passage");
+    let snippet = passage.unwrap()["snippet"].as_str().unwrap();
     assert!(
         snippet.contains("It uses metrics such as CPU."),
         "{snippet}"

@@ -1,0 +1,396 @@
+//! Lookup: the one entry point every front end calls (the command line, `gloss serve`,
+//! `gloss mcp`). A front end turns its input into a [`Request`], calls [`lookup`] and renders
+//! the [`Answer`]; it never filters, merges or re-ranks hits itself.
+//!
+//! A lookup runs the query as typed, then (when that leaves room under the limit) each of
+//! its synonym expansions, keeps the hits inside the request's [`Scope`], and hands every
+//! list to [`rank::rank`], which alone decides the final order.
+//!
+//! The same module gives front ends the other listings: [`terms`] (the glossary A-Z, by
+//! prefix), [`related`] (a term's neighbours in the concept graph), [`see_also`] (the terms
+//! to show under a definition) and [`context`] (source lines around a hit).
+//!
+//! ```
+//! use gloss::index::{self, Refresh};
+//! use gloss::{lookup, Mode, Request};
+//!
+//! let notes = tempfile::tempdir()?;
+//! std::fs::write(notes.path().join("nlp.md"), "# NLP\n\n**Token**: The basic unit of text.\n")?;
+//! let dir = tempfile::tempdir()?;
+//! index::refresh(notes.path(), dir.path(), Refresh::Rebuild, true)?;
+//! let store = index::open(dir.path())?.0.expect("just built");
+//! let answer = lookup(&store, &Request::new("tokens", Mode::Define))?;
+//! assert_eq!(answer.results.hits[0].term.as_deref(), Some("Token"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::config::{Boost, Config, Synonym, DEFAULT_LIMIT};
+use crate::context::{self, Context, Excerpt};
+use crate::entries::Kind;
+use crate::error::{Error, Result};
+use crate::glossary;
+use crate::graph::{self, Graph, Node};
+use crate::index::Store;
+use crate::rank::{self, Batch};
+use crate::scope::Scope;
+use crate::search::{self, Hit, Mode, Options, Results};
+use crate::tokenize::Analyzer;
+
+/// What a front end asks: a query and everything that shapes its answer.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The words as typed.
+    pub query: String,
+    /// Search (definitions, then passages) or define (definitions only).
+    pub mode: Mode,
+    /// Most hits returned.
+    pub limit: usize,
+    /// Which notes to look in (`--in`, `--tag`); all by default.
+    pub scope: Scope,
+    /// Query synonyms: an expansion is searched when the query as typed leaves room.
+    pub synonyms: Vec<Synonym>,
+    /// Score multipliers for notes matching a glob.
+    pub boosts: Vec<Boost>,
+}
+
+impl Request {
+    /// A request with the default limit, every note in scope, no synonyms and no boosts.
+    pub fn new(query: impl Into<String>, mode: Mode) -> Request {
+        Request {
+            query: query.into(),
+            mode,
+            limit: DEFAULT_LIMIT,
+            scope: Scope::default(),
+            synonyms: Vec::new(),
+            boosts: Vec::new(),
+        }
+    }
+
+    /// A request with the limit, synonyms and boosts of the settings in force.
+    pub fn configured(query: impl Into<String>, mode: Mode, config: &Config) -> Request {
+        Request {
+            limit: config.limit.value,
+            synonyms: config.synonyms.clone(),
+            boosts: config.boosts.clone(),
+            ..Request::new(query, mode)
+        }
+    }
+}
+
+/// Something a front end may tell the user about an answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "notice", rename_all = "snake_case")]
+pub enum Notice {
+    /// Hits were added from these synonym expansions of the query.
+    Expanded {
+        /// The rewritten queries that were searched.
+        queries: Vec<String>,
+    },
+}
+
+/// The answer to a [`Request`]: ranked hits, suggestions when there are none, notices.
+#[derive(Debug, Clone, Serialize)]
+pub struct Answer {
+    /// The query, the hits in their final order (ranks 1..n) and suggestions.
+    #[serde(flatten)]
+    pub results: Results,
+    /// What the front end may want to say besides the hits.
+    pub notices: Vec<Notice>,
+}
+
+/// Hits asked of the search per hit shown when a scope or boosts may drop or reorder hits.
+const OVERFETCH: usize = 20;
+/// Most hits asked of the search for one query, whatever the limit.
+const OVERFETCH_CAP: usize = 2000;
+
+/// Answers a request from an opened index: the one query pipeline of gloss.
+pub fn lookup(store: &Store, request: &Request) -> Result<Answer> {
+    if request.query.trim().is_empty() {
+        return Err(Error::EmptyQuery);
+    }
+    let limit = request.limit;
+    let options = Options {
+        mode: request.mode,
+        limit: fetch_size(request, limit),
+        ..Options::default()
+    };
+    let first = search::search(store, &request.query, &options)?;
+    let mut batches = vec![scoped(&request.query, first.hits, &request.scope)];
+    let mut notices = Vec::new();
+    let expanded = expand_while_short(store, request, &options, limit, &mut batches)?;
+    if !expanded.is_empty() {
+        notices.push(Notice::Expanded { queries: expanded });
+    }
+    let hits = rank::rank(batches, &request.query, &request.boosts, limit);
+    let suggestions = if hits.is_empty() {
+        first.suggestions
+    } else {
+        Vec::new()
+    };
+    Ok(Answer {
+        results: Results {
+            query: request.query.clone(),
+            hits,
+            suggestions,
+        },
+        notices,
+    })
+}
+
+/// How many hits to ask of the search: the limit, more when a scope filters or boosts
+/// reorder.
+fn fetch_size(request: &Request, limit: usize) -> usize {
+    if !request.scope.is_all() || !request.boosts.is_empty() {
+        return limit
+            .saturating_mul(OVERFETCH)
+            .clamp(limit, OVERFETCH_CAP.max(limit));
+    }
+    limit
+}
+
+/// The hits of one query that lie in the scope.
+fn scoped(query: &str, mut hits: Vec<Hit>, scope: &Scope) -> Batch {
+    scope.filter(&mut hits);
+    Batch {
+        query: query.to_string(),
+        hits,
+    }
+}
+
+/// Searches the synonym expansions of the query, one by one, while the hits listed so far
+/// do not fill the limit; returns the expansions searched.
+fn expand_while_short(
+    store: &Store,
+    request: &Request,
+    options: &Options,
+    limit: usize,
+    batches: &mut Vec<Batch>,
+) -> Result<Vec<String>> {
+    let mut searched = Vec::new();
+    let listed =
+        |batches: &Vec<Batch>| rank::rank(batches.clone(), &request.query, &[], usize::MAX).len();
+    if listed(batches) >= limit {
+        return Ok(searched);
+    }
+    for expansion in expand(&request.synonyms, &request.query) {
+        let more = search::search(store, &expansion, options)?;
+        batches.push(scoped(&expansion, more.hits, &request.scope));
+        searched.push(expansion);
+        if listed(batches) >= limit {
+            break;
+        }
+    }
+    Ok(searched)
+}
+
+/// The query with each synonym found in it replaced by an expansion: one rewritten query
+/// per expansion, in order, none when no synonym occurs. Words are compared by their
+/// normalised keys, so `LLMs` matches a synonym `llm` and `fine tuning` one written
+/// `fine-tuning`.
+pub fn expand(synonyms: &[Synonym], query: &str) -> Vec<String> {
+    let mut analyzer = Analyzer::default();
+    let mut out: Vec<String> = Vec::new();
+    for syn in synonyms {
+        let found = occurrences(&mut analyzer, &syn.key, query);
+        if found.is_empty() {
+            continue;
+        }
+        for expansion in &syn.expansions {
+            let rewritten = replace_ranges(query, &found, expansion);
+            if !out.contains(&rewritten) && rewritten != query {
+                out.push(rewritten);
+            }
+        }
+    }
+    out
+}
+
+/// Byte ranges of `query` where the words of `key` occur (by normalised key), each widened
+/// to the end of its last word (`LLMs` is read as `LLM`: replace the whole word).
+fn occurrences(analyzer: &mut Analyzer, key: &str, query: &str) -> Vec<(usize, usize)> {
+    let words = analyzer.plain_words(query);
+    let want = analyzer.key(key);
+    let len = analyzer.plain_words(key).len();
+    let mut found = Vec::new();
+    if want.is_empty() || len == 0 || len > words.len() {
+        return found;
+    }
+    let mut i = 0;
+    while i + len <= words.len() {
+        let window = &query[words[i].start..words[i + len - 1].end];
+        if analyzer.key(window) != want {
+            i += 1;
+            continue;
+        }
+        let mut end = words[i + len - 1].end;
+        while let Some(c) = query[end..].chars().next() {
+            if !(c.is_alphanumeric() || c == '\'' || c == '\u{2019}') {
+                break;
+            }
+            end += c.len_utf8();
+        }
+        found.push((words[i].start, end));
+        i += len;
+    }
+    found
+}
+
+/// `text` with each of the (sorted, disjoint) byte ranges replaced by `with`.
+fn replace_ranges(text: &str, ranges: &[(usize, usize)], with: &str) -> String {
+    let mut out = String::new();
+    let mut at = 0;
+    for &(a, b) in ranges {
+        out.push_str(&text[at..a]);
+        out.push_str(with);
+        at = b;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// What `gloss terms` asks: the glossary A-Z, optionally by prefix, scope and limit.
+#[derive(Debug, Clone, Default)]
+pub struct TermsRequest {
+    /// Only terms starting with this (case, accents and hyphens ignored).
+    pub prefix: Option<String>,
+    /// Which notes to list.
+    pub scope: Scope,
+    /// Most terms listed (all when `None`).
+    pub limit: Option<usize>,
+}
+
+/// Every defined term A-Z in the scope, numbered 1..n.
+pub fn terms(store: &Store, request: &TermsRequest) -> Result<Answer> {
+    let mut results = glossary::terms(store, request.prefix.as_deref())?;
+    request.scope.filter(&mut results.hits);
+    if let Some(limit) = request.limit {
+        results.hits.truncate(limit);
+    }
+    rank::renumber(&mut results.hits);
+    Ok(Answer {
+        results,
+        notices: Vec::new(),
+    })
+}
+
+/// A term and its neighbours in the concept graph.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Related {
+    /// The term found.
+    pub term: Node,
+    /// The terms its definitions mention, in order of first mention.
+    pub mentions: Vec<Node>,
+    /// The terms whose definitions mention it, A-Z.
+    pub mentioned_by: Vec<Node>,
+}
+
+/// The term named `name` (a term or alias; else the best definition for what was typed,
+/// so typos and descriptions work) with at most `limit` terms in each list; `None` when no
+/// term matches.
+pub fn related(store: &Store, name: &str, limit: Option<usize>) -> Result<Option<Related>> {
+    if name.trim().is_empty() {
+        return Err(Error::EmptyQuery);
+    }
+    let graph = graph::load_or_build(store)?;
+    let node = match graph.find(name) {
+        Some(node) => Some(node),
+        None => best_definition(store, name)?.and_then(|term| graph.find(&term)),
+    };
+    let Some(node) = node else {
+        return Ok(None);
+    };
+    let cap = limit.unwrap_or(usize::MAX);
+    let pick = |ids: &[usize]| -> Vec<Node> {
+        ids.iter()
+            .take(cap)
+            .map(|&i| graph.nodes[i].clone())
+            .collect()
+    };
+    Ok(Some(Related {
+        term: graph.nodes[node].clone(),
+        mentions: pick(&graph.mentions[node]),
+        mentioned_by: pick(&graph.mentioned_by[node]),
+    }))
+}
+
+/// The term of the best definition for `query`, if any.
+fn best_definition(store: &Store, query: &str) -> Result<Option<String>> {
+    let options = Options {
+        mode: Mode::Define,
+        limit: 1,
+        ..Options::default()
+    };
+    let results = search::search(store, query, &options)?;
+    Ok(results.hits.into_iter().next().and_then(|h| h.term))
+}
+
+/// Up to `max` terms to show under a definition hit (`see also:`); none for passages.
+pub fn see_also(graph: &Graph, hit: &Hit, max: usize) -> Vec<String> {
+    let (Kind::Definition, Some(term)) = (hit.kind, &hit.term) else {
+        return Vec::new();
+    };
+    graph.find(term).map_or_else(Vec::new, |node| {
+        graph
+            .see_also(node, max)
+            .into_iter()
+            .map(|n| n.term.clone())
+            .collect()
+    })
+}
+
+/// The source lines around line `line` of `file` (relative to the notes folder `content`):
+/// `size` lines either side, or the whole section. `None` when the file cannot be read.
+pub fn context(content: &Path, file: &str, line: usize, size: Context) -> Option<Excerpt> {
+    let text = context::read(content, file)?;
+    context::excerpt(&text, line, size)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Origin;
+
+    fn synonyms(pairs: &[(&str, &[&str])]) -> Vec<Synonym> {
+        pairs
+            .iter()
+            .map(|(k, v)| Synonym {
+                key: k.to_string(),
+                expansions: v.iter().map(|s| s.to_string()).collect(),
+                origin: Origin::Default,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn synonyms_expand_words_and_phrases_by_key() {
+        let s = synonyms(&[
+            ("llm", &["large language model"]),
+            ("fine-tuning", &["adaptation", "training"]),
+        ]);
+        assert_eq!(expand(&s, "llm"), ["large language model"]);
+        assert_eq!(expand(&s, "LLMs serving"), ["large language model serving"]);
+        assert_eq!(
+            expand(&s, "fine tuning cost"),
+            ["adaptation cost", "training cost"]
+        );
+        assert!(expand(&s, "token").is_empty());
+        assert!(expand(&s, "llama").is_empty());
+    }
+
+    #[test]
+    fn the_fetch_grows_only_for_what_may_drop_hits() {
+        let define = Request::new("x", Mode::Define);
+        assert_eq!(fetch_size(&define, 10), 10);
+        let search = Request::new("x", Mode::Search);
+        assert_eq!(fetch_size(&search, 10), 10);
+        let boosted = Request {
+            boosts: vec![Boost::new("a*.md", 2.0).unwrap()],
+            ..Request::new("x", Mode::Define)
+        };
+        assert_eq!(fetch_size(&boosted, 10), 200);
+    }
+}

@@ -1,0 +1,250 @@
+//! Ranking: the one place that decides the order of the hits a lookup returns.
+//!
+//! The search hands over one list of hits per query it ran (the query as typed, then each
+//! synonym expansion), each hit carrying its tier and its BM25 score within that tier.
+//! [`rank`] turns them into the final list by these rules, in this order:
+//!
+//! 1. **Merge**: hits of later queries (expansions) are added after those of earlier ones;
+//!    a place (file, line, kind) already listed is not listed again.
+//! 2. **Boosts**: a hit's score is multiplied by every boost whose glob matches its file.
+//! 3. **Order**: definitions before passages; then the query the hit came from (as typed
+//!    first); then the tier; then, among exact term matches, the spelling typed first;
+//!    then (only when boosts apply) the boosted score. Otherwise the search's own order
+//!    within a tier stands (BM25, or edit distance for typo matches of a term).
+//! 4. **Cut and number**: the first `limit` hits, ranked 1..n.
+
+use std::collections::HashSet;
+
+use crate::config::Boost;
+use crate::entries::Kind;
+use crate::search::Hit;
+
+/// The hits of one query run by a lookup, best first as the search ranked them.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    /// The query as run (the typed query or an expansion).
+    pub query: String,
+    /// Its hits.
+    pub hits: Vec<Hit>,
+}
+
+/// The final order of the hits of `batches` (the typed query's first), as the module
+/// documentation lists the rules. `typed` is the query as the user typed it.
+pub fn rank(batches: Vec<Batch>, typed: &str, boosts: &[Boost], limit: usize) -> Vec<Hit> {
+    let mut hits = merge(batches);
+    let boosted = apply_boosts(&mut hits, boosts);
+    order(&mut hits, typed, boosted);
+    let mut hits: Vec<Hit> = hits.into_iter().map(|r| r.hit).collect();
+    hits.truncate(limit);
+    renumber(&mut hits);
+    hits
+}
+
+/// A hit with the number of the batch it came from (0: the query as typed).
+#[derive(Debug)]
+struct Ranked {
+    hit: Hit,
+    batch: usize,
+}
+
+/// Rule 1: all batches' hits in batch order, each place once.
+fn merge(batches: Vec<Batch>) -> Vec<Ranked> {
+    let mut seen: HashSet<(String, usize, bool)> = HashSet::new();
+    let mut out = Vec::new();
+    for (batch, b) in batches.into_iter().enumerate() {
+        for hit in b.hits {
+            if seen.insert((hit.file.clone(), hit.line, hit.kind == Kind::Definition)) {
+                out.push(Ranked { hit, batch });
+            }
+        }
+    }
+    out
+}
+
+/// Rule 2: multiplies scores by the matching boosts; true when any boost is configured.
+fn apply_boosts(hits: &mut [Ranked], boosts: &[Boost]) -> bool {
+    for r in hits.iter_mut() {
+        for b in boosts {
+            if b.matches(&r.hit.file) {
+                r.hit.score *= b.factor;
+            }
+        }
+    }
+    !boosts.is_empty()
+}
+
+/// Rule 3: a stable sort, so the search's order stands where no rule decides.
+fn order(hits: &mut [Ranked], typed: &str, by_score: bool) {
+    let typed = typed.trim();
+    let group = |r: &Ranked| {
+        let h = &r.hit;
+        let exact_as_typed = h.tier == 0 && is_spelt(h, typed);
+        (h.kind == Kind::Passage, r.batch, h.tier, !exact_as_typed)
+    };
+    hits.sort_by(|a, b| {
+        let by_group = group(a).cmp(&group(b));
+        if by_score {
+            by_group.then_with(|| b.hit.score.total_cmp(&a.hit.score))
+        } else {
+            by_group
+        }
+    });
+}
+
+/// The term or an alias is written exactly as typed (`PEFT` the method over `peft` the
+/// library).
+fn is_spelt(hit: &Hit, typed: &str) -> bool {
+    hit.term.as_deref() == Some(typed) || hit.aliases.iter().any(|a| a == typed)
+}
+
+/// Rule 4: ranks 1..n in order.
+pub fn renumber(hits: &mut [Hit]) {
+    for (n, hit) in hits.iter_mut().enumerate() {
+        hit.rank = n + 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(kind: Kind, tier: u8, file: &str, line: usize, score: f32) -> Hit {
+        Hit {
+            kind,
+            term: (kind == Kind::Definition).then(|| format!("{file}:{line}")),
+            file: file.into(),
+            line,
+            score,
+            tier,
+            ..Hit::default()
+        }
+    }
+
+    fn batch(hits: Vec<Hit>) -> Batch {
+        Batch {
+            query: "q".into(),
+            hits,
+        }
+    }
+
+    fn places(hits: &[Hit]) -> Vec<(&str, usize)> {
+        hits.iter().map(|h| (h.file.as_str(), h.line)).collect()
+    }
+
+    #[test]
+    fn definitions_come_before_passages_whatever_their_tiers() {
+        // A definition matching only some words (tier 7) still precedes a passage with all.
+        let hits = rank(
+            vec![batch(vec![
+                hit(Kind::Passage, 5, "p.md", 1, 9.0),
+                hit(Kind::Definition, 7, "d.md", 1, 1.0),
+            ])],
+            "q",
+            &[],
+            10,
+        );
+        assert_eq!(places(&hits), [("d.md", 1), ("p.md", 1)]);
+    }
+
+    #[test]
+    fn tiers_order_hits_of_a_kind_and_bm25_order_stands_within_a_tier() {
+        let hits = rank(
+            vec![batch(vec![
+                hit(Kind::Definition, 3, "c.md", 1, 9.0),
+                hit(Kind::Definition, 1, "a.md", 1, 1.0),
+                hit(Kind::Definition, 1, "b.md", 1, 0.5),
+                hit(Kind::Definition, 2, "typo.md", 1, 0.1),
+                hit(Kind::Definition, 2, "typo.md", 2, 0.3),
+            ])],
+            "q",
+            &[],
+            10,
+        );
+        assert_eq!(
+            places(&hits),
+            [
+                ("a.md", 1),
+                ("b.md", 1),
+                ("typo.md", 1),
+                ("typo.md", 2),
+                ("c.md", 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn the_spelling_typed_wins_among_exact_matches() {
+        let mut lower = hit(Kind::Definition, 0, "lib.md", 1, 5.0);
+        lower.term = Some("peft".into());
+        let mut upper = hit(Kind::Definition, 0, "method.md", 1, 1.0);
+        upper.term = Some("PEFT".into());
+        let hits = rank(vec![batch(vec![lower, upper])], " PEFT ", &[], 10);
+        assert_eq!(places(&hits), [("method.md", 1), ("lib.md", 1)]);
+    }
+
+    #[test]
+    fn expansions_add_after_the_typed_query_each_place_once() {
+        let typed = batch(vec![
+            hit(Kind::Definition, 3, "a.md", 1, 1.0),
+            hit(Kind::Passage, 5, "a.md", 5, 1.0),
+        ]);
+        let expanded = batch(vec![
+            hit(Kind::Definition, 0, "a.md", 1, 9.0),
+            hit(Kind::Definition, 0, "b.md", 2, 9.0),
+            hit(Kind::Passage, 5, "b.md", 9, 9.0),
+        ]);
+        let hits = rank(vec![typed, expanded], "q", &[], 10);
+        assert_eq!(
+            places(&hits),
+            [("a.md", 1), ("b.md", 2), ("a.md", 5), ("b.md", 9)]
+        );
+        assert_eq!(
+            hits.iter().map(|h| h.rank).collect::<Vec<_>>(),
+            [1, 2, 3, 4]
+        );
+    }
+
+    #[test]
+    fn boosts_reorder_within_a_tier_and_never_lift_a_passage_over_a_definition() {
+        let boosts = [Boost::new("b*.md", 3.0).unwrap()];
+        let hits = rank(
+            vec![batch(vec![
+                hit(Kind::Definition, 1, "a1.md", 1, 2.0),
+                hit(Kind::Definition, 1, "b1.md", 1, 1.0),
+                hit(Kind::Definition, 3, "a2.md", 1, 5.0),
+                hit(Kind::Passage, 5, "a3.md", 1, 2.0),
+                hit(Kind::Passage, 5, "b2.md", 1, 1.0),
+            ])],
+            "q",
+            &boosts,
+            10,
+        );
+        assert_eq!(
+            places(&hits),
+            [
+                ("b1.md", 1),
+                ("a1.md", 1),
+                ("a2.md", 1),
+                ("b2.md", 1),
+                ("a3.md", 1)
+            ]
+        );
+        assert_eq!(hits[0].score, 3.0);
+    }
+
+    #[test]
+    fn the_list_is_cut_at_the_limit_and_numbered() {
+        let hits = rank(
+            vec![batch(vec![
+                hit(Kind::Definition, 1, "a.md", 1, 1.0),
+                hit(Kind::Definition, 1, "b.md", 1, 1.0),
+                hit(Kind::Definition, 1, "c.md", 1, 1.0),
+            ])],
+            "q",
+            &[],
+            2,
+        );
+        assert_eq!(places(&hits), [("a.md", 1), ("b.md", 1)]);
+        assert_eq!(hits.iter().map(|h| h.rank).collect::<Vec<_>>(), [1, 2]);
+    }
+}
