@@ -1,10 +1,10 @@
-//! Search: a query becomes tiers of tantivy queries; hits come back ranked, with snippets.
+//! Search: a query becomes tiers of tantivy queries; hits come back with snippets, in the
+//! order [`rank`](crate::rank) decides.
 //!
-//! Tiers, best first (BM25 orders hits within a tier, so a typo never outranks an exact
-//! match): 0 exact term or alias key; 1 all words in the term; 2 the term within the typo
-//! budget; 3 all words in the definition; 4 the same within the typo budget; then passages
-//! (5 exact, 6 typo). Definitions matching only some words (7) and passages likewise (8) are
-//! a fallback used only when the stricter tiers found nothing.
+//! The tiers are the [`Tier`] enum, best first, and [`TIERS`] is the order they run in: each
+//! is one tantivy query (`Tiers::query`) restricted to definitions or passages, run
+//! only while the hits found so far leave room. To add a tier: a variant, its place in
+//! [`TIERS`], its query, and when it applies (`Tiers::applies`).
 
 use std::collections::HashSet;
 
@@ -19,6 +19,7 @@ use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 use crate::entries::Kind;
 use crate::error::{Error, Result};
 use crate::index::{Fields, Store};
+use crate::rank::{self, Batch};
 use crate::snippet::{self, QueryWord};
 use crate::tokenize::{typo_budget, Analyzer};
 
@@ -189,9 +190,9 @@ fn must(clauses: Vec<Box<dyn Query>>) -> Box<dyn Query> {
 }
 
 /// Fields a tier searches: stemmed fields with boosts, and their raw shadows for typos.
-struct Target<'a> {
-    stemmed: &'a [(Field, f32)],
-    raw: &'a [Field],
+struct Target {
+    stemmed: Vec<(Field, f32)>,
+    raw: Vec<Field>,
 }
 
 /// Words of a query that are searched; the rest are ignored.
@@ -214,7 +215,7 @@ const FUZZY_BOOST: f32 = 0.2;
 
 fn word_query(w: &QueryWord, target: &Target, fuzzy: bool) -> Box<dyn Query> {
     let mut clauses = Vec::new();
-    for &(field, by) in target.stemmed {
+    for &(field, by) in &target.stemmed {
         clauses.push(boost(
             term_query(field, &w.stem, IndexRecordOption::WithFreqs),
             by,
@@ -231,11 +232,11 @@ fn word_query(w: &QueryWord, target: &Target, fuzzy: bool) -> Box<dyn Query> {
         }
     }
     if fuzzy && w.budget > 0 {
-        for &field in target.raw {
+        for &field in &target.raw {
             let q = FuzzyTermQuery::new(Term::from_field_text(field, &w.raw), w.budget, true);
             clauses.push(boost(Box::new(q), FUZZY_BOOST));
         }
-        for &(field, _) in target.stemmed {
+        for &(field, _) in &target.stemmed {
             let q = FuzzyTermQuery::new(Term::from_field_text(field, &w.stem), w.budget, true);
             clauses.push(boost(Box::new(q), FUZZY_BOOST));
         }
@@ -318,26 +319,248 @@ fn of_kind(f: &Fields, kind: Kind, q: Box<dyn Query>) -> Box<dyn Query> {
     ])
 }
 
-/// Runs a query and returns hits as (tier, score, address), skipping addresses seen.
-fn run(
-    searcher: &Searcher,
-    q: &dyn Query,
-    tier: u8,
-    want: usize,
-    seen: &mut HashSet<DocAddress>,
-    out: &mut Vec<(u8, f32, DocAddress)>,
-) -> Result<usize> {
-    let top = searcher
-        .search(q, &TopDocs::with_limit(want + seen.len()).order_by_score())
-        .map_err(|e| Error::engine("searching", e))?;
-    let mut added = 0;
-    for (score, addr) in top {
-        if added < want && seen.insert(addr) {
-            out.push((tier, score, addr));
-            added += 1;
+/// The ranking tiers, best first: a hit's tier says how it matched, and BM25 orders hits
+/// within a tier, so a typo never outranks an exact match. [`TIERS`] is the order they run
+/// in; a tier runs only while the hits found so far leave room under the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tier {
+    /// The query is a term's or an alias's key (`llms` → `LLM`).
+    ExactKey = 0,
+    /// All query words are in the term.
+    TermWords = 1,
+    /// The term within the typo budget, closest by edit distance first.
+    TermTypo = 2,
+    /// All words are in the definition's text.
+    DefinitionWords = 3,
+    /// The same within the typo budget.
+    DefinitionTypo = 4,
+    /// Passages with all words (search only).
+    PassageWords = 5,
+    /// The same within the typo budget.
+    PassageTypo = 6,
+    /// Fallback when no definition matched: definitions with some of the words.
+    DefinitionSomeWords = 7,
+    /// Fallback when no passage matched: passages with some of the words.
+    PassageSomeWords = 8,
+}
+
+/// The order the tiers run in: every definition tier before any passage tier.
+pub const TIERS: [Tier; 9] = [
+    Tier::ExactKey,
+    Tier::TermWords,
+    Tier::TermTypo,
+    Tier::DefinitionWords,
+    Tier::DefinitionTypo,
+    Tier::DefinitionSomeWords,
+    Tier::PassageWords,
+    Tier::PassageTypo,
+    Tier::PassageSomeWords,
+];
+
+impl Tier {
+    /// What the tier finds.
+    pub fn kind(self) -> Kind {
+        match self {
+            Tier::PassageWords | Tier::PassageTypo | Tier::PassageSomeWords => Kind::Passage,
+            _ => Kind::Definition,
         }
     }
-    Ok(added)
+}
+
+/// A hit found by a tier, before its document is read.
+struct Found {
+    tier: Tier,
+    score: f32,
+    address: DocAddress,
+}
+
+/// One query being answered: the index, the analysed query and the hits found so far.
+struct Tiers<'a> {
+    searcher: &'a Searcher,
+    f: &'a Fields,
+    plan: &'a Plan,
+    mode: Mode,
+    limit: usize,
+    found: Vec<Found>,
+    seen: HashSet<DocAddress>,
+}
+
+impl Tiers<'_> {
+    /// Runs the tiers in [`TIERS`] order while there is room.
+    fn run_all(&mut self) -> Result<()> {
+        for tier in TIERS {
+            let room = self.limit.saturating_sub(self.found.len());
+            if room == 0 || !self.applies(tier) {
+                continue;
+            }
+            let Some(query) = self.query(tier) else {
+                continue;
+            };
+            let query = of_kind(self.f, tier.kind(), query);
+            if tier == Tier::TermTypo {
+                self.run_by_distance(&*query, room)?;
+            } else {
+                self.run(&*query, tier, room)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a tier runs, given the mode and what the tiers before it found.
+    fn applies(&self, tier: Tier) -> bool {
+        let found = |kind: Kind| self.found.iter().any(|h| h.tier.kind() == kind);
+        match tier {
+            Tier::DefinitionSomeWords => !found(Kind::Definition),
+            Tier::PassageSomeWords => {
+                self.mode == Mode::Search && self.plan.words.len() > 1 && !found(Kind::Passage)
+            }
+            Tier::PassageWords | Tier::PassageTypo => self.mode == Mode::Search,
+            _ => true,
+        }
+    }
+
+    /// The tantivy query of a tier (without its kind clause); `None` when the tier has
+    /// nothing to ask for this query.
+    fn query(&self, tier: Tier) -> Option<Box<dyn Query>> {
+        let (plan, f) = (self.plan, self.f);
+        let body = Some(f.body);
+        Some(match tier {
+            Tier::ExactKey => should(
+                plan.keys
+                    .iter()
+                    .filter(|k| !k.is_empty())
+                    .map(|k| term_query(f.key, k, IndexRecordOption::Basic))
+                    .collect(),
+            ),
+            Tier::TermWords => all_words(plan, &self.names(), false, Some(f.names)),
+            Tier::TermTypo => self.term_typo(),
+            Tier::DefinitionWords => all_words(plan, &self.definition_text(), false, body),
+            Tier::DefinitionTypo => all_words(plan, &self.definition_text(), true, body),
+            Tier::PassageWords => all_words(plan, &self.passage_text(), false, body),
+            Tier::PassageTypo => all_words(plan, &self.passage_text(), true, body),
+            Tier::DefinitionSomeWords => {
+                let (target, min) = self.some_words_for_definitions()?;
+                some_words(plan, &target, min)
+            }
+            Tier::PassageSomeWords => some_words(plan, &self.passage_text(), 1),
+        })
+    }
+
+    /// Term and aliases: stemmed, with the unstemmed shadow for typos.
+    fn names(&self) -> Target {
+        Target {
+            stemmed: vec![(self.f.names, 1.0)],
+            raw: vec![self.f.names_raw],
+        }
+    }
+
+    /// A definition's names and text. Text is matched for typos on its stems only: an
+    /// unstemmed shadow of every passage would double the indexing work for little gain.
+    fn definition_text(&self) -> Target {
+        Target {
+            stemmed: vec![(self.f.names, 2.0), (self.f.body, 1.0)],
+            raw: vec![self.f.names_raw],
+        }
+    }
+
+    /// A passage's text and headings.
+    fn passage_text(&self) -> Target {
+        Target {
+            stemmed: vec![(self.f.body, 1.0), (self.f.heading, 0.5)],
+            raw: vec![],
+        }
+    }
+
+    /// All words in the term within the typo budget, or the whole key within it (a typo
+    /// automaton grows with the word: long keys, whole sentences, get none).
+    fn term_typo(&self) -> Box<dyn Query> {
+        let key = &self.plan.keys[0];
+        let chars = key.chars().count();
+        let mut typo = vec![all_words(self.plan, &self.names(), true, None)];
+        let budget = if chars > MAX_FUZZY_KEY {
+            0
+        } else {
+            typo_budget(chars)
+        };
+        if budget > 0 {
+            let term = Term::from_field_text(self.f.key, key);
+            typo.push(Box::new(FuzzyTermQuery::new(term, budget, true)));
+        }
+        should(typo)
+    }
+
+    /// Where and how many content words the definition fallback asks for. `search` asks for
+    /// one; `define` for all but one, and only for queries of three or more, so a concept
+    /// description still finds its term; for two words, one of them in a term's name
+    /// (`chunking strategies` → `Chunking`).
+    fn some_words_for_definitions(&self) -> Option<(Target, usize)> {
+        let content_words = self.plan.words.iter().filter(|w| !is_small(&w.raw)).count();
+        match self.mode {
+            Mode::Search if self.plan.words.len() > 1 => Some((self.definition_text(), 1)),
+            Mode::Define if content_words >= 3 => Some((self.definition_text(), content_words - 1)),
+            Mode::Define if content_words == 2 => Some((self.names(), 1)),
+            _ => None,
+        }
+    }
+
+    /// Runs a query and keeps up to `want` hits not found before.
+    fn run(&mut self, q: &dyn Query, tier: Tier, want: usize) -> Result<()> {
+        for (score, address) in self.top(q, want + self.seen.len())? {
+            if self.found.len() >= self.limit || want == 0 {
+                break;
+            }
+            if self.seen.insert(address) {
+                self.found.push(Found {
+                    tier,
+                    score,
+                    address,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Typo matches all score alike: fetches candidates and keeps the `want` terms closest
+    /// to the query by edit distance.
+    fn run_by_distance(&mut self, q: &dyn Query, want: usize) -> Result<()> {
+        let key = &self.plan.keys[0];
+        let mut scored = Vec::new();
+        for (score, address) in self.top(q, FUZZY_CANDIDATES + self.seen.len())? {
+            if self.seen.contains(&address) {
+                continue;
+            }
+            let doc: TantivyDocument = self
+                .searcher
+                .doc(address)
+                .map_err(|e| Error::engine("reading a hit", e))?;
+            let distance = all_str(&doc, self.f.key)
+                .iter()
+                .map(|k| strsim::osa_distance(k, key))
+                .min()
+                .unwrap_or(usize::MAX);
+            scored.push((distance, score, address));
+            if scored.len() == FUZZY_CANDIDATES {
+                break;
+            }
+        }
+        scored.sort_by_key(|s| s.0);
+        for (_, score, address) in scored.into_iter().take(want) {
+            self.seen.insert(address);
+            self.found.push(Found {
+                tier: Tier::TermTypo,
+                score,
+                address,
+            });
+        }
+        Ok(())
+    }
+
+    /// The best `n` documents for a query, by score.
+    fn top(&self, q: &dyn Query, n: usize) -> Result<Vec<(f32, DocAddress)>> {
+        self.searcher
+            .search(q, &TopDocs::with_limit(n).order_by_score())
+            .map_err(|e| Error::engine("searching", e))
+    }
 }
 
 /// Answers a query from an opened index.
@@ -358,6 +581,7 @@ pub fn search(store: &Store, query: &str, opts: &Options) -> Result<Results> {
     })
 }
 
+/// Runs the tiers, reads the hits' documents with snippets, and ranks them.
 fn answer(
     store: &Store,
     searcher: &Searcher,
@@ -374,157 +598,43 @@ fn answer(
     if plan.words.is_empty() || opts.limit == 0 {
         return Ok(results);
     }
-    let f = &store.fields;
-    let names = Target {
-        stemmed: &[(f.names, 1.0)],
-        raw: &[f.names_raw],
-    };
-    let definition_text = Target {
-        stemmed: &[(f.names, 2.0), (f.body, 1.0)],
-        // Text is matched for typos on its stems only: an unstemmed shadow of every passage
-        // would double the indexing work for little gain (terms have one, `names_raw`).
-        raw: &[f.names_raw],
-    };
-    let passage_text = Target {
-        stemmed: &[(f.body, 1.0), (f.heading, 0.5)],
-        raw: &[],
-    };
-    let limit = opts.limit;
-    let mut seen = HashSet::new();
-    let mut defs = Vec::new();
-    let several = plan.words.len() > 1;
-
-    let keys = should(
-        plan.keys
-            .iter()
-            .filter(|k| !k.is_empty())
-            .map(|k| term_query(f.key, k, IndexRecordOption::Basic))
-            .collect(),
-    );
-    run(
+    let mut tiers = Tiers {
         searcher,
-        &*of_kind(f, Kind::Definition, keys),
-        0,
-        limit,
-        &mut seen,
-        &mut defs,
-    )?;
-    if defs.len() < limit {
-        let q = of_kind(
-            f,
-            Kind::Definition,
-            all_words(plan, &names, false, Some(f.names)),
-        );
-        run(searcher, &*q, 1, limit - defs.len(), &mut seen, &mut defs)?;
-    }
-    if defs.len() < limit {
-        let key = &plan.keys[0];
-        // A typo automaton grows with the word: long keys (whole sentences) get none.
-        let key_budget = if key.chars().count() > MAX_FUZZY_KEY {
-            0
-        } else {
-            typo_budget(key.chars().count())
-        };
-        let mut typo = vec![all_words(plan, &names, true, None)];
-        if key_budget > 0 {
-            typo.push(Box::new(FuzzyTermQuery::new(
-                Term::from_field_text(f.key, key),
-                key_budget,
-                true,
-            )));
-        }
-        let q = of_kind(f, Kind::Definition, should(typo));
-        let mut typos = Vec::new();
-        run(
-            searcher,
-            &*q,
-            2,
-            FUZZY_CANDIDATES,
-            &mut seen.clone(),
-            &mut typos,
-        )?;
-        // Typo matches all score alike: order them by how far the term is from the query.
-        let mut scored = Vec::new();
-        for (tier, score, addr) in typos {
-            let doc: TantivyDocument = searcher
-                .doc(addr)
-                .map_err(|e| Error::engine("reading a hit", e))?;
-            let distance = all_str(&doc, f.key)
-                .iter()
-                .map(|k| strsim::osa_distance(k, key))
-                .min()
-                .unwrap_or(usize::MAX);
-            scored.push((distance, tier, score, addr));
-        }
-        scored.sort_by_key(|s| s.0);
-        for (_, tier, score, addr) in scored.into_iter().take(limit - defs.len()) {
-            seen.insert(addr);
-            defs.push((tier, score, addr));
-        }
-    }
-    for (tier, fuzzy) in [(3, false), (4, true)] {
-        if defs.len() < limit {
-            let q = of_kind(
-                f,
-                Kind::Definition,
-                all_words(plan, &definition_text, fuzzy, Some(f.body)),
-            );
-            run(
-                searcher,
-                &*q,
-                tier,
-                limit - defs.len(),
-                &mut seen,
-                &mut defs,
-            )?;
-        }
-    }
-    // Fallback: some of the words. `define` asks for all content words but one, and only
-    // for queries of three or more, so a concept description still finds its term; for
-    // two words, one of them in a term's name (`chunking strategies` → `Chunking`).
-    let content_words = plan.words.iter().filter(|w| !is_small(&w.raw)).count();
-    let (target, min) = match opts.mode {
-        Mode::Search if several => (&definition_text, Some(1)),
-        Mode::Define if content_words >= 3 => (&definition_text, Some(content_words - 1)),
-        Mode::Define if content_words == 2 => (&names, Some(1)),
-        _ => (&definition_text, None),
+        f: &store.fields,
+        plan,
+        mode: opts.mode,
+        limit: opts.limit,
+        found: Vec::new(),
+        seen: HashSet::new(),
     };
-    if let (true, Some(min)) = (defs.is_empty(), min) {
-        let q = of_kind(f, Kind::Definition, some_words(plan, target, min));
-        run(searcher, &*q, 7, limit, &mut seen, &mut defs)?;
+    tiers.run_all()?;
+    let hits = read_hits(searcher, &store.fields, plan, &tiers.found, opts, analyzer)?;
+    let batch = Batch {
+        query: query.to_string(),
+        hits,
+    };
+    results.hits = rank::rank(vec![batch], query, &[], usize::MAX);
+    if results.hits.is_empty() {
+        results.suggestions = suggestions(store, searcher, plan)?;
     }
+    Ok(results)
+}
 
-    let mut passages = Vec::new();
-    if opts.mode == Mode::Search && defs.len() < limit {
-        let room = limit - defs.len();
-        for (tier, fuzzy) in [(5, false), (6, true)] {
-            if passages.len() < room {
-                let q = of_kind(
-                    f,
-                    Kind::Passage,
-                    all_words(plan, &passage_text, fuzzy, Some(f.body)),
-                );
-                run(
-                    searcher,
-                    &*q,
-                    tier,
-                    room - passages.len(),
-                    &mut seen,
-                    &mut passages,
-                )?;
-            }
-        }
-        if passages.is_empty() && several {
-            let q = of_kind(f, Kind::Passage, some_words(plan, &passage_text, 1));
-            run(searcher, &*q, 8, room, &mut seen, &mut passages)?;
-        }
-    }
-
+/// The hits of found documents, with snippets highlighting the query's words.
+fn read_hits(
+    searcher: &Searcher,
+    f: &Fields,
+    plan: &Plan,
+    found: &[Found],
+    opts: &Options,
+    analyzer: &mut Analyzer,
+) -> Result<Vec<Hit>> {
     let mut compounds: Vec<QueryWord> = plan.joined.iter().map(|(_, w)| w.clone()).collect();
     compounds.dedup();
-    for (n, (tier, score, addr)) in defs.into_iter().chain(passages).enumerate() {
+    let mut hits = Vec::with_capacity(found.len());
+    for (n, h) in found.iter().enumerate() {
         let doc: TantivyDocument = searcher
-            .doc(addr)
+            .doc(h.address)
             .map_err(|e| Error::engine("reading a hit", e))?;
         let mut hit = Hit::from_doc(&doc, f);
         let ranges = snippet::matches(&hit.text, &plan.words, &compounds, analyzer);
@@ -532,24 +642,11 @@ fn answer(
         hit.snippet = snip.text;
         hit.highlights = snip.highlights;
         hit.rank = n + 1;
-        hit.score = score;
-        hit.tier = tier;
-        results.hits.push(hit);
+        hit.score = h.score;
+        hit.tier = h.tier as u8;
+        hits.push(hit);
     }
-    // Among exact key matches, the spelling the user typed wins (`PEFT` the method over
-    // `peft` the library).
-    let typed = query.trim();
-    results.hits.sort_by_key(|h| {
-        let same_case = h.term.as_deref() == Some(typed) || h.aliases.iter().any(|a| a == typed);
-        (h.tier, h.tier == 0 && !same_case)
-    });
-    for (n, hit) in results.hits.iter_mut().enumerate() {
-        hit.rank = n + 1;
-    }
-    if results.hits.is_empty() {
-        results.suggestions = suggestions(store, searcher, plan)?;
-    }
-    Ok(results)
+    Ok(hits)
 }
 
 impl Hit {
