@@ -21,6 +21,23 @@ pub enum Error {
     #[error("index {path}: {message} (run `gloss index --rebuild` to rebuild it)")]
     Index { path: PathBuf, message: String },
 
+    /// A write to the index failed (the engine refused it); an incremental run that meets
+    /// this is retried as a full build.
+    #[error("index {path}: {message} (run `gloss index --rebuild` to rebuild it)")]
+    IndexWrite { path: PathBuf, message: String },
+
+    /// The folder given as the index folder is not one gloss may write to.
+    #[error("index folder {path} {reason}; gloss touches nothing in it (choose another --index, GLOSS_INDEX or gloss.toml `index`)")]
+    NotOurs { path: PathBuf, reason: String },
+
+    /// Nothing can be written in the index folder.
+    #[error("index {0} is read-only; gloss can answer from it but not refresh it")]
+    ReadOnly(PathBuf),
+
+    /// The disk ran out of space while the index was written.
+    #[error("the disk holding index {0} is full (no space left on device); the last index was kept: free some space and run `gloss index` again")]
+    DiskFull(PathBuf),
+
     /// Another `gloss index` holds the index lock.
     #[error("index {0} is locked by another gloss run; try again when it finishes")]
     Locked(PathBuf),

@@ -28,6 +28,10 @@ use crate::notes::{self, NoteFile, Warning};
 use crate::sections;
 use crate::tokenize::{self, Analyzer};
 
+mod folder;
+
+pub use folder::{inspect, State, MARKER};
+
 /// Version of the schema and analyzers; an index written with another one is rebuilt.
 pub const SCHEMA_VERSION: u32 = 5;
 
@@ -145,19 +149,50 @@ impl Manifest {
     fn stamps(&self) -> String {
         let mut out = String::with_capacity(self.files.len() * 64);
         for (rel, f) in &self.files {
-            out.push_str(&format!("{}\t{}\t{rel}\n", f.size, f.mtime_ns));
+            out.push_str(&format!(
+                "{}\t{}\t{}\n",
+                f.size,
+                f.mtime_ns,
+                escape_line(rel)
+            ));
         }
         for (rel, t) in self.dirs.iter().chain(&self.ignores) {
-            out.push_str(&format!("-\t{t}\t{rel}\n"));
+            out.push_str(&format!("-\t{t}\t{}\n", escape_line(rel)));
         }
         out
     }
 }
 
+/// A note key on one line of the stamps file: backslash, newline and carriage return escaped.
+fn escape_line(rel: &str) -> String {
+    rel.replace('\\', "\\\\")
+        .replace('\n', "\\n")
+        .replace('\r', "\\r")
+}
+
+/// Reverses [`escape_line`].
+fn unescape_line(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
 /// True when nothing in `root` changed since the walk recorded in `stamps`: every note,
-/// folder and ignore file has the same size and time. A few thousand `stat`s in parallel
-/// instead of a walk; any difference (or a line that does not parse) sends the caller to
-/// a full walk.
+/// folder and ignore file has the same size and time (and an ignore file that was absent
+/// still is). A few thousand `stat`s in parallel instead of a walk; any difference (or a
+/// line that does not parse) sends the caller to a full walk.
 pub fn unchanged(stamps: &str, root: &Path) -> bool {
     let lines: Vec<&str> = stamps.lines().collect();
     lines.par_iter().all(|line| {
@@ -169,10 +204,14 @@ pub fn unchanged(stamps: &str, root: &Path) -> bool {
         let Ok(mtime) = mtime.parse::<u64>() else {
             return false;
         };
-        fs::metadata(root.join(rel)).is_ok_and(|m| {
-            notes::mtime_ns(&m) == mtime
-                && (size == "-" || size.parse::<u64>().is_ok_and(|s| s == m.len()))
-        })
+        let path = notes::rel_path(root, &unescape_line(rel));
+        match fs::metadata(path) {
+            Ok(m) => {
+                notes::mtime_ns(&m) == mtime
+                    && (size == "-" || size.parse::<u64>().is_ok_and(|s| s == m.len()))
+            }
+            Err(_) => size == "-" && mtime == notes::ABSENT,
+        }
     })
 }
 
@@ -245,22 +284,83 @@ pub enum Refresh {
     Rebuild,
 }
 
+fn first_line(err: impl std::fmt::Display) -> String {
+    err.to_string().lines().next().unwrap_or("").to_string()
+}
+
+/// The index could not be opened or read: [`Error::Index`].
 fn index_err(dir: &Path, err: impl std::fmt::Display) -> Error {
     Error::Index {
         path: dir.to_path_buf(),
-        message: err.to_string().lines().next().unwrap_or("").to_string(),
+        message: first_line(err),
+    }
+}
+
+/// The engine refused a write: [`Error::DiskFull`] when that is why, else
+/// [`Error::IndexWrite`].
+fn write_err(dir: &Path, err: tantivy::TantivyError) -> Error {
+    if engine_disk_full(&err) {
+        return Error::DiskFull(dir.to_path_buf());
+    }
+    Error::IndexWrite {
+        path: dir.to_path_buf(),
+        message: first_line(err),
+    }
+}
+
+/// True for the io errors of a full disk (or an exhausted quota).
+fn io_disk_full(e: &std::io::Error) -> bool {
+    const ENOSPC: i32 = 28;
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    ) || e.raw_os_error() == Some(ENOSPC)
+}
+
+/// True when a tantivy error is, or wraps, the io error of a full disk. A writer thread's
+/// error reaches the caller as its message only, hence the last resort on the text.
+fn engine_disk_full(err: &tantivy::TantivyError) -> bool {
+    use tantivy::directory::error::OpenWriteError;
+    use tantivy::TantivyError as T;
+    match err {
+        T::IoError(e) => io_disk_full(e),
+        T::OpenWriteError(OpenWriteError::IoError { io_error, .. }) => io_disk_full(io_error),
+        other => {
+            let text = other.to_string();
+            text.contains("No space left on device") || text.contains("StorageFull")
+        }
+    }
+}
+
+/// `err`, or [`Error::DiskFull`] when a full disk is what it comes down to.
+fn disk_full(err: Error, dir: &Path) -> Error {
+    let full = match &err {
+        Error::Io { source, .. } => io_disk_full(source),
+        Error::Engine { source, .. } => engine_disk_full(source),
+        Error::IndexWrite { message, .. } | Error::Index { message, .. } => {
+            message.contains("No space left on device")
+        }
+        _ => false,
+    };
+    if full {
+        Error::DiskFull(dir.to_path_buf())
+    } else {
+        err
     }
 }
 
 fn current_generation(dir: &Path) -> Option<PathBuf> {
-    let name = fs::read_to_string(dir.join("CURRENT")).ok()?;
-    let name = name.trim();
-    (!name.is_empty() && !name.contains(['/', '\\']) && name != "..").then(|| dir.join(name))
+    folder::current_name(dir).map(|name| dir.join(name))
 }
 
 /// Opens the index in `dir`. `Ok(None)` when there is none yet, or it was written by a
 /// gloss with another schema (the reason is returned to tell the user).
+///
+/// A folder gloss did not make is [`Error::NotOurs`]; nothing in it is read.
 pub fn open(dir: &Path) -> Result<(Option<Store>, Option<String>)> {
+    if folder::inspect(dir)? == State::Empty {
+        return Ok((None, None));
+    }
     let Some(generation) = current_generation(dir) else {
         return Ok((None, None));
     };
@@ -338,34 +438,6 @@ fn canonical(content: &Path) -> String {
         .to_string()
 }
 
-/// An advisory lock on the index folder, released on drop (and by the OS on a crash).
-pub struct Lock {
-    _file: File,
-}
-
-/// Takes the index lock; `wait` blocks until it is free, otherwise a busy lock is
-/// [`Error::Locked`].
-pub fn lock(dir: &Path, wait: bool) -> Result<Lock> {
-    fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let path = dir.join("gloss.lock");
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| Error::io(&path, e))?;
-    if wait {
-        file.lock().map_err(|e| Error::io(&path, e))?;
-    } else {
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => return Err(Error::Locked(dir.to_path_buf())),
-            Err(fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
-        }
-    }
-    Ok(Lock { _file: file })
-}
-
 /// One file read, parsed and cut into entries.
 struct Parsed {
     file: NoteFile,
@@ -377,8 +449,8 @@ struct Parsed {
 
 fn parse_file(file: &NoteFile) -> Parsed {
     let mut warnings = Vec::new();
-    let bytes = match fs::read(&file.abs) {
-        Ok(b) => b,
+    let loaded = match notes::load(&file.abs) {
+        Ok(loaded) => loaded,
         Err(err) => {
             warnings.push(Warning {
                 file: file.rel.clone(),
@@ -393,8 +465,8 @@ fn parse_file(file: &NoteFile) -> Parsed {
             };
         }
     };
-    let hash = blake3::hash(&bytes).to_hex().to_string();
-    let Some(text) = notes::decode(&file.rel, bytes, &mut warnings) else {
+    let hash = loaded.hash();
+    let Some(text) = notes::decode(&file.rel, loaded.bytes, &mut warnings) else {
         return Parsed {
             file: file.clone(),
             hash,
@@ -494,11 +566,11 @@ pub fn refresh_with_progress(
     wait: bool,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Report> {
-    match refresh_once(content, dir, mode, wait, progress) {
+    match run(content, dir, mode, wait, progress) {
         // An incremental commit that the live generation refuses (files left by a killed
         // run that tantivy does not know about, say) is retried as a fresh build beside it.
-        Err(Error::Index { message, .. }) if mode == Refresh::Incremental => {
-            let mut report = refresh_once(content, dir, Refresh::Rebuild, wait, progress)?;
+        Err(Error::IndexWrite { message, .. }) if mode == Refresh::Incremental => {
+            let mut report = run(content, dir, Refresh::Rebuild, wait, progress)?;
             report.notice = Some(format!(
                 "the index could not be updated in place ({message}); rebuilt it"
             ));
@@ -508,7 +580,27 @@ pub fn refresh_with_progress(
     }
 }
 
-fn refresh_once(
+/// Test hook, for tests that must act at an exact point of an index run: when the
+/// environment variable `var` (`GLOSS_TEST_PAUSE_BEFORE_LOCK`: after the walk, before the
+/// lock; `GLOSS_TEST_PAUSE_LOCKED`: just after taking the lock) names a file, the run
+/// creates that file and waits until it is removed (at most a minute). Not for users.
+fn pause_for_test(var: &str) {
+    let Some(path) = std::env::var_os(var).filter(|p| !p.is_empty()) else {
+        return;
+    };
+    let path = PathBuf::from(path);
+    if fs::write(&path, b"").is_err() {
+        return;
+    }
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while path.exists() && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// One index run, in named steps: claim the folder, walk the notes, lock, plan, write the
+/// changes, commit them. A run that fails removes the generation it was building.
+fn run(
     content: &Path,
     dir: &Path,
     mode: Refresh,
@@ -516,111 +608,254 @@ fn refresh_once(
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Report> {
     let started = std::time::Instant::now();
-    let tree = notes::walk_tree(content)?;
-    let files = tree.files;
-    let _lock = lock(dir, wait)?;
-    let content_id = canonical(content);
-    let (existing, mut notice) = match mode {
-        Refresh::Rebuild => (None, None),
-        Refresh::Incremental => match open(dir) {
-            Ok(found) => found,
-            Err(err) => (None, Some(format!("{}; rebuilding it", damage(&err)))),
-        },
-    };
-    let existing = existing.filter(|s| {
-        let same = s.payload.content == content_id;
-        if !same {
-            notice = Some(format!(
-                "the index was built from {}; rebuilding it for {}",
-                s.payload.content, content_id
-            ));
+    folder::claim(dir, content)?;
+    let seen = folder::commit_id(dir);
+    let mut tree = notes::walk_tree(content)?;
+    pause_for_test("GLOSS_TEST_PAUSE_BEFORE_LOCK");
+    let lock = folder::lock(dir, wait)?;
+    pause_for_test("GLOSS_TEST_PAUSE_LOCKED");
+    if folder::commit_id(dir) != seen {
+        // Another run committed after this walk: its index is newer than what the walk
+        // saw, so plan again from the notes as they are now.
+        tree = notes::walk_tree(content)?;
+    }
+    probe_writable(dir)?;
+    let mut plan = plan(&lock, content, dir, tree, mode)?;
+    if plan.is_current() {
+        let mut report = plan.report;
+        report.seconds = started.elapsed().as_secs_f64();
+        return Ok(report);
+    }
+    let written = write(dir, content, &mut plan, progress)
+        .and_then(|writer| commit(&lock, dir, &mut plan, writer));
+    if let Err(err) = written {
+        if let Target::Fresh { generation, .. } = &plan.target {
+            lock.discard(generation);
         }
-        same
-    });
+        return Err(disk_full(err, dir));
+    }
+    let mut report = plan.report;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// Fails with [`Error::ReadOnly`] when nothing can be written in the index folder: gloss
+/// creates and removes its own temporary file there.
+fn probe_writable(dir: &Path) -> Result<()> {
+    let probe = dir.join(folder::PROBE);
+    match File::create(&probe) {
+        Ok(_) => {
+            let _ = fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) if is_read_only(&e) => Err(Error::ReadOnly(dir.to_path_buf())),
+        Err(e) => Err(disk_full(Error::io(&probe, e), dir)),
+    }
+}
+
+fn is_read_only(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied
+    )
+}
+
+/// Where a run writes: the live generation, or a new one beside it.
+enum Target {
+    /// The live generation, updated in place.
+    Live {
+        /// Its tantivy index.
+        index: Index,
+        /// Its folder.
+        generation: PathBuf,
+        /// The stamps file of its last commit.
+        stamps: PathBuf,
+    },
+    /// A new generation, switched to after its commit.
+    Fresh {
+        /// Its tantivy index.
+        index: Index,
+        /// Its folder.
+        generation: PathBuf,
+    },
+}
+
+/// What a run is going to do, decided under the lock.
+struct Plan {
+    target: Target,
+    /// The manifest as it will be committed, updated as notes are added.
+    manifest: Manifest,
+    /// Notes to (re-)read.
+    to_index: Vec<NoteFile>,
+    /// Notes gone since the last commit.
+    removed: Vec<String>,
+    /// Folder and ignore-file times of this walk.
+    dirs: BTreeMap<String, u64>,
+    ignores: BTreeMap<String, u64>,
+    /// The notes folder, as recorded in the payload.
+    content_id: String,
+    report: Report,
+}
+
+impl Plan {
+    /// True when the live index already matches the walk: nothing to write.
+    fn is_current(&self) -> bool {
+        let Target::Live { stamps, .. } = &self.target else {
+            return false;
+        };
+        self.to_index.is_empty()
+            && self.removed.is_empty()
+            && self.manifest.dirs == self.dirs
+            && self.manifest.ignores == self.ignores
+            && stamps.exists()
+    }
+}
+
+/// The live index and its manifest, when an incremental run can update them; otherwise why
+/// not, when that is news to the user.
+fn reusable(
+    dir: &Path,
+    content_id: &str,
+    mode: Refresh,
+) -> (Option<(Store, Manifest)>, Option<String>) {
+    if mode == Refresh::Rebuild {
+        return (None, None);
+    }
+    let (store, notice) = match open(dir) {
+        Ok(found) => found,
+        Err(err) => return (None, Some(format!("{}; rebuilding it", damage(&err)))),
+    };
+    let Some(store) = store else {
+        return (None, notice);
+    };
+    if store.payload.content != content_id {
+        let notice = format!(
+            "the index was built from {}; rebuilding it for {content_id}",
+            store.payload.content
+        );
+        return (None, Some(notice));
+    }
     // A manifest that cannot be read is a damaged index: rebuild.
-    let existing = match existing.map(|s| s.manifest().cloned().map(|m| (s, m))) {
-        Some(Ok(found)) => Some(found),
-        Some(Err(err)) => {
-            notice = Some(format!("{}; rebuilding it", damage(&err)));
-            None
-        }
-        None => None,
-    };
+    match store.manifest().cloned() {
+        Ok(manifest) => (Some((store, manifest)), None),
+        Err(err) => (None, Some(format!("{}; rebuilding it", damage(&err)))),
+    }
+}
+
+/// Decides what to write: which notes changed since the last commit, or a full build into a
+/// new generation.
+fn plan(
+    lock: &folder::Lock,
+    content: &Path,
+    dir: &Path,
+    tree: notes::Tree,
+    mode: Refresh,
+) -> Result<Plan> {
+    let content_id = canonical(content);
+    let (existing, notice) = reusable(dir, &content_id, mode);
     let mut report = Report {
-        files: files.len(),
+        files: tree.files.len(),
         warnings: tree.warnings,
         ..Report::default()
     };
-    let dirs: BTreeMap<String, u64> = tree.dirs.into_iter().collect();
-    let mut existing_stamps: Option<PathBuf> = None;
-    let ignores: BTreeMap<String, u64> = tree.ignores.into_iter().collect();
-    let (store_index, generation_dir, mut manifest, to_index, removed, generation) = match existing
-    {
+    let (target, manifest, to_index, removed) = match existing {
         Some((store, manifest)) => {
-            let (changed, removed) = stale(&manifest, &files);
-            existing_stamps = Some(store.generation.join(stamps_name(&store.payload.manifest)));
-            (
-                store.index,
-                store.generation,
-                manifest,
-                changed,
-                removed,
-                None,
-            )
+            let (changed, removed) = stale(&manifest, &tree.files);
+            let stamps = store.generation.join(stamps_name(&store.payload.manifest));
+            let target = Target::Live {
+                index: store.index,
+                generation: store.generation,
+                stamps,
+            };
+            (target, manifest, changed, removed)
         }
         None => {
             report.rebuilt = true;
             report.notice = notice;
-            let generation = new_generation(dir)?;
+            let generation = lock.new_generation()?;
             let (schema, _) = schema();
-            let index = Index::create_in_dir(&generation, schema).map_err(|e| index_err(dir, e))?;
+            let index = Index::create_in_dir(&generation, schema).map_err(|e| {
+                lock.discard(&generation);
+                write_err(dir, e)
+            })?;
             tokenize::register(&index);
-            (
-                index,
-                generation.clone(),
-                Manifest::default(),
-                files.clone(),
-                Vec::new(),
-                Some(generation),
-            )
+            let target = Target::Fresh { index, generation };
+            (target, Manifest::default(), tree.files, Vec::new())
         }
     };
-    let same_tree = manifest.dirs == dirs
-        && manifest.ignores == ignores
-        && existing_stamps.as_deref().is_some_and(Path::exists);
-    if generation.is_none() && to_index.is_empty() && removed.is_empty() && same_tree {
-        report.seconds = started.elapsed().as_secs_f64();
-        return Ok(report);
-    }
-    manifest.dirs = dirs;
-    manifest.ignores = ignores;
-    let (_, fields) = schema();
+    Ok(Plan {
+        target,
+        manifest,
+        to_index,
+        removed,
+        dirs: tree.dirs.into_iter().collect(),
+        ignores: tree.ignores.into_iter().collect(),
+        content_id,
+        report,
+    })
+}
+
+/// Opens the writer of the plan's target and hands it the plan's deletions and the notes,
+/// parsed on all cores; the manifest and report follow along. Nothing is committed yet.
+fn write(
+    dir: &Path,
+    content: &Path,
+    plan: &mut Plan,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<IndexWriter> {
+    let (Target::Live { index, .. } | Target::Fresh { index, .. }) = &plan.target;
     progress(Progress::Start {
-        files: to_index.len(),
+        files: plan.to_index.len(),
     });
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 4);
-    let mut writer: IndexWriter = store_index
+    let mut writer: IndexWriter = index
         .writer_with_num_threads(threads, WRITER_BYTES.max(threads * 16 * 1024 * 1024))
         .map_err(|e| match e {
             tantivy::TantivyError::LockFailure(..) => Error::Locked(dir.to_path_buf()),
-            other => index_err(dir, other),
+            other => write_err(dir, other),
         })?;
     // A run killed mid-commit can leave files the next commit would write again
     // (`FileAlreadyExists`): collect them first, under the lock.
     let _ = writer.garbage_collect_files().wait();
-    let mut analyzer = Analyzer::default();
-    for rel in &removed {
+    let (_, fields) = schema();
+    for rel in &plan.removed {
         writer.delete_term(Term::from_field_text(fields.file, rel));
-        manifest.files.remove(rel);
-        report.removed += 1;
+        plan.manifest.files.remove(rel);
+        plan.report.removed += 1;
     }
-    // Parse the next batch of notes on all cores while the writer indexes this one: in
-    // file order (so ties rank the same on every run), with at most two batches in memory.
+    let fresh = matches!(plan.target, Target::Fresh { .. });
+    let added = add_notes(&mut writer, &fields, plan, fresh, progress);
+    if let Err(err) = added {
+        // A writer thread that died says only that it died; its own error (a full disk,
+        // say) comes out when the threads are joined.
+        let cause = writer.prepare_commit().err().unwrap_or(err);
+        return Err(write_err(dir, cause));
+    }
+    // Notes that vanished with their folder are not "removed": the run fails instead of
+    // committing an index of whatever was read before.
+    if !content.is_dir() {
+        return Err(Error::ContentMissing(content.to_path_buf()));
+    }
+    Ok(writer)
+}
+
+/// Parses the plan's notes in batches (the next batch on all cores while the writer takes
+/// this one, in file order so ties rank the same on every run, at most two batches in
+/// memory) and adds their entries.
+fn add_notes(
+    writer: &mut IndexWriter,
+    fields: &Fields,
+    plan: &mut Plan,
+    fresh: bool,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> tantivy::Result<()> {
     let done = std::sync::atomic::AtomicUsize::new(0);
     let (batches, received) = std::sync::mpsc::sync_channel::<Vec<Parsed>>(1);
-    std::thread::scope(|scope| -> Result<()> {
+    let to_index = std::mem::take(&mut plan.to_index);
+    let mut analyzer = Analyzer::default();
+    let result = std::thread::scope(|scope| -> tantivy::Result<()> {
         let done = &done;
         let to_index = &to_index;
         scope.spawn(move || {
@@ -641,58 +876,76 @@ fn refresh_once(
         });
         for (n, p) in received.into_iter().flatten().enumerate() {
             progress(Progress::Added { done: n + 1 });
-            report.warnings.extend(p.warnings);
-            if p.skipped {
-                continue;
+            let rel = p.file.rel.clone();
+            if let Some(entries) = record(plan, p, fresh) {
+                // The note's entries from the last commit go; its new ones replace them.
+                writer.delete_term(Term::from_field_text(fields.file, &rel));
+                add_entries(writer, fields, &mut analyzer, &entries)?;
             }
-            let unchanged = manifest
-                .files
-                .get(&p.file.rel)
-                .is_some_and(|s| s.hash == p.hash);
-            manifest.files.insert(
-                p.file.rel.clone(),
-                FileState {
-                    size: p.file.size,
-                    mtime_ns: p.file.mtime_ns,
-                    hash: p.hash,
-                },
-            );
-            if unchanged && generation.is_none() {
-                continue;
-            }
-            writer.delete_term(Term::from_field_text(fields.file, &p.file.rel));
-            report.indexed += 1;
-            report.definitions += p
-                .entries
-                .iter()
-                .filter(|e| e.kind == Kind::Definition)
-                .count();
-            report.passages += p.entries.iter().filter(|e| e.kind == Kind::Passage).count();
-            add_entries(&writer, &fields, &mut analyzer, &p.entries)
-                .map_err(|e| Error::engine("adding entries", e))?;
         }
         Ok(())
-    })?;
-    progress(Progress::Committing);
-    let manifest_name = write_manifest(dir, &generation_dir, &manifest)?;
+    });
+    plan.to_index = to_index;
+    result
+}
+
+/// Records one parsed note in the plan's manifest and report; its entries when they must be
+/// (re-)added (a note whose bytes did not change is kept as indexed, in place).
+fn record(plan: &mut Plan, p: Parsed, fresh: bool) -> Option<Vec<Entry>> {
+    plan.report.warnings.extend(p.warnings);
+    if p.skipped {
+        return None;
+    }
+    let unchanged = plan
+        .manifest
+        .files
+        .get(&p.file.rel)
+        .is_some_and(|s| s.hash == p.hash);
+    plan.manifest.files.insert(
+        p.file.rel.clone(),
+        FileState {
+            size: p.file.size,
+            mtime_ns: p.file.mtime_ns,
+            hash: p.hash,
+        },
+    );
+    if unchanged && !fresh {
+        return None;
+    }
+    plan.report.indexed += 1;
+    plan.report.definitions += p
+        .entries
+        .iter()
+        .filter(|e| e.kind == Kind::Definition)
+        .count();
+    plan.report.passages += p.entries.iter().filter(|e| e.kind == Kind::Passage).count();
+    Some(p.entries)
+}
+
+/// Commits what [`write`] added, with the manifest named in the payload; a fresh
+/// generation then becomes the live one. This is the one place a finished run lands.
+fn commit(lock: &folder::Lock, dir: &Path, plan: &mut Plan, mut writer: IndexWriter) -> Result<()> {
+    plan.manifest.dirs = std::mem::take(&mut plan.dirs);
+    plan.manifest.ignores = std::mem::take(&mut plan.ignores);
+    let (Target::Live { generation, .. } | Target::Fresh { generation, .. }) = &plan.target;
+    let manifest_name = write_manifest(dir, generation, &plan.manifest)?;
     let payload = serde_json::to_string(&Payload {
         schema: SCHEMA_VERSION,
-        content: content_id,
+        content: plan.content_id.clone(),
         manifest: manifest_name.clone(),
     })
     .unwrap_or_default();
-    let mut prepared = writer.prepare_commit().map_err(|e| index_err(dir, e))?;
+    let mut prepared = writer.prepare_commit().map_err(|e| write_err(dir, e))?;
     prepared.set_payload(&payload);
-    prepared.commit().map_err(|e| index_err(dir, e))?;
+    prepared.commit().map_err(|e| write_err(dir, e))?;
     writer
         .wait_merging_threads()
-        .map_err(|e| index_err(dir, e))?;
-    remove_other_manifests(&generation_dir, &manifest_name);
-    if let Some(generation) = generation {
-        switch_generation(dir, &generation)?;
+        .map_err(|e| write_err(dir, e))?;
+    remove_other_manifests(generation, &manifest_name);
+    if let Target::Fresh { generation, .. } = &plan.target {
+        lock.switch(generation)?;
     }
-    report.seconds = started.elapsed().as_secs_f64();
-    Ok(report)
+    Ok(())
 }
 
 /// Writes the manifest beside the index, durably, under a fresh name (the last commit's
@@ -736,107 +989,61 @@ fn remove_other_manifests(generation: &Path, keep: &str) {
     }
 }
 
-fn new_generation(dir: &Path) -> Result<PathBuf> {
-    fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let path = dir.join(format!("gen-{stamp}-{}", std::process::id()));
-    fs::create_dir(&path).map_err(|e| Error::io(&path, e))?;
-    Ok(path)
-}
-
-/// Points `CURRENT` at `generation` atomically, then removes other generations.
-fn switch_generation(dir: &Path, generation: &Path) -> Result<()> {
-    let name = generation
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join("CURRENT.tmp");
-    let mut f = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    f.write_all(name.as_bytes())
-        .and_then(|_| f.sync_all())
-        .map_err(|e| Error::io(&tmp, e))?;
-    fs::rename(&tmp, dir.join("CURRENT")).map_err(|e| Error::io(dir.join("CURRENT"), e))?;
-    if let Ok(read) = fs::read_dir(dir) {
-        for entry in read.flatten() {
-            let n = entry.file_name().to_string_lossy().into_owned();
-            if n.starts_with("gen-") && n != name {
-                let _ = fs::remove_dir_all(entry.path());
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Opens the index, building it on first use and refreshing it when the notes changed.
-/// A concurrent index run is not waited for: the last committed index answers, with a notice.
-pub fn ensure_fresh(content: &Path, dir: &Path) -> Result<(Store, Option<Report>, Option<String>)> {
-    ensure_fresh_with(content, dir, true)
-}
-
-/// [`ensure_fresh`], with the freshness check optional: `check = false` answers from the
-/// existing index without walking the notes (it is still built when missing).
-pub fn ensure_fresh_with(
-    content: &Path,
-    dir: &Path,
-    check: bool,
-) -> Result<(Store, Option<Report>, Option<String>)> {
-    ensure_fresh_with_progress(content, dir, check, &|_| {})
-}
-
-/// [`ensure_fresh_with`], reporting the progress of any index run it starts.
+/// Opens the index for a query, building it on first use and, when `check` is on,
+/// refreshing it when the notes changed (`check = false` answers from the index as it is,
+/// without walking the notes). When the index cannot be refreshed (another run holds the
+/// lock, the folder is read-only, the disk is full), the last commit answers, with a
+/// one-line notice. Reports the progress of any index run it starts.
 pub fn ensure_fresh_with_progress(
     content: &Path,
     dir: &Path,
     check: bool,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<(Store, Option<Report>, Option<String>)> {
+    folder::refuse_overlap(dir, content)?;
     let (store, notice) = match open(dir) {
         Ok(found) => found,
+        Err(err @ (Error::NotOurs { .. } | Error::Io { .. })) => return Err(err),
         Err(err) => (None, Some(format!("{}; rebuilding it", damage(&err)))),
     };
-    if let Some(store) = store {
-        if !check {
-            return Ok((store, None, None));
+    let Some(store) = store else {
+        let mut report = refresh_with_progress(content, dir, Refresh::Incremental, true, progress)?;
+        if report.notice.is_none() {
+            report.notice = notice;
         }
-        if !content.is_dir() {
-            return Err(Error::ContentMissing(content.to_path_buf()));
-        }
-        let fresh = store.payload.content == canonical(content) && store.unchanged(content);
-        if fresh {
-            return Ok((store, None, None));
-        }
-        return match refresh_with_progress(content, dir, Refresh::Incremental, false, progress) {
-            Ok(report) => {
-                let (store, _) = open(dir)?;
-                let store = store.ok_or_else(|| index_err(dir, "index vanished after refresh"))?;
-                Ok((store, Some(report), None))
-            }
-            Err(Error::Locked(_)) => Ok((
-                store,
-                None,
-                Some(
-                    "another gloss run is indexing; answering from the last committed index".into(),
-                ),
-            )),
-            // A read-only index folder or a full disk: the last good index still answers.
-            Err(err) => Ok((
-                store,
-                None,
-                Some(format!(
-                    "could not refresh the index ({err}); answering from the last committed index"
-                )),
-            )),
-        };
+        return Ok((reopen(dir)?, Some(report), None));
+    };
+    if !check {
+        return Ok((store, None, None));
     }
-    let mut report = refresh_with_progress(content, dir, Refresh::Incremental, true, progress)?;
-    if report.notice.is_none() {
-        report.notice = notice;
+    if !content.is_dir() {
+        return Err(Error::ContentMissing(content.to_path_buf()));
     }
+    if store.payload.content == canonical(content) && store.unchanged(content) {
+        return Ok((store, None, None));
+    }
+    match refresh_with_progress(content, dir, Refresh::Incremental, false, progress) {
+        Ok(report) => Ok((reopen(dir)?, Some(report), None)),
+        Err(err @ (Error::NotOurs { .. } | Error::ContentMissing(_))) => Err(err),
+        Err(err) => Ok((store, None, Some(unrefreshed(&err)))),
+    }
+}
+
+/// The index as just committed.
+fn reopen(dir: &Path) -> Result<Store> {
     let (store, _) = open(dir)?;
-    let store = store.ok_or_else(|| index_err(dir, "index missing after build"))?;
-    Ok((store, Some(report), None))
+    store.ok_or_else(|| index_err(dir, "the index is missing after it was written"))
+}
+
+/// The one-line notice for a query answered from an index that could not be refreshed.
+fn unrefreshed(err: &Error) -> String {
+    let why = match err {
+        Error::Locked(_) => "another gloss run is indexing".to_string(),
+        Error::ReadOnly(path) => format!("the index {} is read-only", path.display()),
+        Error::DiskFull(path) => format!("the disk holding {} is full", path.display()),
+        other => format!("could not refresh the index ({other})"),
+    };
+    format!("{why}; answering from the last committed index")
 }
 
 /// A one-line description of a damaged index, without the rebuild hint.
@@ -879,6 +1086,8 @@ impl Check {
 /// missing or removed, and which index files fail their checksums.
 pub fn check(content: &Path, dir: &Path) -> Result<Check> {
     let mut report = Check::default();
+    folder::refuse_overlap(dir, content)?;
+    folder::inspect(dir)?;
     // tantivy can panic on segment files with damaged bytes; that is a finding here.
     let Ok(opened) = std::panic::catch_unwind(|| open(dir)) else {
         report
@@ -917,8 +1126,8 @@ pub fn check(content: &Path, dir: &Path) -> Result<Check> {
     for file in changed {
         if manifest.files.contains_key(&file.rel) {
             // Same size and time are required to skip; a touched but identical file is not stale.
-            let same = fs::read(&file.abs)
-                .map(|b| blake3::hash(&b).to_hex().to_string())
+            let same = notes::load(&file.abs)
+                .map(|l| l.hash())
                 .is_ok_and(|h| manifest.files.get(&file.rel).is_some_and(|s| s.hash == h));
             if !same {
                 report.stale.push(file.rel);

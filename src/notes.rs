@@ -79,21 +79,50 @@ pub fn mtime_ns(meta: &std::fs::Metadata) -> u64 {
         .map_or(0, |d| d.as_nanos() as u64)
 }
 
-/// [`walk`], also recording folder and ignore-file times (see [`Tree`]).
-pub fn walk_tree(root: &Path) -> Result<Tree> {
-    if !root.is_dir() {
-        return Err(Error::ContentMissing(root.to_path_buf()));
-    }
-    let mut tree = Tree::default();
-    let walker = ignore::WalkBuilder::new(root)
+/// The walk of a notes folder: `.gitignore` and `.ignore` honoured (also those in the
+/// folders above it), hidden folders skipped, symlinks followed.
+pub fn walker(root: &Path) -> ignore::WalkBuilder {
+    let mut builder = ignore::WalkBuilder::new(root);
+    builder
         .hidden(true)
         .git_ignore(true)
         .git_exclude(false)
         .git_global(false)
         .require_git(false)
-        .follow_links(true)
-        .build();
-    for entry in walker {
+        .follow_links(true);
+    builder
+}
+
+/// Ignore files of the folders above `root`, which the walk honours too: each present one
+/// with its time, each absent one with [`ABSENT`] (so creating one is noticed as well).
+fn parent_ignores(root: &Path) -> Vec<(String, u64)> {
+    let Ok(base) = std::fs::canonicalize(root) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for parent in base.ancestors().skip(1) {
+        for name in [".gitignore", ".ignore"] {
+            let path = parent.join(name);
+            let time = std::fs::metadata(&path).map_or(ABSENT, |m| mtime_ns(&m));
+            out.push((path.to_string_lossy().into_owned(), time));
+        }
+    }
+    out
+}
+
+/// The time recorded for an ignore file that does not exist.
+pub const ABSENT: u64 = u64::MAX;
+
+/// [`walk`], also recording folder and ignore-file times (see [`Tree`]).
+pub fn walk_tree(root: &Path) -> Result<Tree> {
+    if !root.is_dir() {
+        return Err(Error::ContentMissing(root.to_path_buf()));
+    }
+    let mut tree = Tree {
+        ignores: parent_ignores(root),
+        ..Tree::default()
+    };
+    for entry in walker(root).build() {
         let entry = match entry {
             Ok(entry) => entry,
             Err(err) => {
@@ -155,14 +184,87 @@ fn error_path(err: &ignore::Error, root: &Path) -> String {
     find(err).map_or_else(|| root.display().to_string(), |p| relative(p, root))
 }
 
-/// `path` relative to `root` with `/` separators.
+/// `path` relative to `root` with `/` separators: the key of a note in the index. A name
+/// that is not UTF-8 keeps its other bytes as `\xNN` (and a `\\` stands for a backslash),
+/// so two names differing only in such bytes stay two notes; [`rel_path`] reverses it.
 pub fn relative(path: &Path, root: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
     let parts: Vec<String> = rel
         .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .map(|c| encode_name(c.as_os_str()))
         .collect();
     parts.join("/")
+}
+
+#[cfg(unix)]
+fn encode_name(name: &std::ffi::OsStr) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut out = String::with_capacity(name.len());
+    for chunk in name.as_bytes().utf8_chunks() {
+        out.push_str(&chunk.valid().replace('\\', "\\\\"));
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(not(unix))]
+fn encode_name(name: &std::ffi::OsStr) -> String {
+    name.to_string_lossy().into_owned()
+}
+
+/// The file a note key made by [`relative`] names, under `root`.
+#[cfg(unix)]
+pub fn rel_path(root: &Path, rel: &str) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    let mut bytes = Vec::with_capacity(rel.len());
+    let mut rest = rel.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        rest = tail;
+        if b != b'\\' {
+            bytes.push(b);
+            continue;
+        }
+        match rest {
+            [b'\\', tail @ ..] => {
+                bytes.push(b'\\');
+                rest = tail;
+            }
+            [b'x', h, l, tail @ ..] => match std::str::from_utf8(&[*h, *l])
+                .ok()
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+            {
+                Some(v) => {
+                    bytes.push(v);
+                    rest = tail;
+                }
+                None => bytes.push(b),
+            },
+            _ => bytes.push(b),
+        }
+    }
+    root.join(std::ffi::OsStr::from_bytes(&bytes))
+}
+
+/// The file a note key made by [`relative`] names, under `root`.
+#[cfg(not(unix))]
+pub fn rel_path(root: &Path, rel: &str) -> PathBuf {
+    root.join(rel)
+}
+
+/// A file name as it can be shown on one line: lossy UTF-8, controls escaped.
+pub fn printable_name(name: &std::ffi::OsStr) -> String {
+    name.to_string_lossy()
+        .chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
 }
 
 fn one_line(s: &str) -> String {
@@ -172,8 +274,8 @@ fn one_line(s: &str) -> String {
 /// Reads one note. A binary file is skipped (`Ok(None)` and a warning); invalid UTF-8 is
 /// replaced with a warning; a leading BOM is dropped. The file is only ever opened to read.
 pub fn read(file: &NoteFile, warnings: &mut Vec<Warning>) -> Option<Note> {
-    let bytes = match std::fs::read(&file.abs) {
-        Ok(bytes) => bytes,
+    let bytes = match load(&file.abs) {
+        Ok(loaded) => loaded.bytes,
         Err(err) => {
             warnings.push(Warning {
                 file: file.rel.clone(),
@@ -188,9 +290,48 @@ pub fn read(file: &NoteFile, warnings: &mut Vec<Warning>) -> Option<Note> {
     })
 }
 
+/// How much of a file is read to tell a binary file (a NUL byte in it) from a note.
+pub const SNIFF: usize = 8192;
+
+/// A file's bytes as gloss reads them: all of a note, only the first [`SNIFF`] bytes of a
+/// binary file (a note that is a symlink to a disk image is not read whole to skip it).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The bytes read.
+    pub bytes: Vec<u8>,
+    /// True when the bytes read hold a NUL: a binary file, read no further.
+    pub binary: bool,
+}
+
+impl Loaded {
+    /// BLAKE3 of the bytes read, hex: what the manifest records for the file.
+    pub fn hash(&self) -> String {
+        blake3::hash(&self.bytes).to_hex().to_string()
+    }
+}
+
+/// Reads a file as a note (see [`Loaded`]), opened read-only.
+pub fn load(path: &Path) -> std::io::Result<Loaded> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut bytes = Vec::with_capacity(SNIFF);
+    (&mut file).take(SNIFF as u64).read_to_end(&mut bytes)?;
+    if bytes.contains(&0) {
+        return Ok(Loaded {
+            bytes,
+            binary: true,
+        });
+    }
+    file.read_to_end(&mut bytes)?;
+    Ok(Loaded {
+        bytes,
+        binary: false,
+    })
+}
+
 /// Decodes note bytes: see [`read`].
 pub fn decode(rel: &str, bytes: Vec<u8>, warnings: &mut Vec<Warning>) -> Option<String> {
-    let head = &bytes[..bytes.len().min(8192)];
+    let head = &bytes[..bytes.len().min(SNIFF)];
     if head.contains(&0) {
         warnings.push(Warning {
             file: rel.to_string(),

@@ -5,6 +5,10 @@
 //! either the old file or the new one, never half a file. An existing file is kept unless
 //! `--force` is given; without it the final rename refuses to replace a file that appeared
 //! meanwhile, too. On an error the temporary file is removed.
+//!
+//! Nothing is destroyed on the way: a symlink is followed and its target replaced (the link
+//! stays a link); a FIFO, a device or any other file that is not a regular file is written
+//! to directly, never replaced; a folder is refused.
 
 use std::fs;
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -26,6 +30,8 @@ pub enum Output {
         /// Replace an existing target.
         force: bool,
     },
+    /// A FIFO, device or other special file, written to as it is.
+    Direct(BufWriter<fs::File>),
 }
 
 impl Output {
@@ -37,10 +43,22 @@ impl Output {
             Some(p) if p.as_os_str() == "-" => return Ok(Output::stdout()),
             Some(p) => p,
         };
+        let given = path;
+        let path = &follow_links(given)?;
         let existing = fs::metadata(path).ok();
         if let Some(meta) = &existing {
             if meta.is_dir() {
-                bail!("--output {}: is a folder; give a file name", path.display());
+                bail!(
+                    "--output {}: is a folder; give a file name",
+                    given.display()
+                );
+            }
+            if !meta.is_file() {
+                let file = fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .with_context(|| format!("--output {}: cannot write to it", given.display()))?;
+                return Ok(Output::Direct(BufWriter::new(file)));
             }
             if !force {
                 bail!(
@@ -98,6 +116,7 @@ impl Output {
         match self {
             Output::Stdout(w) => w,
             Output::File { file, .. } => file,
+            Output::Direct(file) => file,
         }
     }
 
@@ -105,6 +124,7 @@ impl Output {
     pub fn finish(self) -> Result<()> {
         match self {
             Output::Stdout(mut w) => Ok(w.flush()?),
+            Output::Direct(mut w) => Ok(w.flush()?),
             Output::File { file, path, force } => {
                 let what = || format!("writing {}", path.display());
                 let file = file
@@ -129,6 +149,30 @@ impl Output {
             }
         }
     }
+}
+
+/// The file `path` stands for: symlinks followed (up to 40), each relative target taken
+/// from the link's folder. A dangling link gives the path it points to, to be created.
+fn follow_links(path: &Path) -> Result<PathBuf> {
+    let mut at = path.to_path_buf();
+    for _ in 0..40 {
+        match fs::symlink_metadata(&at) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = fs::read_link(&at).with_context(|| {
+                    format!("--output {}: cannot read the link", path.display())
+                })?;
+                at = match at.parent() {
+                    Some(folder) if target.is_relative() => folder.join(target),
+                    _ => target,
+                };
+            }
+            _ => return Ok(at),
+        }
+    }
+    bail!(
+        "--output {}: too many levels of symbolic links",
+        path.display()
+    )
 }
 
 #[cfg(test)]
@@ -199,6 +243,55 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let err = Output::open(Some(dir.path()), true).err().unwrap();
         assert!(err.to_string().contains("is a folder"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_stays_a_link_and_its_target_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("real");
+        fs::create_dir(&sub).unwrap();
+        let target = sub.join("target.txt");
+        fs::write(&target, "old").unwrap();
+        let link = dir.path().join("link.txt");
+        std::os::unix::fs::symlink("real/target.txt", &link).unwrap();
+        assert!(
+            Output::open(Some(&link), false).is_err(),
+            "exists without --force"
+        );
+        let mut out = Output::open(Some(&link), true).unwrap();
+        out.writer().write_all(b"new").unwrap();
+        out.finish().unwrap();
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(fs::read_link(&link).unwrap(), Path::new("real/target.txt"));
+        assert_eq!(fs::read_to_string(&target).unwrap(), "new");
+        assert_eq!(leftovers(&sub), ["target.txt"]);
+        assert_eq!(leftovers(dir.path()), ["link.txt", "real"]);
+        // A dangling link: its target is created, the link kept.
+        let dangling = dir.path().join("dangling.txt");
+        std::os::unix::fs::symlink("real/made.txt", &dangling).unwrap();
+        let mut out = Output::open(Some(&dangling), false).unwrap();
+        out.writer().write_all(b"made").unwrap();
+        out.finish().unwrap();
+        assert!(fs::symlink_metadata(&dangling)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(fs::read_to_string(sub.join("made.txt")).unwrap(), "made");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_loop_is_an_error_not_a_hang() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a");
+        std::os::unix::fs::symlink("b", &a).unwrap();
+        std::os::unix::fs::symlink("a", dir.path().join("b")).unwrap();
+        let err = Output::open(Some(&a), true).err().unwrap();
+        assert!(err.to_string().contains("too many levels"), "{err}");
     }
 
     #[cfg(unix)]

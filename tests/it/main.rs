@@ -8,5 +8,6 @@ mod export;
 mod hostile;
 mod props;
 mod relevance;
+mod safety;
 mod seed;
 mod styles;
