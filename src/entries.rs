@@ -1,14 +1,27 @@
 //! Entries: the definitions and passages found in a parsed note.
 //!
-//! Definitions are recognised in eight note styles (see the README): bold and code lead-ins,
-//! short `Term: definition` lines, heading-per-term glossaries, front matter titles,
-//! definition lists, `Term | Definition` tables, and `X is a ...` paragraphs under a heading.
-//! Every block is also a passage.
+//! Definitions are recognised in the note styles listed in the README: bold and code
+//! lead-ins (also alone on their line, or before `<br>`), short `Term: definition` lines
+//! (also `=`, `->`, `=>`, `::`), heading-per-term glossaries (markdown or HTML headings),
+//! front matter titles, definition lists (markdown or `<dl>`), name/description tables,
+//! and `X is a ...` paragraphs under a heading. Every block is also a passage.
+//!
+//! Nothing is invented: aliases are the names written in the notes (a parenthesis after
+//! the term, front matter `aliases:`, an `Also known as:` line); a term's initials are only
+//! a silent search key.
 
 use serde::Serialize;
 
-use crate::sections::{Block, Document, Line, Section, Style};
+use crate::sections::{Block, DefEntry, Document, Item, Row, Section};
 use crate::text;
+use crate::words::{
+    self, NOT_HEADING_LAST_WORDS, NOT_HEADING_TERMS, NOT_NAME_HEADERS, NOT_TERM_FIRST_WORDS,
+    VERB_WORDS,
+};
+
+mod lead_in;
+
+use lead_in::{alias_line, lead_ins, Found};
 
 /// What an entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -32,14 +45,18 @@ impl Kind {
 }
 
 /// A definition or a passage, with where it came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Entry {
     /// Definition or passage.
     pub kind: Kind,
     /// The defined term (definitions only), clean of markup.
     pub term: Option<String>,
-    /// Other names of the term: a parenthesised acronym, front matter aliases, initials.
+    /// Other names of the term as written in the notes: a parenthesised acronym or synonym,
+    /// front matter aliases, an `Also known as:` line. Shown with the term.
     pub aliases: Vec<String>,
+    /// Search keys never shown: the term's initials (`hpa`), when no written acronym
+    /// says otherwise.
+    pub keys: Vec<String>,
     /// The definition or passage text.
     pub text: String,
     /// The note, relative to the notes folder.
@@ -61,149 +78,304 @@ const PASSAGE_CHUNK: usize = 4000;
 
 /// Finds every definition and passage of a note.
 pub fn extract(file: &str, doc: &Document) -> Vec<Entry> {
-    let mut out = Vec::new();
-    let tags = doc
-        .front_matter
-        .as_ref()
-        .map(|f| f.tags.clone())
-        .unwrap_or_default();
-    let mut title_pending = doc.front_matter.as_ref().and_then(|f| f.title.clone());
-    let push_def = |out: &mut Vec<Entry>,
-                    sec: &Section,
-                    term: &str,
-                    aliases: Vec<String>,
-                    body: String,
-                    line: usize| {
-        if let Some(entry) = definition(file, sec, term, aliases, body, line, &tags) {
-            out.push(entry);
+    let mut x = Extractor::new(file, doc);
+    for (index, section) in doc.sections.iter().enumerate() {
+        x.section(index, section);
+    }
+    x.out
+}
+
+/// Where a term is read from: a lead-in (a parenthesis after it is another name) or a
+/// heading, table or list title (a parenthesis may qualify it: `Media (CSS)`).
+#[derive(Clone, Copy, PartialEq)]
+enum Source {
+    LeadIn,
+    Title,
+}
+
+/// The extraction of one note: the note-wide facts and the entries so far.
+struct Extractor<'a> {
+    file: &'a str,
+    doc: &'a Document,
+    tags: Vec<String>,
+    /// A front matter `title:` waiting for the first paragraph of the body.
+    title_pending: Option<String>,
+    /// The section of the note's title heading, which names the note, not a term.
+    title_section: Option<usize>,
+    out: Vec<Entry>,
+}
+
+/// What is known while walking one section.
+struct SectionWalk<'s> {
+    section: &'s Section,
+    /// The note's title heading, not a term.
+    is_title: bool,
+    defined_here: bool,
+    paragraphs_seen: usize,
+    /// The second paragraph may still open a heading's definition when the first only
+    /// led into it (`AI --> ML --> DL --> Generative AI:`).
+    lead_in_only: bool,
+    /// Index in `out` of the last definition of this section, for `Also known as:` lines.
+    last: Option<usize>,
+}
+
+impl<'a> Extractor<'a> {
+    fn new(file: &'a str, doc: &'a Document) -> Self {
+        let fm = doc.front_matter.as_ref();
+        Extractor {
+            file,
+            doc,
+            tags: fm.map(|f| f.tags.clone()).unwrap_or_default(),
+            title_pending: fm.and_then(|f| f.title.clone()),
+            title_section: title_section(doc),
+            out: Vec::new(),
         }
-    };
-    for section in &doc.sections {
-        let mut defined_here = false;
-        let mut paragraphs_seen = 0;
-        // The second paragraph may still open a heading's definition when the first only
-        // led into it (`AI --> ML --> DL --> Generative AI:`).
-        let mut lead_in_only = true;
-        for (index, block) in section.blocks.iter().enumerate() {
-            // e. front matter title: the first paragraph of the body defines it.
-            if let (Some(title), Block::Paragraph { line, .. }) = (&title_pending, block) {
-                let aliases = doc
-                    .front_matter
-                    .as_ref()
-                    .map(|f| f.aliases.clone())
-                    .unwrap_or_default();
-                push_def(&mut out, section, title, aliases, block.text(), *line);
-                title_pending = None;
-                defined_here = true;
+    }
+
+    fn section(&mut self, index: usize, section: &Section) {
+        let mut walk = SectionWalk {
+            section,
+            is_title: self.title_section == Some(index),
+            defined_here: false,
+            paragraphs_seen: 0,
+            lead_in_only: true,
+            last: None,
+        };
+        for (i, block) in section.blocks.iter().enumerate() {
+            if self.front_matter_title(&mut walk, block) {
                 continue;
             }
             match block {
                 Block::Paragraph { line, lines } => {
-                    paragraphs_seen += 1;
-                    let found = lead_ins(lines);
-                    if paragraphs_seen > 2 {
-                        lead_in_only = false;
-                    }
-                    if !found.is_empty() {
-                        for (term, body, at) in found {
-                            push_def(&mut out, section, &term, Vec::new(), body, at);
-                        }
-                        defined_here = true;
-                    } else if !defined_here && lead_in_only && section.level > 0 {
-                        let body = block.text();
-                        lead_in_only = body.trim_end().ends_with(':') && paragraphs_seen == 1;
-                        // d. a heading that names a term, defined by the paragraph below it;
-                        // h. `X is a ...` opening a paragraph under a heading. When both apply
-                        // and name the same thing, the heading is the term (`### pipeline` over
-                        // `A pipeline in Transformers is ...`); otherwise the heading is a
-                        // topic (`## Core ideas`) and the subject is the term.
-                        let heading = (index == 0)
-                            .then(|| heading_term(section))
-                            .flatten()
-                            .filter(|_| looks_like_definition(&body));
-                        let chosen = match (heading, is_a_subject(&body)) {
-                            (Some(h), Some(s)) if !same_thing(&h, &s) => Some((s, *line)),
-                            (Some(h), _) => Some((h, section.line)),
-                            (None, Some(s)) => Some((s, *line)),
-                            (None, None) => None,
-                        };
-                        if let Some((term, at)) = chosen {
-                            push_def(&mut out, section, &term, Vec::new(), body, at);
-                            defined_here = true;
-                        }
-                    }
+                    self.paragraph(&mut walk, i, block, *line, lines)
                 }
-                Block::List { items, .. } => {
-                    for item in items {
-                        for (term, body, at) in lead_ins(&item.lines) {
-                            push_def(&mut out, section, &term, Vec::new(), body, at);
-                            defined_here = true;
-                        }
-                    }
-                }
-                Block::DefinitionList { entries, .. } => {
-                    for entry in entries {
-                        if !entry.definition.is_empty() {
-                            push_def(
-                                &mut out,
-                                section,
-                                &entry.term,
-                                Vec::new(),
-                                entry.definition.clone(),
-                                entry.line,
-                            );
-                            defined_here = true;
-                        }
-                    }
-                }
-                Block::Table { header, rows, .. } if is_glossary_header(header) => {
-                    for row in rows {
-                        if let (Some(term), Some(_)) = (row.cells.first(), row.cells.get(1)) {
-                            let body = row.cells[1..]
-                                .iter()
-                                .filter(|c| !c.is_empty())
-                                .cloned()
-                                .collect::<Vec<_>>()
-                                .join("; ");
-                            push_def(&mut out, section, term, Vec::new(), body, row.line);
-                            defined_here = true;
-                        }
-                    }
+                Block::List { items, .. } => self.list(&mut walk, items),
+                Block::DefinitionList { entries, .. } => self.definition_list(&mut walk, entries),
+                Block::Table { header, rows, .. } if is_name_table(header, rows) => {
+                    self.table(&mut walk, rows)
                 }
                 _ => {}
             }
         }
-        // A front matter note whose body has no paragraph in this section keeps waiting.
         for block in &section.blocks {
-            push_passages(&mut out, file, section, block, &tags);
+            self.passages(section, block);
         }
     }
-    out
+
+    /// e. A front matter title: the first paragraph of the body defines it. A note whose
+    /// body has no paragraph in this section keeps waiting.
+    fn front_matter_title(&mut self, walk: &mut SectionWalk, block: &Block) -> bool {
+        let (Some(title), Block::Paragraph { line, .. }) = (self.title_pending.clone(), block)
+        else {
+            return false;
+        };
+        let aliases = self
+            .doc
+            .front_matter
+            .as_ref()
+            .map(|f| f.aliases.clone())
+            .unwrap_or_default();
+        self.push(walk, &title, Source::Title, aliases, block.text(), *line);
+        self.title_pending = None;
+        true
+    }
+
+    /// a-c. Lead-ins on any line; else an `Also known as:` line; else d/h: the heading
+    /// or the `X is a` subject.
+    fn paragraph(
+        &mut self,
+        walk: &mut SectionWalk,
+        index: usize,
+        block: &Block,
+        line: usize,
+        lines: &[crate::sections::Line],
+    ) {
+        walk.paragraphs_seen += 1;
+        if walk.paragraphs_seen > 2 {
+            walk.lead_in_only = false;
+        }
+        if let Some(names) = lines.first().and_then(|l| alias_line(&l.text())) {
+            self.add_aliases(walk, names);
+            return;
+        }
+        let found = lead_ins(lines);
+        if !found.is_empty() {
+            self.push_found(walk, found);
+            return;
+        }
+        if walk.defined_here || !walk.lead_in_only || walk.section.level == 0 {
+            return;
+        }
+        let body = block.text();
+        walk.lead_in_only = body.trim_end().ends_with(':') && walk.paragraphs_seen == 1;
+        if let Some((term, at)) = self.heading_or_subject(walk, index, &body, line) {
+            self.push(walk, &term, Source::Title, Vec::new(), body, at);
+        }
+    }
+
+    /// d. a heading that names a term, defined by the paragraph below it; h. `X is a ...`
+    /// opening a paragraph under a heading. When both apply and name the same thing, the
+    /// heading is the term (`### pipeline` over `A pipeline in Transformers is ...`);
+    /// otherwise the heading is a topic (`## Core ideas`) and the subject is the term. The
+    /// note's title heading is never the term.
+    fn heading_or_subject(
+        &self,
+        walk: &SectionWalk,
+        index: usize,
+        body: &str,
+        line: usize,
+    ) -> Option<(String, usize)> {
+        let heading = (index == 0 && !walk.is_title)
+            .then(|| heading_term(walk.section))
+            .flatten()
+            .filter(|_| looks_like_definition(body));
+        match (heading, is_a_subject(body)) {
+            (Some(h), Some(s)) if !same_thing(&h, &s) => Some((s, line)),
+            (Some(h), _) => Some((h, walk.section.line)),
+            (None, Some(s)) => Some((s, line)),
+            (None, None) => None,
+        }
+    }
+
+    fn list(&mut self, walk: &mut SectionWalk, items: &[Item]) {
+        for item in items {
+            if let Some(names) = item.lines.first().and_then(|l| alias_line(&l.text())) {
+                self.add_aliases(walk, names);
+                continue;
+            }
+            let found = lead_ins(&item.lines);
+            self.push_found(walk, found);
+        }
+    }
+
+    fn definition_list(&mut self, walk: &mut SectionWalk, entries: &[DefEntry]) {
+        for entry in entries {
+            if entry.definition.is_empty() {
+                continue;
+            }
+            // `<dd>Also known as: X</dd>` names the term above it.
+            let (definition, aliases) = split_alias_sentence(&entry.definition);
+            self.push(
+                walk,
+                &entry.term,
+                Source::Title,
+                aliases,
+                definition,
+                entry.line,
+            );
+        }
+    }
+
+    fn table(&mut self, walk: &mut SectionWalk, rows: &[Row]) {
+        for row in rows {
+            let Some(term) = row.cells.first() else {
+                continue;
+            };
+            let body = row.cells[1..]
+                .iter()
+                .filter(|c| !c.is_empty())
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ");
+            self.push(walk, term, Source::Title, Vec::new(), body, row.line);
+        }
+    }
+
+    fn push_found(&mut self, walk: &mut SectionWalk, found: Vec<Found>) {
+        for f in found {
+            self.push(walk, &f.term, Source::LeadIn, f.aliases, f.body, f.line);
+        }
+    }
+
+    /// Adds a definition, if the term and body make one.
+    fn push(
+        &mut self,
+        walk: &mut SectionWalk,
+        raw_term: &str,
+        source: Source,
+        aliases: Vec<String>,
+        body: String,
+        line: usize,
+    ) {
+        let Some(mut entry) = definition(raw_term, source, aliases, body) else {
+            return;
+        };
+        entry.file = self.file.to_string();
+        entry.line = line;
+        entry.heading_path = walk.section.heading_path.clone();
+        entry.tags = self.tags.clone();
+        walk.defined_here = true;
+        walk.last = Some(self.out.len());
+        self.out.push(entry);
+    }
+
+    /// `Also known as: X, Y` under a definition: more written names for it.
+    fn add_aliases(&mut self, walk: &SectionWalk, names: Vec<String>) {
+        let Some(entry) = walk.last.and_then(|i| self.out.get_mut(i)) else {
+            return;
+        };
+        entry.aliases.extend(names);
+        let term = entry.term.clone().unwrap_or_default();
+        settle_names(&term, &mut entry.aliases, &mut entry.keys);
+    }
+
+    fn passages(&mut self, section: &Section, block: &Block) {
+        let text = block.text();
+        if !text.chars().any(char::is_alphanumeric) {
+            return;
+        }
+        for chunk in chunks(&text, PASSAGE_CHUNK) {
+            self.out.push(Entry {
+                kind: Kind::Passage,
+                text: chunk.to_string(),
+                file: self.file.to_string(),
+                line: block.line(),
+                heading_path: section.heading_path.clone(),
+                tags: self.tags.clone(),
+                ..Entry::default()
+            });
+        }
+    }
 }
 
-fn push_passages(
-    out: &mut Vec<Entry>,
-    file: &str,
-    section: &Section,
-    block: &Block,
-    tags: &[String],
-) {
-    let text = block.text();
-    if !text.chars().any(char::is_alphanumeric) {
-        return;
+/// The section whose heading is the note's title: the only H1, or else the only heading
+/// of the top level used (none when front matter gives the title). `None` for a one-term note (the title followed by its
+/// definition and no other heading), whose title is the term.
+fn title_section(doc: &Document) -> Option<usize> {
+    // A front matter `title:` names the note; its headings are ordinary.
+    if doc.front_matter.as_ref().is_some_and(|f| f.title.is_some()) {
+        return None;
     }
-    for chunk in chunks(&text, PASSAGE_CHUNK) {
-        out.push(Entry {
-            kind: Kind::Passage,
-            term: None,
-            aliases: Vec::new(),
-            text: chunk.to_string(),
-            file: file.to_string(),
-            line: block.line(),
-            heading_path: section.heading_path.clone(),
-            tags: tags.to_vec(),
-        });
+    let headed: Vec<(usize, &Section)> = doc
+        .sections
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.level > 0)
+        .collect();
+    let top = headed.iter().map(|(_, s)| s.level).min()?;
+    let mut at_top = headed.iter().filter(|(_, s)| s.level == top);
+    let (index, title) = at_top.next()?;
+    if at_top.next().is_some() {
+        return None;
     }
+    let one_term_note = headed.len() == 1
+        && matches!(title.blocks.first(), Some(Block::Paragraph { .. }))
+        && !doc.sections.iter().any(|s| s.level == 0);
+    (!one_term_note).then_some(*index)
+}
+
+/// A `<dd>` ending in `Also known as: X.` → (the definition before it, the names).
+fn split_alias_sentence(definition: &str) -> (String, Vec<String>) {
+    let lower = definition.to_lowercase();
+    for label in ["also known as:", "aka:", "also called:"] {
+        if let Some(at) = lower.rfind(label) {
+            if let Some(names) = definition.get(at..).and_then(alias_line) {
+                let before = definition[..at].trim_end_matches([' ', ';']).to_string();
+                return (before, names);
+            }
+        }
+    }
+    (definition.to_string(), Vec::new())
 }
 
 /// Splits `text` into pieces of at most about `max` bytes, at whitespace where possible.
@@ -227,59 +399,111 @@ fn chunks(text: &str, max: usize) -> Vec<&str> {
     out
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A definition entry (file, line and headings left for the caller), if the term and body
+/// make one.
 fn definition(
-    file: &str,
-    section: &Section,
     raw_term: &str,
+    source: Source,
     mut aliases: Vec<String>,
     body: String,
-    line: usize,
-    tags: &[String],
 ) -> Option<Entry> {
-    let (term, alias) = split_term(raw_term)?;
+    let (term, written) = match source {
+        Source::LeadIn => split_lead_term(raw_term)?,
+        Source::Title => {
+            let (term, alias) = split_term(raw_term)?;
+            (term, alias.into_iter().collect())
+        }
+    };
     // The whole block is also a passage (in chunks); a definition is its opening.
     let body = text::truncate(&text::clean(&body), PASSAGE_CHUNK);
     if body.is_empty() || !body.chars().any(char::is_alphanumeric) {
         return None;
     }
-    aliases.extend(alias);
-    if let Some(initials) = initials(&term) {
-        aliases.push(initials);
+    aliases.extend(written);
+    let mut keys = Vec::new();
+    settle_names(&term, &mut aliases, &mut keys);
+    Some(Entry {
+        kind: Kind::Definition,
+        term: Some(term),
+        aliases,
+        keys,
+        text: body,
+        ..Entry::default()
+    })
+}
+
+/// Cleans and deduplicates the written aliases, and decides the silent keys: the term's
+/// initials, unless a written acronym already names it (`Low-rank adaptation (LoRA)` is
+/// not also `lra`) or they repeat a written name.
+fn settle_names(term: &str, aliases: &mut Vec<String>, keys: &mut Vec<String>) {
+    for a in aliases.iter_mut() {
+        *a = text::clean(a);
     }
     // A set, not a list: a hostile front matter can list a hundred thousand aliases.
     let mut seen = std::collections::HashSet::from([term.to_lowercase()]);
     aliases.retain(|a| {
         !a.is_empty() && a.chars().count() <= MAX_TERM_CHARS && seen.insert(a.to_lowercase())
     });
-    Some(Entry {
-        kind: Kind::Definition,
-        term: Some(term),
-        aliases,
-        text: body,
-        file: file.to_string(),
-        line,
-        heading_path: section.heading_path.clone(),
-        tags: tags.to_vec(),
-    })
+    keys.clear();
+    let written_acronym = aliases.iter().any(|a| is_acronym(a));
+    if let Some(initials) = initials(term) {
+        if !written_acronym && !seen.contains(&initials) {
+            keys.push(initials);
+        }
+    }
 }
 
-/// Cleans a raw term and splits off a trailing parenthesised alias:
-/// `Retrieval-augmented generation (RAG):` → (`Retrieval-augmented generation`, `RAG`).
-pub fn split_term(raw: &str) -> Option<(String, Option<String>)> {
+/// `RAG`, `LoRA`, `k8s`-like: one short word with two or more capitals.
+fn is_acronym(name: &str) -> bool {
+    !name.contains(char::is_whitespace)
+        && name.chars().count() <= 10
+        && name.chars().filter(|c| c.is_uppercase()).count() >= 2
+}
+
+/// The term of a lead-in: cleaned, and a trailing parenthesis is always another name
+/// (`SFT (supervised fine-tuning)`, `Min-p (floor)`) unless it qualifies
+/// (`(optional)`, `(e.g. ...)`).
+fn split_lead_term(raw: &str) -> Option<(String, Vec<String>)> {
+    let term = clean_term(raw);
+    if term.ends_with(')') {
+        if let Some(open) = term.rfind('(') {
+            let before = term[..open].trim();
+            let names = lead_in::other_names(&term[open + 1..term.len() - 1]);
+            if before.chars().any(char::is_alphanumeric) && !names.is_empty() {
+                return bounded(before.to_string()).map(|t| (t, names));
+            }
+        }
+    }
+    bounded(term).map(|t| (t, Vec::new()))
+}
+
+fn bounded(term: String) -> Option<String> {
+    (term.chars().any(char::is_alphanumeric) && term.chars().count() <= MAX_TERM_CHARS)
+        .then_some(term)
+}
+
+/// A raw term cleaned of markup and of separators around it.
+fn clean_term(raw: &str) -> String {
     let mut term = text::clean(raw);
     loop {
         let trimmed = term
-            .trim_end_matches([':', '-', '\u{2013}', '\u{2014}', ',', ';', ' '])
-            .trim_start_matches(['-', '*', ' ', '#'])
-            .trim_matches(['"', '\'', '`', '\u{201c}', '\u{201d}'])
-            .to_string();
+            .trim_end_matches([':', '-', '\u{2013}', '\u{2014}', ',', ';', ' ', '='])
+            .trim_start_matches(['*', ' ', '#'])
+            .trim_matches(['"', '\'', '`', '\u{201c}', '\u{201d}']);
+        // A list marker left in the text, not the dashes of a flag (`--rebuild`).
+        let trimmed = trimmed.strip_prefix("- ").unwrap_or(trimmed).to_string();
         if trimmed == term {
             break;
         }
         term = trimmed;
     }
-    let term = term.replace(" ?", "?");
+    term.replace(" ?", "?")
+}
+
+/// Cleans a raw term and splits off a trailing parenthesised alias:
+/// `Retrieval-augmented generation (RAG):` → (`Retrieval-augmented generation`, `RAG`).
+pub fn split_term(raw: &str) -> Option<(String, Option<String>)> {
+    let term = clean_term(raw);
     let mut alias = None;
     let mut base = term.clone();
     if term.ends_with(')') {
@@ -292,10 +516,7 @@ pub fn split_term(raw: &str) -> Option<(String, Option<String>)> {
             }
         }
     }
-    if !base.chars().any(char::is_alphanumeric) || base.chars().count() > MAX_TERM_CHARS {
-        return None;
-    }
-    Some((base, alias))
+    bounded(base).map(|b| (b, alias))
 }
 
 /// Whether a parenthesised part names the term another way (an acronym such as `RAG`, a
@@ -324,10 +545,6 @@ fn is_other_name(term: &str, inside: &str) -> bool {
     (acronym_like && first(term) == first(inside)) || short_code
 }
 
-const SMALL_WORDS: &[&str] = &[
-    "a", "an", "and", "the", "of", "for", "from", "to", "in", "on", "with", "by", "or",
-];
-
 /// Initials of a multi-word term (`Horizontal Pod Autoscaler` → `hpa`), small words skipped.
 pub fn initials(term: &str) -> Option<String> {
     if term.split_whitespace().count() < 2 {
@@ -335,198 +552,12 @@ pub fn initials(term: &str) -> Option<String> {
     }
     let letters: String = term
         .split(|c: char| c.is_whitespace() || c == '-' || c == '/')
-        .filter(|w| !w.is_empty() && !SMALL_WORDS.contains(&w.to_lowercase().as_str()))
+        .filter(|w| !w.is_empty() && !words::SMALL_WORDS.contains(&w.to_lowercase().as_str()))
         .filter_map(|w| w.chars().next())
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
         .collect();
     (letters.chars().count() >= 3).then_some(letters)
-}
-
-/// Words that never start a `Term: definition` line in prose.
-const NOT_TERMS: &[&str] = &[
-    "note",
-    "notes",
-    "example",
-    "examples",
-    "e.g",
-    "i.e",
-    "eg",
-    "ie",
-    "tip",
-    "tips",
-    "warning",
-    "caution",
-    "important",
-    "see",
-    "see also",
-    "source",
-    "sources",
-    "default",
-    "output",
-    "input",
-    "result",
-    "results",
-    "returns",
-    "syntax",
-    "usage",
-    "answer",
-    "question",
-    "q",
-    "todo",
-    "update",
-    "edit",
-    "info",
-    "summary",
-    "step",
-    "result",
-    "also",
-    "positive",
-    "negative",
-    "pros",
-    "cons",
-    "for example",
-    "in short",
-    "remember",
-    "hint",
-];
-
-const NOT_TERM_FIRST_WORDS: &[&str] = &[
-    "how", "why", "what", "when", "where", "which", "who", "if", "so", "but", "then", "and", "or",
-    "because", "in", "on", "at", "for", "with", "this", "that", "these", "those", "it", "there",
-    "here", "we", "you", "i", "they", "my", "our", "your", "let", "let's", "use", "remember",
-    "note", "see", "also", "now", "first", "next", "finally", "then",
-];
-
-const VERB_WORDS: &[&str] = &[
-    "is", "are", "was", "were", "be", "been", "can", "will", "should", "must", "do", "does",
-    "have", "has", "you", "we", "it", "i", "this", "that", "these", "those",
-];
-
-/// Definitions that open lines of a paragraph or list item: (term, definition, line).
-/// A lead-in can open any line; its definition runs to the next lead-in or paragraph.
-fn lead_ins(lines: &[Line]) -> Vec<(String, String, usize)> {
-    let mut found: Vec<(String, String, usize)> = Vec::new();
-    let mut open = false;
-    let mut previous_ends_sentence = true;
-    for line in lines {
-        let candidate = if line.starts_block || previous_ends_sentence || open {
-            lead_in(line, line.starts_block || previous_ends_sentence || open)
-        } else {
-            None
-        };
-        let text = line.text();
-        previous_ends_sentence = text.ends_with(['.', '!', '?', ';', ':']);
-        match candidate {
-            Some((term, body)) => {
-                found.push((term, body, line.line));
-                open = true;
-            }
-            None if open && !line.starts_block => {
-                if let Some(last) = found.last_mut() {
-                    last.1.push(' ');
-                    last.1.push_str(&text);
-                }
-            }
-            None => open = false,
-        }
-    }
-    found
-}
-
-/// The lead-in term of one line, if it opens with one: bold, code, or a short plain term
-/// followed by `:` or a dash.
-fn lead_in(line: &Line, plain_allowed: bool) -> Option<(String, String)> {
-    let first = line.spans.iter().position(|s| !s.text.trim().is_empty())?;
-    let head = &line.spans[first];
-    let rest: String = line.spans[first + 1..]
-        .iter()
-        .map(|s| s.text.as_str())
-        .collect();
-    let rest = text::clean(&rest);
-    match head.style {
-        Style::Strong => {
-            let term = text::clean(&head.text);
-            let (body, had_separator) = strip_separator(&rest);
-            let term_had_colon = term.ends_with(':');
-            let body = body.to_string();
-            if body.is_empty() || term.split_whitespace().count() > 8 {
-                return None;
-            }
-            let opens_well = body
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit() || c == '(');
-            if !(had_separator || term_had_colon || opens_well) {
-                return None;
-            }
-            if NOT_TERMS.contains(&term.trim_end_matches(':').to_lowercase().as_str()) {
-                return None;
-            }
-            Some((term, body))
-        }
-        Style::Code => {
-            let (body, had_separator) = strip_separator(&rest);
-            if !had_separator || body.is_empty() {
-                return None;
-            }
-            Some((text::clean(&head.text), body.to_string()))
-        }
-        Style::Plain if plain_allowed => plain_lead_in(&line.text()),
-        Style::Plain => None,
-    }
-}
-
-/// Removes a leading `:`, `:-`, `-`, `–` or `—` (and spaces); says whether there was one.
-fn strip_separator(s: &str) -> (&str, bool) {
-    let t = s.trim_start();
-    for sep in [":-", ":", "-", "\u{2013}", "\u{2014}"] {
-        if let Some(after) = t.strip_prefix(sep) {
-            return (after.trim_start_matches(['-', ' ']).trim(), true);
-        }
-    }
-    (t.trim(), false)
-}
-
-/// `Term: definition`, `Term - definition`, `Term — definition` with a short term.
-fn plain_lead_in(text: &str) -> Option<(String, String)> {
-    let colon = text
-        .char_indices()
-        .find(|&(i, c)| c == ':' && !text[i..].starts_with("://"))
-        .map(|(i, _)| (i, 1));
-    let dash = [" - ", " \u{2013} ", " \u{2014} "]
-        .iter()
-        .filter_map(|d| text.find(d).map(|i| (i, d.len())))
-        .min();
-    let (at, len) = match (colon, dash) {
-        (Some(c), _) if c.0 <= 80 => c,
-        (_, Some(d)) => d,
-        _ => return None,
-    };
-    let mut term = text[..at].trim();
-    if let Some(dash) = term.rfind(" - ") {
-        term = term[dash + 3..].trim();
-    }
-    let body = text[at + len..].trim_start_matches(['-', ' ']).trim();
-    let words: Vec<&str> = term.split_whitespace().collect();
-    if words.is_empty() || words.len() > 6 || body.split_whitespace().count() < 2 {
-        return None;
-    }
-    let lower = term.to_lowercase();
-    let first = words[0].to_lowercase();
-    let first_char = term.chars().next()?;
-    if NOT_TERMS.contains(&lower.as_str())
-        || NOT_TERM_FIRST_WORDS.contains(&first.as_str())
-        || words
-            .iter()
-            .any(|w| VERB_WORDS.contains(&w.to_lowercase().as_str()))
-        || term.contains([',', '.', '!', '?', '"', '[', ']', '='])
-        || !(first_char.is_alphanumeric() || first_char == '(')
-        || first_char.is_ascii_digit() && words.len() == 1
-    {
-        return None;
-    }
-    Some((term.to_string(), body.to_string()))
 }
 
 /// `X is a/an/the ...` → `X` (article dropped), when X is short and not a pronoun.
@@ -557,94 +588,6 @@ fn is_a_subject(body: &str) -> Option<String> {
     Some(subject.to_string())
 }
 
-const NOT_HEADING_TERMS: &[&str] = &[
-    "how",
-    "why",
-    "what",
-    "when",
-    "where",
-    "which",
-    "who",
-    "is",
-    "are",
-    "do",
-    "does",
-    "can",
-    "should",
-    "putting",
-    "exam",
-    "see",
-    "references",
-    "further",
-    "overview",
-    "introduction",
-    "summary",
-    "index",
-    "notes",
-    "examples",
-    "example",
-    "related",
-    "resources",
-    "contents",
-    "glossary",
-    "faq",
-    "tips",
-    "key",
-    "table",
-    "appendix",
-    "about",
-    "usage",
-    "installation",
-    "getting",
-    "next",
-    "prerequisites",
-    "before",
-    "a",
-    "an",
-    "the",
-    "some",
-    "more",
-    "other",
-    "common",
-    "specifications",
-    "syntax",
-    "description",
-    "browser",
-    "values",
-    "parameters",
-    "return",
-    "exceptions",
-    "properties",
-    "methods",
-    "events",
-    "constructor",
-    "accessibility",
-];
-
-const NOT_HEADING_LAST_WORDS: &[&str] = &[
-    "basics",
-    "overview",
-    "fundamentals",
-    "concepts",
-    "introduction",
-    "tips",
-    "summary",
-    "notes",
-    "examples",
-    "terms",
-    "glossary",
-    "definitions",
-    "applications",
-    "takeaways",
-    "reference",
-    "guide",
-    "tutorial",
-    "setup",
-    "strategies",
-    "options",
-    "compatibility",
-];
-
 /// The term a heading names, for heading-per-term glossaries: short, not a question,
 /// not a letter group (`## A`), not numbered, not a topic heading (`Overview`, `How ...`).
 /// `What is a X` names `X`.
@@ -670,7 +613,7 @@ fn heading_term(section: &Section) -> Option<String> {
         && first.ends_with("ing")
         && words[1..]
             .iter()
-            .any(|w| SMALL_WORDS.contains(&w.to_lowercase().as_str()) || *w == "into");
+            .any(|w| words::SMALL_WORDS.contains(&w.to_lowercase().as_str()) || *w == "into");
     if words.len() > 6
         || heading.chars().count() < 2
         || heading.ends_with(['?', ':', '.', '!'])
@@ -717,33 +660,37 @@ fn same_thing(heading: &str, subject: &str) -> bool {
     qualified || (!s.is_empty() && s.iter().all(|w| h.contains(w)))
 }
 
-fn is_glossary_header(header: &[String]) -> bool {
-    const TERM: &[&str] = &[
-        "term",
-        "terms",
-        "concept",
-        "name",
-        "word",
-        "acronym",
-        "abbreviation",
-        "keyword",
-        "phrase",
-        "jargon",
-    ];
-    const MEANING: &[&str] = &[
-        "definition",
-        "definitions",
-        "meaning",
-        "description",
-        "explanation",
-        "what it means",
-        "what it is",
-        "stands for",
-        "summary",
-    ];
-    header.len() >= 2
-        && TERM.contains(&header[0].to_lowercase().as_str())
-        && MEANING.contains(&header[1].to_lowercase().as_str())
+/// A table whose rows define terms: a `Term | Definition` header by its words, or any
+/// two-column table whose first column holds short names and whose second describes them
+/// in longer text (`Metric | What it measures`, `Flag | Meaning`).
+fn is_name_table(header: &[String], rows: &[Row]) -> bool {
+    if words::is_glossary_header(header) {
+        return true;
+    }
+    let first_header = header
+        .first()
+        .map(|h| h.trim().to_lowercase())
+        .unwrap_or_default();
+    if header.len() != 2 || rows.is_empty() || NOT_NAME_HEADERS.contains(&first_header.as_str()) {
+        return false;
+    }
+    let count = |s: &str| s.split_whitespace().count();
+    let names_short = rows.iter().all(|r| {
+        let name = r.cells.first().map(String::as_str).unwrap_or("");
+        !name.is_empty()
+            && count(name) <= 5
+            && name.chars().count() <= 50
+            && !name.ends_with(['.', '!', '?'])
+            && name.chars().any(char::is_alphabetic)
+    });
+    let words_in = |col: usize| -> f64 {
+        let total: usize = rows
+            .iter()
+            .map(|r| r.cells.get(col).map_or(0, |c| count(c)))
+            .sum();
+        total as f64 / rows.len() as f64
+    };
+    names_short && words_in(1) >= 3.0 && words_in(1) >= words_in(0) + 2.0
 }
 
 #[cfg(test)]
@@ -781,16 +728,11 @@ mod tests {
             .map(|s| s.to_string())
             .chain(std::iter::once("x".repeat(81)))
             .collect();
-        let md = "# T\n\ntext\n";
-        let doc = parse(md);
         let def = definition(
-            "t.md",
-            &doc.sections[0],
             "Horizontal Pod Autoscaler",
+            Source::Title,
             aliases,
             "A scaler.".into(),
-            1,
-            &[],
         );
         assert_eq!(def.unwrap().aliases, ["HPA"]);
     }
@@ -875,7 +817,11 @@ mod tests {
         let entries = extract("hpa.md", &parse(md));
         let def = entries.iter().find(|e| e.kind == Kind::Definition).unwrap();
         assert_eq!(def.term.as_deref(), Some("Horizontal Pod Autoscaler"));
-        assert_eq!(def.aliases, ["HPA2", "hpa"]);
+        assert_eq!(def.aliases, ["HPA2"]);
+        assert!(
+            def.keys.is_empty(),
+            "HPA2 is a written acronym: no invented initials"
+        );
         assert_eq!(def.line, 7);
         assert_eq!(
             entries
@@ -999,5 +945,132 @@ mod tests {
         let long = "word ".repeat(3000);
         let n = extract("t.md", &parse(&long)).len();
         assert!(n >= 3, "{n}");
+    }
+
+    fn named(md: &str) -> Vec<(String, Vec<String>, String, usize)> {
+        extract("t.md", &parse(md))
+            .into_iter()
+            .filter(|e| e.kind == Kind::Definition)
+            .map(|e| (e.term.unwrap(), e.aliases, e.text, e.line))
+            .collect()
+    }
+
+    fn n(
+        term: &str,
+        aliases: &[&str],
+        text: &str,
+        line: usize,
+    ) -> (String, Vec<String>, String, usize) {
+        (
+            term.into(),
+            aliases.iter().map(|a| a.to_string()).collect(),
+            text.into(),
+            line,
+        )
+    }
+
+    #[test]
+    fn a_bold_term_alone_on_its_line_or_before_a_br() {
+        let md = "**Vector Search**\nANN index over embeddings, synced from a Delta table\n\n* **Tool use**<br>the model emits a call, the app runs it\n* `top_k`<br/>how many chunks come back\n";
+        assert_eq!(
+            named(md),
+            vec![
+                n(
+                    "Vector Search",
+                    &[],
+                    "ANN index over embeddings, synced from a Delta table",
+                    1
+                ),
+                n(
+                    "Tool use",
+                    &[],
+                    "the model emits a call, the app runs it",
+                    4
+                ),
+                n("top_k", &[], "how many chunks come back", 5),
+            ]
+        );
+        // A bold line over a sentence that is a label or a heading is not a term.
+        assert!(terms("**Note**\nread this twice\n\n**Week 7**\nwe covered RAG\n").is_empty());
+    }
+
+    #[test]
+    fn c_equals_and_arrow_separators() {
+        let md = "Temperature = how random the sampling is\n\n- Top-k -> keep only the k likeliest tokens\n- Top-p => keep the smallest set over p\n- Embedding :: a vector that stands for a text\n- **Chunk** = a piece of a document\n- x = y + 1\n- tokenize -> embed tokens -> attend\n";
+        assert_eq!(
+            terms(md),
+            ["Temperature", "Top-k", "Top-p", "Embedding", "Chunk"]
+        );
+        assert_eq!(defs(md)[1].1, "keep only the k likeliest tokens");
+    }
+
+    #[test]
+    fn a_parenthesised_other_name_before_the_separator() {
+        let md = "**SFT** (supervised fine-tuning) - training on labelled pairs\n\nMin-p (floor): drop tokens below a share of the top one\n\n- **Beam** (optional): a search width\n";
+        assert_eq!(
+            named(md),
+            vec![
+                n(
+                    "SFT",
+                    &["supervised fine-tuning"],
+                    "training on labelled pairs",
+                    1
+                ),
+                n(
+                    "Min-p",
+                    &["floor"],
+                    "drop tokens below a share of the top one",
+                    3
+                ),
+                n("Beam (optional)", &[], "a search width", 5),
+            ]
+        );
+    }
+
+    #[test]
+    fn g_two_column_tables_of_names_whatever_the_headers() {
+        let md = "| Metric | What it measures |\n|---|---|\n| BLEU | n-gram overlap with a reference |\n| Perplexity | how surprised the model is |\n\n| Flag | Meaning |\n|---|---|\n| `--rebuild` | start the index from scratch |\n\n| Pros | Cons |\n|---|---|\n| fast | it costs a lot of money to run |\n\n| Model | Size |\n|---|---|\n| Llama | 8B |\n";
+        assert_eq!(terms(md), ["BLEU", "Perplexity", "--rebuild"]);
+    }
+
+    #[test]
+    fn html_term_cards_and_dl_glossaries() {
+        let md = "# Agent Concepts\n\nGenerated.\n\n<section class=\"term-card\">\n\n<h3 id=\"agent\"><a href=\"#agent\">Agent</a></h3>\n\n<blockquote>\n<p>An agent is a system that acts for a user &amp; plans.</p>\n</blockquote>\n\n<p class=\"term-meta\"><em>Also known as:</em> AI agent, autonomous agent</p>\n\n</section>\n\n<dl>\n  <dt>Prompt</dt>\n  <dd>The input text given to a model.</dd>\n\n  <dt><code>top_p</code></dt>\n  <dd>Nucleus sampling threshold.</dd>\n</dl>\n";
+        assert_eq!(
+            named(md),
+            vec![
+                n(
+                    "Agent",
+                    &["AI agent", "autonomous agent"],
+                    "An agent is a system that acts for a user & plans.",
+                    7
+                ),
+                n("Prompt", &[], "The input text given to a model.", 18),
+                n("top_p", &[], "Nucleus sampling threshold.", 21),
+            ]
+        );
+    }
+
+    #[test]
+    fn nothing_invented_written_aliases_shown_initials_silent() {
+        let entries = extract(
+            "t.md",
+            &parse("**Low-rank adaptation (LoRA)**: Train small matrices.\n\n**Time to first token**: The delay before output starts.\n"),
+        );
+        assert_eq!(entries[0].aliases, ["LoRA"]);
+        assert!(entries[0].keys.is_empty(), "LoRA contradicts lra");
+        assert!(entries[1].aliases.is_empty());
+        assert_eq!(entries[1].keys, ["tft"]);
+    }
+
+    #[test]
+    fn not_definitions_titles_labels_questions_and_instructions() {
+        let md = "# Tokenization\n\nTokenization splits text into tokens for the model to read.\n\n## Week 7\n\nThis week we covered retrieval and chunking in depth.\n\n## Exam tips\n\n- Match the task to its name: labels are classification.\n- **Tip:** read every option twice.\n\n**Note:** this is not a term.\n\nQ: What is a token?\nA: A piece of a word.\n\n## Byte-pair encoding\n\nMerges frequent pairs of symbols into new tokens.\n";
+        assert_eq!(terms(md), ["Byte-pair encoding"]);
+        // A one-term note: the title heading followed by its definition.
+        assert_eq!(
+            terms("# Tokenizer\n\nThe component that splits text into tokens.\n"),
+            ["Tokenizer"]
+        );
     }
 }

@@ -33,7 +33,7 @@ mod folder;
 pub use folder::{inspect, State, MARKER};
 
 /// Version of the schema and analyzers; an index written with another one is rebuilt.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Notes parsed per batch while the previous batch is being indexed.
 const PARSE_BATCH: usize = 256;
@@ -512,7 +512,8 @@ fn add_entries(
         if let (Kind::Definition, Some(term)) = (e.kind, &e.term) {
             d.add_text(fields.term, term);
             let mut keys = Vec::new();
-            for name in std::iter::once(term).chain(e.aliases.iter()) {
+            // Silent keys (initials) are searchable names but never stored for display.
+            for name in std::iter::once(term).chain(&e.aliases).chain(&e.keys) {
                 d.add_text(fields.names, name);
                 d.add_text(fields.names_raw, name);
                 let key = analyzer.key(name);

@@ -49,6 +49,7 @@ pub mod sections;
 pub mod snippet;
 pub mod text;
 pub mod tokenize;
+pub mod words;
 
 pub use crate::config::{Boost, Config, Synonym};
 pub use crate::entries::Kind;

@@ -282,7 +282,7 @@ fn collect(
                 }
             }
         }
-        Block::Table { header, rows, .. } if glossary_header(header) => {
+        Block::Table { header, rows, .. } if crate::words::is_glossary_header(header) => {
             for row in rows {
                 let term = row.cells.first().map(String::as_str).unwrap_or("");
                 if !term.is_empty() && row.cells[1..].iter().all(|c| c.trim().is_empty()) {
@@ -299,18 +299,6 @@ fn collect(
         }
         _ => {}
     }
-}
-
-/// A `Term | Definition` table header (the common spellings).
-fn glossary_header(header: &[String]) -> bool {
-    let cell = |i: usize| header.get(i).map(|c| c.trim().to_lowercase());
-    matches!(
-        cell(0).as_deref(),
-        Some("term" | "terms" | "concept" | "name" | "word" | "acronym" | "keyword")
-    ) && matches!(
-        cell(1).as_deref(),
-        Some("definition" | "definitions" | "meaning" | "description" | "explanation")
-    )
 }
 
 fn is_label(s: &str) -> bool {

@@ -10,6 +10,8 @@ use pulldown_cmark::{
 
 use crate::text;
 
+mod html;
+
 /// The pulldown-cmark options every caller parses with.
 pub fn options() -> Options {
     Options::ENABLE_TABLES
@@ -261,342 +263,459 @@ struct DefBuild {
 /// Parses a note into sections. Never fails: problems are recorded in the document.
 pub fn parse(source: &str) -> Document {
     let lines = Lines::new(source);
-    let mut doc = Document::default();
-    let mut section = Section {
-        line: 1,
-        ..Section::default()
-    };
-    let mut stack: Vec<(u8, String)> = Vec::new();
-    let mut heading: Option<(u8, usize, String)> = None;
-    let mut para: Option<(usize, Vec<Line>)> = None;
-    let mut list: Option<ListBuild> = None;
-    let mut table: Option<TableBuild> = None;
-    let mut deflist: Option<DefBuild> = None;
-    let mut code: Option<(usize, String)> = None;
-    let mut meta: Option<(usize, String)> = None;
-    let mut strong = 0usize;
-    let mut image = 0usize;
-    let mut html = 0usize;
-
+    let mut builder = Builder::new();
     for (event, range) in Parser::new_ext(source, options()).into_offset_iter() {
-        let at = lines.of(range.start);
-        // Where inline text goes: the innermost open inline container.
-        let inline = |style: Style,
-                      piece: &str,
-                      heading: &mut Option<(u8, usize, String)>,
-                      code: &mut Option<(usize, String)>,
-                      meta: &mut Option<(usize, String)>,
-                      table: &mut Option<TableBuild>,
-                      deflist: &mut Option<DefBuild>,
-                      list: &mut Option<ListBuild>,
-                      para: &mut Option<(usize, Vec<Line>)>| {
-            if let Some((_, _, text)) = heading {
-                text.push_str(piece);
-            } else if let Some((_, text)) = code {
-                text.push_str(piece);
-            } else if let Some((_, text)) = meta {
-                text.push_str(piece);
-            } else if let Some(cell) = table.as_mut().and_then(|t| t.cell.as_mut()) {
-                cell.push_str(piece);
-            } else if let Some(d) = deflist.as_mut().filter(|d| d.part != DefPart::None) {
-                d.buffer.push_str(piece);
-            } else if let Some(item) = list
-                .as_mut()
-                .and_then(|l| l.open.last().copied().map(|i| &mut l.items[i]))
-            {
-                push_span(&mut item.lines, style, piece, at);
-            } else if let Some((_, plines)) = para {
-                push_span(plines, style, piece, at);
-            }
-        };
-        macro_rules! put {
-            ($style:expr, $piece:expr) => {
-                inline(
-                    $style,
-                    $piece,
-                    &mut heading,
-                    &mut code,
-                    &mut meta,
-                    &mut table,
-                    &mut deflist,
-                    &mut list,
-                    &mut para,
-                )
-            };
+        builder.at = lines.of(range.start);
+        builder.event(event);
+    }
+    builder.finish()
+}
+
+/// The parse in progress: the open section and whichever block is being built. Each
+/// pulldown-cmark event kind has one method.
+struct Builder {
+    doc: Document,
+    section: Section,
+    /// Open headings (level, text), outermost first.
+    stack: Vec<(u8, String)>,
+    heading: Option<(u8, usize, String)>,
+    para: Option<(usize, Vec<Line>)>,
+    list: Option<ListBuild>,
+    table: Option<TableBuild>,
+    deflist: Option<DefBuild>,
+    code: Option<(usize, String)>,
+    /// Front matter being read: (is YAML, text).
+    meta: Option<(bool, String)>,
+    /// An HTML block being read: (first line, raw text).
+    html: Option<(usize, String)>,
+    /// HTML glossary state that outlives one HTML block (a `<dl>` split by blank lines).
+    html_state: html::State,
+    strong: usize,
+    image: usize,
+    /// 1-based line of the current event.
+    at: usize,
+}
+
+impl Builder {
+    fn new() -> Builder {
+        Builder {
+            doc: Document::default(),
+            section: Section {
+                line: 1,
+                ..Section::default()
+            },
+            stack: Vec::new(),
+            heading: None,
+            para: None,
+            list: None,
+            table: None,
+            deflist: None,
+            code: None,
+            meta: None,
+            html: None,
+            html_state: html::State::default(),
+            strong: 0,
+            image: 0,
+            at: 1,
         }
+    }
+
+    fn event(&mut self, event: Event) {
         match event {
-            Event::Start(Tag::Heading { level, .. }) if list.is_none() && table.is_none() => {
-                heading = Some((heading_level(level), at, String::new()));
-            }
-            Event::End(TagEnd::Heading(_)) if heading.is_some() => {
-                let Some((level, line, raw)) = heading.take() else {
-                    continue;
+            Event::Start(tag) => self.start(tag),
+            Event::End(tag) => self.end(tag),
+            Event::Text(t) | Event::InlineMath(t) | Event::DisplayMath(t) if self.image == 0 => {
+                let style = if self.strong > 0 {
+                    Style::Strong
+                } else {
+                    Style::Plain
                 };
-                doc.sections.push(std::mem::take(&mut section));
-                while stack.last().is_some_and(|(l, _)| *l >= level) {
-                    stack.pop();
-                }
-                stack.push((level, text::truncate(&text::clean(&raw), MAX_HEADING_BYTES)));
-                section = Section {
-                    heading_path: stack.iter().map(|(_, t)| t.clone()).collect(),
-                    level,
-                    line,
-                    blocks: Vec::new(),
-                };
+                self.inline(style, &t);
             }
-            Event::Start(Tag::Paragraph) => {
-                if let Some(l) = list.as_mut().filter(|l| !l.open.is_empty()) {
-                    let item = &mut l.items[l.open[l.open.len() - 1]];
-                    if item.lines.last().is_some_and(|x| !x.spans.is_empty()) {
-                        item.lines.push(Line {
-                            starts_block: true,
-                            ..Line::default()
-                        });
-                    }
-                } else if let Some(d) = deflist.as_mut().filter(|d| d.part != DefPart::None) {
-                    if !d.buffer.is_empty() {
-                        d.buffer.push(' ');
-                    }
-                } else if table.is_none() && heading.is_none() {
-                    para = Some((
-                        at,
-                        vec![Line {
-                            starts_block: true,
-                            ..Line::default()
-                        }],
-                    ));
-                }
+            Event::Code(t) if self.image == 0 => self.inline(Style::Code, &t),
+            Event::SoftBreak | Event::HardBreak => self.line_break(),
+            Event::Html(t) => self.html_text(&t),
+            Event::InlineHtml(t) => self.inline_html(&t),
+            _ => {}
+        }
+    }
+
+    fn start(&mut self, tag: Tag) {
+        if !matches!(tag, Tag::HtmlBlock) {
+            self.close_html_glossary();
+        }
+        match tag {
+            Tag::Heading { level, .. } if self.list.is_none() && self.table.is_none() => {
+                self.heading = Some((heading_level(level), self.at, String::new()));
             }
-            Event::End(TagEnd::Paragraph) => {
-                if let Some((line, plines)) = para.take() {
-                    let plines: Vec<Line> =
-                        plines.into_iter().filter(|l| !l.spans.is_empty()).collect();
-                    if !plines.is_empty() {
-                        section.blocks.push(Block::Paragraph {
-                            line,
-                            lines: plines,
-                        });
-                    }
-                }
-            }
-            Event::Start(Tag::List(_)) => {
-                let l = list.get_or_insert_with(|| ListBuild {
-                    line: at,
-                    ..ListBuild::default()
-                });
-                l.depth += 1;
-            }
-            Event::End(TagEnd::List(_)) => {
-                if let Some(l) = list.as_mut() {
-                    l.depth -= 1;
-                    if l.depth == 0 {
-                        let Some(done) = list.take() else { continue };
-                        let mut items = done.items;
-                        for item in &mut items {
-                            item.lines.retain(|l| !l.spans.is_empty());
-                        }
-                        section.blocks.push(Block::List {
-                            line: done.line,
-                            items,
-                        });
-                    }
-                }
-            }
-            Event::Start(Tag::Item) => {
-                if let Some(l) = list.as_mut() {
-                    l.items.push(Item {
-                        line: at,
-                        depth: l.depth,
-                        lines: vec![Line {
-                            starts_block: true,
-                            ..Line::default()
-                        }],
-                    });
-                    l.open.push(l.items.len() - 1);
-                }
-            }
-            Event::End(TagEnd::Item) => {
-                if let Some(l) = list.as_mut() {
-                    l.open.pop();
-                }
-            }
-            Event::Start(Tag::Table(_)) => {
-                table = Some(TableBuild {
-                    line: at,
+            Tag::Paragraph => self.paragraph_start(),
+            Tag::List(_) => self.list_start(),
+            Tag::Item => self.item_start(),
+            Tag::Table(_) => {
+                self.table = Some(TableBuild {
+                    line: self.at,
                     header: Vec::new(),
                     rows: Vec::new(),
                     row: None,
                     cell: None,
                 });
             }
-            Event::Start(Tag::TableHead) | Event::Start(Tag::TableRow) => {
-                if let Some(t) = table.as_mut() {
+            Tag::TableHead | Tag::TableRow => {
+                if let Some(t) = self.table.as_mut() {
                     t.row = Some(Row {
-                        line: at,
+                        line: self.at,
                         cells: Vec::new(),
                     });
                 }
             }
-            Event::Start(Tag::TableCell) => {
-                if let Some(t) = table.as_mut() {
+            Tag::TableCell => {
+                if let Some(t) = self.table.as_mut() {
                     t.cell = Some(String::new());
                 }
             }
-            Event::End(TagEnd::TableCell) => {
-                if let Some(t) = table.as_mut() {
+            Tag::DefinitionList if self.deflist.is_none() => {
+                self.deflist = Some(DefBuild {
+                    line: self.at,
+                    entries: Vec::new(),
+                    part: DefPart::None,
+                    buffer: String::new(),
+                });
+            }
+            Tag::DefinitionListTitle => self.definition_part(DefPart::Term),
+            Tag::DefinitionListDefinition => self.definition_part(DefPart::Definition),
+            Tag::CodeBlock(kind) => {
+                // Fenced code starts on the line after the fence; indented code (which may
+                // well start with a backtick) on its own line.
+                let first = match kind {
+                    CodeBlockKind::Fenced(_) => self.at + 1,
+                    CodeBlockKind::Indented => self.at,
+                };
+                self.code = Some((first, String::new()));
+            }
+            Tag::MetadataBlock(kind) => {
+                self.meta = Some((kind == MetadataBlockKind::YamlStyle, String::new()));
+            }
+            Tag::HtmlBlock => self.html = Some((self.at, String::new())),
+            Tag::Strong => self.strong += 1,
+            Tag::Image { .. } => self.image += 1,
+            _ => {}
+        }
+    }
+
+    fn end(&mut self, tag: TagEnd) {
+        match tag {
+            TagEnd::Heading(_) => self.heading_end(),
+            TagEnd::Paragraph => self.paragraph_end(),
+            TagEnd::List(_) => self.list_end(),
+            TagEnd::Item => {
+                if let Some(l) = self.list.as_mut() {
+                    l.open.pop();
+                }
+            }
+            TagEnd::TableCell => {
+                if let Some(t) = self.table.as_mut() {
                     if let (Some(cell), Some(row)) = (t.cell.take(), t.row.as_mut()) {
                         row.cells.push(text::clean(&cell));
                     }
                 }
             }
-            Event::End(TagEnd::TableHead) => {
-                if let Some(t) = table.as_mut() {
+            TagEnd::TableHead => {
+                if let Some(t) = self.table.as_mut() {
                     t.header = t.row.take().map(|r| r.cells).unwrap_or_default();
                 }
             }
-            Event::End(TagEnd::TableRow) => {
-                if let Some(t) = table.as_mut() {
+            TagEnd::TableRow => {
+                if let Some(t) = self.table.as_mut() {
                     if let Some(row) = t.row.take() {
                         t.rows.push(row);
                     }
                 }
             }
-            Event::End(TagEnd::Table) => {
-                if let Some(t) = table.take() {
-                    section.blocks.push(Block::Table {
+            TagEnd::Table => {
+                if let Some(t) = self.table.take() {
+                    self.section.blocks.push(Block::Table {
                         line: t.line,
                         header: t.header,
                         rows: t.rows,
                     });
                 }
             }
-            Event::Start(Tag::DefinitionList) if deflist.is_none() => {
-                deflist = Some(DefBuild {
-                    line: at,
-                    entries: Vec::new(),
-                    part: DefPart::None,
-                    buffer: String::new(),
-                });
+            TagEnd::DefinitionListTitle | TagEnd::DefinitionListDefinition => {
+                self.definition_part_end()
             }
-            Event::Start(Tag::DefinitionListTitle) => {
-                if let Some(d) = deflist.as_mut() {
-                    d.part = DefPart::Term;
-                    d.buffer.clear();
-                    d.entries.push(DefEntry {
-                        line: at,
-                        term: String::new(),
-                        definition: String::new(),
-                    });
-                }
-            }
-            Event::Start(Tag::DefinitionListDefinition) => {
-                if let Some(d) = deflist.as_mut() {
-                    d.part = DefPart::Definition;
-                    d.buffer.clear();
-                }
-            }
-            Event::End(TagEnd::DefinitionListTitle)
-            | Event::End(TagEnd::DefinitionListDefinition) => {
-                if let Some(d) = deflist.as_mut() {
-                    let value = text::clean(&d.buffer);
-                    if let Some(entry) = d.entries.last_mut() {
-                        if d.part == DefPart::Term {
-                            entry.term = value;
-                        } else if entry.definition.is_empty() {
-                            entry.definition = value;
-                        } else if !value.is_empty() {
-                            entry.definition = format!("{}; {}", entry.definition, value);
-                        }
-                    }
-                    d.part = DefPart::None;
-                    d.buffer.clear();
-                }
-            }
-            Event::End(TagEnd::DefinitionList) => {
-                if let Some(d) = deflist.take() {
-                    section.blocks.push(Block::DefinitionList {
+            TagEnd::DefinitionList => {
+                if let Some(d) = self.deflist.take() {
+                    self.section.blocks.push(Block::DefinitionList {
                         line: d.line,
                         entries: d.entries,
                     });
                 }
             }
-            Event::Start(Tag::CodeBlock(kind)) => {
-                // Fenced code starts on the line after the fence; indented code (which may
-                // well start with a backtick) on its own line.
-                let first = match kind {
-                    CodeBlockKind::Fenced(_) => at + 1,
-                    CodeBlockKind::Indented => at,
-                };
-                code = Some((first, String::new()));
-            }
-            Event::End(TagEnd::CodeBlock) => {
-                if let Some((line, text)) = code.take() {
+            TagEnd::CodeBlock => {
+                if let Some((line, text)) = self.code.take() {
                     if !text.trim().is_empty() {
-                        section.blocks.push(Block::Code { line, text });
+                        self.section.blocks.push(Block::Code { line, text });
                     }
                 }
             }
-            Event::Start(Tag::MetadataBlock(kind)) => {
-                meta = Some((
-                    if kind == MetadataBlockKind::YamlStyle {
-                        1
-                    } else {
-                        0
-                    },
-                    String::new(),
-                ));
-            }
-            Event::End(TagEnd::MetadataBlock(_)) => {
-                if let Some((yaml, text)) = meta.take() {
-                    if yaml == 1 {
-                        match front_matter(&text) {
-                            Ok(fm) => doc.front_matter = Some(fm),
-                            Err(problem) => doc.problems.push(problem),
-                        }
-                    }
-                }
-            }
-            Event::Start(Tag::HtmlBlock) => html += 1,
-            Event::End(TagEnd::HtmlBlock) => html = html.saturating_sub(1),
-            Event::Start(Tag::Strong) => strong += 1,
-            Event::End(TagEnd::Strong) => strong = strong.saturating_sub(1),
-            Event::Start(Tag::Image { .. }) => image += 1,
-            Event::End(TagEnd::Image) => image = image.saturating_sub(1),
-            Event::Text(t) | Event::InlineMath(t) | Event::DisplayMath(t)
-                if image == 0 && html == 0 =>
-            {
-                let style = if strong > 0 {
-                    Style::Strong
-                } else {
-                    Style::Plain
-                };
-                put!(style, &t);
-            }
-            Event::Code(t) if image == 0 => put!(Style::Code, &t),
-            Event::SoftBreak | Event::HardBreak => {
-                if let Some(item) = list
-                    .as_mut()
-                    .filter(|_| heading.is_none() && table.is_none())
-                    .and_then(|l| l.open.last().copied().map(|i| &mut l.items[i]))
-                    .filter(|_| deflist.as_ref().is_none_or(|d| d.part == DefPart::None))
-                {
-                    item.lines.push(Line::default());
-                } else if let (Some((_, plines)), None, None) = (para.as_mut(), &heading, &deflist)
-                {
-                    plines.push(Line::default());
-                } else {
-                    put!(Style::Plain, " ");
-                }
-            }
+            TagEnd::MetadataBlock(_) => self.front_matter_end(),
+            TagEnd::HtmlBlock => self.html_block_end(),
+            TagEnd::Strong => self.strong = self.strong.saturating_sub(1),
+            TagEnd::Image => self.image = self.image.saturating_sub(1),
             _ => {}
         }
     }
-    doc.sections.push(section);
-    doc.sections.retain(|s| s.level > 0 || !s.blocks.is_empty());
-    doc
+
+    /// Inline text goes to the innermost open inline container.
+    fn inline(&mut self, style: Style, piece: &str) {
+        let at = self.at;
+        if let Some((_, _, text)) = self.heading.as_mut() {
+            text.push_str(piece);
+        } else if let Some((_, text)) = self.code.as_mut() {
+            text.push_str(piece);
+        } else if let Some((_, text)) = self.meta.as_mut() {
+            text.push_str(piece);
+        } else if let Some(cell) = self.table.as_mut().and_then(|t| t.cell.as_mut()) {
+            cell.push_str(piece);
+        } else if let Some(d) = self.deflist.as_mut().filter(|d| d.part != DefPart::None) {
+            d.buffer.push_str(piece);
+        } else if let Some(item) = self.open_item() {
+            push_span(&mut item.lines, style, piece, at);
+        } else if let Some((_, plines)) = self.para.as_mut() {
+            push_span(plines, style, piece, at);
+        }
+    }
+
+    /// The innermost open list item.
+    fn open_item(&mut self) -> Option<&mut Item> {
+        self.list
+            .as_mut()
+            .and_then(|l| l.open.last().copied().map(|i| &mut l.items[i]))
+    }
+
+    /// A soft or hard break: a new line in a paragraph or item, a space elsewhere.
+    fn line_break(&mut self) {
+        let in_heading_or_table = self.heading.is_some() || self.table.is_some();
+        let in_definition = self
+            .deflist
+            .as_ref()
+            .is_some_and(|d| d.part != DefPart::None);
+        if !in_heading_or_table && !in_definition {
+            if let Some(item) = self.open_item() {
+                item.lines.push(Line::default());
+                return;
+            }
+            if let Some((_, plines)) = self.para.as_mut() {
+                plines.push(Line::default());
+                return;
+            }
+        }
+        self.inline(Style::Plain, " ");
+    }
+
+    /// Inline HTML: `<br>` breaks the line (`**Tool use**<br>the model calls ...`); other
+    /// tags are dropped and their text kept.
+    fn inline_html(&mut self, tag: &str) {
+        if html::is_line_break(tag) {
+            self.line_break();
+        }
+    }
+
+    fn heading_end(&mut self) {
+        let Some((level, line, raw)) = self.heading.take() else {
+            return;
+        };
+        self.open_section(level, line, &raw);
+    }
+
+    /// Ends the current section and opens one for a heading.
+    fn open_section(&mut self, level: u8, line: usize, raw: &str) {
+        self.doc.sections.push(std::mem::take(&mut self.section));
+        while self.stack.last().is_some_and(|(l, _)| *l >= level) {
+            self.stack.pop();
+        }
+        self.stack
+            .push((level, text::truncate(&text::clean(raw), MAX_HEADING_BYTES)));
+        self.section = Section {
+            heading_path: self.stack.iter().map(|(_, t)| t.clone()).collect(),
+            level,
+            line,
+            blocks: Vec::new(),
+        };
+    }
+
+    fn paragraph_start(&mut self) {
+        let at = self.at;
+        if let Some(l) = self.list.as_mut().filter(|l| !l.open.is_empty()) {
+            let item = &mut l.items[l.open[l.open.len() - 1]];
+            if item.lines.last().is_some_and(|x| !x.spans.is_empty()) {
+                item.lines.push(Line {
+                    starts_block: true,
+                    ..Line::default()
+                });
+            }
+        } else if let Some(d) = self.deflist.as_mut().filter(|d| d.part != DefPart::None) {
+            if !d.buffer.is_empty() {
+                d.buffer.push(' ');
+            }
+        } else if self.table.is_none() && self.heading.is_none() {
+            self.para = Some((
+                at,
+                vec![Line {
+                    starts_block: true,
+                    ..Line::default()
+                }],
+            ));
+        }
+    }
+
+    fn paragraph_end(&mut self) {
+        if let Some((line, plines)) = self.para.take() {
+            let plines: Vec<Line> = plines.into_iter().filter(|l| !l.spans.is_empty()).collect();
+            if !plines.is_empty() {
+                self.section.blocks.push(Block::Paragraph {
+                    line,
+                    lines: plines,
+                });
+            }
+        }
+    }
+
+    fn list_start(&mut self) {
+        let at = self.at;
+        let l = self.list.get_or_insert_with(|| ListBuild {
+            line: at,
+            ..ListBuild::default()
+        });
+        l.depth += 1;
+    }
+
+    fn list_end(&mut self) {
+        let Some(l) = self.list.as_mut() else { return };
+        l.depth -= 1;
+        if l.depth > 0 {
+            return;
+        }
+        let Some(done) = self.list.take() else { return };
+        let mut items = done.items;
+        for item in &mut items {
+            item.lines.retain(|l| !l.spans.is_empty());
+        }
+        self.section.blocks.push(Block::List {
+            line: done.line,
+            items,
+        });
+    }
+
+    fn item_start(&mut self) {
+        let at = self.at;
+        if let Some(l) = self.list.as_mut() {
+            l.items.push(Item {
+                line: at,
+                depth: l.depth,
+                lines: vec![Line {
+                    starts_block: true,
+                    ..Line::default()
+                }],
+            });
+            l.open.push(l.items.len() - 1);
+        }
+    }
+
+    fn definition_part(&mut self, part: DefPart) {
+        let at = self.at;
+        let Some(d) = self.deflist.as_mut() else {
+            return;
+        };
+        if part == DefPart::Term {
+            d.entries.push(DefEntry {
+                line: at,
+                term: String::new(),
+                definition: String::new(),
+            });
+        }
+        d.part = part;
+        d.buffer.clear();
+    }
+
+    fn definition_part_end(&mut self) {
+        let Some(d) = self.deflist.as_mut() else {
+            return;
+        };
+        let value = text::clean(&d.buffer);
+        if let Some(entry) = d.entries.last_mut() {
+            if d.part == DefPart::Term {
+                entry.term = value;
+            } else if entry.definition.is_empty() {
+                entry.definition = value;
+            } else if !value.is_empty() {
+                entry.definition = format!("{}; {}", entry.definition, value);
+            }
+        }
+        d.part = DefPart::None;
+        d.buffer.clear();
+    }
+
+    fn front_matter_end(&mut self) {
+        if let Some((true, text)) = self.meta.take() {
+            match front_matter(&text) {
+                Ok(fm) => self.doc.front_matter = Some(fm),
+                Err(problem) => self.doc.problems.push(problem),
+            }
+        }
+    }
+
+    /// Raw HTML: collected for the block it belongs to, or (inside a list, table or
+    /// definition list) dropped with its text kept.
+    fn html_text(&mut self, raw: &str) {
+        if let Some((_, text)) = self.html.as_mut() {
+            text.push_str(raw);
+        }
+    }
+
+    /// An HTML block ends: its headings open sections, its paragraphs, lists and `<dl>`
+    /// glossaries become blocks (HTML term cards inside markdown).
+    fn html_block_end(&mut self) {
+        let Some((line, raw)) = self.html.take() else {
+            return;
+        };
+        if self.list.is_some() || self.table.is_some() || self.deflist.is_some() {
+            let plain = html::plain_text(&raw);
+            self.inline(Style::Plain, &plain);
+            return;
+        }
+        let pieces = self.html_state.read(&raw, line);
+        self.take_html_pieces(pieces);
+    }
+
+    /// Markdown resumes: an HTML glossary left open (no `</dl>`) ends here.
+    fn close_html_glossary(&mut self) {
+        if self.html.is_none() && self.html_state.is_open() {
+            let pieces = self.html_state.close();
+            self.take_html_pieces(pieces);
+        }
+    }
+
+    fn take_html_pieces(&mut self, pieces: Vec<html::Piece>) {
+        for piece in pieces {
+            match piece {
+                html::Piece::Heading { level, line, text } => self.open_section(level, line, &text),
+                html::Piece::Block(block) => self.section.blocks.push(block),
+            }
+        }
+    }
+
+    fn finish(mut self) -> Document {
+        self.close_html_glossary();
+        self.doc.sections.push(self.section);
+        self.doc
+            .sections
+            .retain(|s| s.level > 0 || !s.blocks.is_empty());
+        self.doc
+    }
 }
 
-fn push_span(lines: &mut Vec<Line>, style: Style, piece: &str, at: usize) {
+pub(crate) fn push_span(lines: &mut Vec<Line>, style: Style, piece: &str, at: usize) {
     if lines.is_empty() {
         lines.push(Line::default());
     }

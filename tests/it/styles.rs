@@ -132,3 +132,41 @@ fn templates_and_html_do_not_leak_into_snippets() {
         "{snippet}"
     );
 }
+
+#[test]
+fn i_html_term_cards_and_dl_glossaries_by_term_and_written_alias() {
+    let sb = Sandbox::new("notes-html");
+    let cards = "agent-cards.md";
+    assert_eq!(define(&sb, "planner"), t("Planner", cards, 7));
+    assert_eq!(define(&sb, "planning module"), t("Planner", cards, 7));
+    assert_eq!(define(&sb, "scratchpad"), t("Scratchpad", cards, 23));
+    assert_eq!(define(&sb, "reasoning buffer"), t("Scratchpad", cards, 23));
+    assert_eq!(define(&sb, "handoff"), t("Handoff", cards, 35));
+    let glossary = "html-glossary.md";
+    assert_eq!(define(&sb, "cold start"), t("Cold start", glossary, 3));
+    assert_eq!(define(&sb, "throughput"), t("Throughput", glossary, 7));
+    assert_eq!(define(&sb, "output limit"), t("max_tokens", glossary, 10));
+    let v = sb.json(&["define", "scratchpad"]);
+    assert_eq!(
+        v["hits"][0]["aliases"],
+        serde_json::json!(["SP", "reasoning buffer"])
+    );
+    assert_eq!(
+        v["hits"][0]["text"],
+        "Working text where a model writes intermediate reasoning that the user never sees & the app may discard."
+    );
+    // The note's title heading and the sources line are not terms.
+    let all = sb.json(&["terms"]);
+    let names: Vec<String> = super::common::hits(&all).into_iter().map(|h| h.0).collect();
+    assert_eq!(
+        names,
+        [
+            "Cold start",
+            "Handoff",
+            "max_tokens",
+            "Planner",
+            "Scratchpad",
+            "Throughput"
+        ]
+    );
+}
