@@ -21,7 +21,7 @@ use gloss::index::{self, Progress, Refresh, Report};
 use gloss::lint;
 use gloss::lookup::{Related, TermsRequest};
 use gloss::render::{self, Format, Text, View};
-use gloss::{lookup, Answer, Hit, Mode, Request, Results, Scope, Store};
+use gloss::{lookup, Answer, Hit, Mode, Notice, Request, Results, Scope, Store};
 
 use crate::output::Output;
 
@@ -514,6 +514,7 @@ impl Run<'_> {
         let out = Output::open(self.g.output.as_deref(), self.g.force)?;
         let store = self.open_store()?;
         let answer = lookup(&store, &request)?;
+        self.print_notices(&answer);
         self.write_answer(out, &store, &request, &answer)?;
         if answer.results.hits.is_empty() {
             self.say_nothing_found(&request, &answer);
@@ -541,6 +542,22 @@ impl Run<'_> {
             eprintln!("gloss: warning: --context changes only text output");
         }
         self.write(out, &answer.results, View::Hits)
+    }
+
+    /// The notices of an answer worth a line on stderr.
+    fn print_notices(&self, answer: &Answer) {
+        for notice in &answer.notices {
+            if let Notice::EmptyScope = notice {
+                let mut given: Vec<String> = Vec::new();
+                given.extend(self.g.places.iter().map(|p| format!("--in {p:?}")));
+                given.extend(self.g.tags.iter().map(|t| format!("--tag {t:?}")));
+                let given = render::printable(&given.join(" "));
+                eprintln!(
+                    "gloss: no note in {} matches {given}",
+                    self.content().display()
+                );
+            }
+        }
     }
 
     /// `no results for "..."` on stderr, with suggestions when there are any.
@@ -571,6 +588,7 @@ impl Run<'_> {
         let out = Output::open(self.g.output.as_deref(), self.g.force)?;
         let store = self.open_store()?;
         let answer = lookup::terms(&store, &request)?;
+        self.print_notices(&answer);
         self.write(out, &answer.results, View::Glossary)?;
         if answer.results.hits.is_empty() {
             match prefix.filter(|p| !p.trim().is_empty()) {

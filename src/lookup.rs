@@ -36,7 +36,7 @@ use crate::glossary;
 use crate::graph::{self, Graph, Node};
 use crate::index::Store;
 use crate::rank::{self, Batch};
-use crate::scope::Scope;
+use crate::scope::{Clause, Scope};
 use crate::search::{self, Hit, Mode, Options, Results};
 use crate::tokenize::Analyzer;
 
@@ -90,6 +90,8 @@ pub enum Notice {
         /// The rewritten queries that were searched.
         queries: Vec<String>,
     },
+    /// No indexed note is in the request's scope (`--in`, `--tag`).
+    EmptyScope,
 }
 
 /// The answer to a [`Request`]: ranked hits, suggestions when there are none, notices.
@@ -102,8 +104,8 @@ pub struct Answer {
     pub notices: Vec<Notice>,
 }
 
-/// Hits asked of the search per hit shown when a scope or boosts may drop or reorder hits.
-const OVERFETCH: usize = 20;
+/// Hits asked of the search per hit shown when boosts may reorder hits.
+const BOOST_OVERFETCH: usize = 20;
 /// Most hits asked of the search for one query, whatever the limit.
 const OVERFETCH_CAP: usize = 2000;
 
@@ -113,48 +115,54 @@ pub fn lookup(store: &Store, request: &Request) -> Result<Answer> {
         return Err(Error::EmptyQuery);
     }
     let limit = request.limit;
+    let mut answer = Answer {
+        results: Results {
+            query: request.query.clone(),
+            hits: Vec::new(),
+            suggestions: Vec::new(),
+        },
+        notices: Vec::new(),
+    };
+    let within = match request.scope.clause(store)? {
+        Some(Clause::Nothing) => {
+            answer.notices.push(Notice::EmptyScope);
+            return Ok(answer);
+        }
+        Some(Clause::Within(clause)) => Some(clause),
+        None => None,
+    };
     let options = Options {
         mode: request.mode,
         limit: fetch_size(request, limit),
+        within,
         ..Options::default()
     };
     let first = search::search(store, &request.query, &options)?;
-    let mut batches = vec![scoped(&request.query, first.hits, &request.scope)];
-    let mut notices = Vec::new();
+    let mut batches = vec![batch(&request.query, first.hits)];
     let expanded = expand_while_short(store, request, &options, limit, &mut batches)?;
     if !expanded.is_empty() {
-        notices.push(Notice::Expanded { queries: expanded });
+        answer.notices.push(Notice::Expanded { queries: expanded });
     }
-    let hits = rank::rank(batches, &request.query, &request.boosts, limit);
-    let suggestions = if hits.is_empty() {
-        first.suggestions
-    } else {
-        Vec::new()
-    };
-    Ok(Answer {
-        results: Results {
-            query: request.query.clone(),
-            hits,
-            suggestions,
-        },
-        notices,
-    })
+    answer.results.hits = rank::rank(batches, &request.query, &request.boosts, limit);
+    if answer.results.hits.is_empty() {
+        answer.results.suggestions = first.suggestions;
+    }
+    Ok(answer)
 }
 
-/// How many hits to ask of the search: the limit, more when a scope filters or boosts
-/// reorder.
+/// How many hits to ask of the search: the limit, more when boosts may reorder hits (a
+/// boosted hit just below the limit may climb into it).
 fn fetch_size(request: &Request, limit: usize) -> usize {
-    if !request.scope.is_all() || !request.boosts.is_empty() {
-        return limit
-            .saturating_mul(OVERFETCH)
-            .clamp(limit, OVERFETCH_CAP.max(limit));
+    if request.boosts.is_empty() {
+        return limit;
     }
     limit
+        .saturating_mul(BOOST_OVERFETCH)
+        .clamp(limit, OVERFETCH_CAP.max(limit))
 }
 
-/// The hits of one query that lie in the scope.
-fn scoped(query: &str, mut hits: Vec<Hit>, scope: &Scope) -> Batch {
-    scope.filter(&mut hits);
+/// The hits of one query.
+fn batch(query: &str, hits: Vec<Hit>) -> Batch {
     Batch {
         query: query.to_string(),
         hits,
@@ -178,7 +186,7 @@ fn expand_while_short(
     }
     for expansion in expand(&request.synonyms, &request.query) {
         let more = search::search(store, &expansion, options)?;
-        batches.push(scoped(&expansion, more.hits, &request.scope));
+        batches.push(batch(&expansion, more.hits));
         searched.push(expansion);
         if listed(batches) >= limit {
             break;
@@ -266,15 +274,16 @@ pub struct TermsRequest {
 /// Every defined term A-Z in the scope, numbered 1..n.
 pub fn terms(store: &Store, request: &TermsRequest) -> Result<Answer> {
     let mut results = glossary::terms(store, request.prefix.as_deref())?;
+    let mut notices = Vec::new();
+    if let Some(Clause::Nothing) = request.scope.clause(store)? {
+        notices.push(Notice::EmptyScope);
+    }
     request.scope.filter(&mut results.hits);
     if let Some(limit) = request.limit {
         results.hits.truncate(limit);
     }
     rank::renumber(&mut results.hits);
-    Ok(Answer {
-        results,
-        notices: Vec::new(),
-    })
+    Ok(Answer { results, notices })
 }
 
 /// A term and its neighbours in the concept graph.
@@ -382,10 +391,13 @@ mod tests {
     }
 
     #[test]
-    fn the_fetch_grows_only_for_what_may_drop_hits() {
+    fn the_fetch_grows_only_for_boosts_not_for_a_scope() {
         let define = Request::new("x", Mode::Define);
         assert_eq!(fetch_size(&define, 10), 10);
-        let search = Request::new("x", Mode::Search);
+        let search = Request {
+            scope: Scope::new(&["a".into()], &["t".into()], "").unwrap(),
+            ..Request::new("x", Mode::Search)
+        };
         assert_eq!(fetch_size(&search, 10), 10);
         let boosted = Request {
             boosts: vec![Boost::new("a*.md", 2.0).unwrap()],

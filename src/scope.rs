@@ -1,7 +1,19 @@
 //! Scope: which part of the notes a query looks at (`--in PATH_OR_GLOB`, `--tag T`).
+//!
+//! A scope becomes one clause of every tantivy query a lookup runs ([`Scope::clause`]): the
+//! files and tags of the index that the scope keeps, read from the index's own term
+//! dictionaries, so the search itself returns only hits in scope and nothing is over-fetched.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use globset::{Glob, GlobMatcher};
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{Searcher, Term};
 
+use crate::error::{Error, Result};
+use crate::index::Store;
 use crate::search::Hit;
 
 /// One `--in` value.
@@ -88,19 +100,97 @@ impl Scope {
 
     /// Whether a hit is in scope.
     pub fn contains(&self, hit: &Hit) -> bool {
-        let placed = self.places.is_empty()
-            || self.places.iter().any(|p| match p {
-                Place::Prefix(prefix) => hit.file.starts_with(prefix.as_str()),
-                Place::Glob(glob) => glob.is_match(&hit.file),
-            });
-        let tagged = self.tags.is_empty()
-            || hit.tags.iter().any(|t| {
-                self.tags
-                    .contains(&t.trim().trim_start_matches('#').to_lowercase())
-            });
-        placed && tagged
+        self.keeps_file(&hit.file)
+            && (self.tags.is_empty() || hit.tags.iter().any(|t| self.keeps_tag(t)))
     }
 
+    /// Whether a note's path (relative to the notes folder) is in one of the places.
+    fn keeps_file(&self, file: &str) -> bool {
+        self.places.is_empty()
+            || self.places.iter().any(|p| match p {
+                Place::Prefix(prefix) => file.starts_with(prefix.as_str()),
+                Place::Glob(glob) => glob.is_match(file),
+            })
+    }
+
+    /// Whether a front matter tag is one of the scope's (case and a leading `#` ignored).
+    fn keeps_tag(&self, tag: &str) -> bool {
+        self.tags
+            .contains(&tag.trim().trim_start_matches('#').to_lowercase())
+    }
+
+    /// The clause a query in this scope must also match: any of the indexed files in the
+    /// places and any of the indexed tags asked for. `Ok(None)` for the whole index;
+    /// [`Clause::Nothing`] when no indexed note is in scope.
+    pub fn clause(&self, store: &Store) -> Result<Option<Clause>> {
+        if self.is_all() {
+            return Ok(None);
+        }
+        let searcher = store.reader.searcher();
+        let f = &store.fields;
+        let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if !self.places.is_empty() {
+            let files = indexed(&searcher, f.file, |file| self.keeps_file(file))?;
+            if files.is_empty() {
+                return Ok(Some(Clause::Nothing));
+            }
+            parts.push((Occur::Must, any_of(f.file, &files)));
+        }
+        if !self.tags.is_empty() {
+            let tags = indexed(&searcher, f.tag, |tag| self.keeps_tag(tag))?;
+            if tags.is_empty() {
+                return Ok(Some(Clause::Nothing));
+            }
+            parts.push((Occur::Must, any_of(f.tag, &tags)));
+        }
+        Ok(Some(Clause::Within(Arc::new(BooleanQuery::new(parts)))))
+    }
+}
+
+/// What a scope asks of a query.
+#[derive(Debug, Clone)]
+pub enum Clause {
+    /// Hits must match this query (files and tags in scope).
+    Within(Arc<dyn Query>),
+    /// No indexed note is in scope: there can be no hit.
+    Nothing,
+}
+
+/// The indexed values of a raw (untokenised) field that `keep` accepts.
+fn indexed(searcher: &Searcher, field: Field, keep: impl Fn(&str) -> bool) -> Result<Vec<String>> {
+    let mut out = BTreeSet::new();
+    for segment in searcher.segment_readers() {
+        let inverted = segment
+            .inverted_index(field)
+            .map_err(|e| Error::engine("reading the index's files and tags", e))?;
+        let mut terms = inverted
+            .terms()
+            .stream()
+            .map_err(|e| Error::engine("reading the index's files and tags", e.into()))?;
+        while terms.advance() {
+            if let Ok(value) = std::str::from_utf8(terms.key()) {
+                if keep(value) {
+                    out.insert(value.to_string());
+                }
+            }
+        }
+    }
+    Ok(out.into_iter().collect())
+}
+
+/// Any of `values` in a raw field.
+fn any_of(field: Field, values: &[String]) -> Box<dyn Query> {
+    let clauses = values
+        .iter()
+        .map(|v| {
+            let q = TermQuery::new(Term::from_field_text(field, v), IndexRecordOption::Basic);
+            (Occur::Should, Box::new(q) as Box<dyn Query>)
+        })
+        .collect();
+    Box::new(BooleanQuery::new(clauses))
+}
+
+impl Scope {
     /// Drops the hits out of scope.
     pub fn filter(&self, hits: &mut Vec<Hit>) {
         if !self.is_all() {

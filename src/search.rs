@@ -7,6 +7,7 @@
 //! [`TIERS`], its query, and when it applies (`Tiers::applies`).
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
@@ -42,6 +43,8 @@ pub struct Options {
     pub limit: usize,
     /// Longest snippet, in bytes.
     pub snippet_bytes: usize,
+    /// A clause every hit must also match (a scope: `--in`, `--tag`); none by default.
+    pub within: Option<Arc<dyn Query>>,
 }
 
 impl Default for Options {
@@ -50,6 +53,7 @@ impl Default for Options {
             mode: Mode::Search,
             limit: 10,
             snippet_bytes: 240,
+            within: None,
         }
     }
 }
@@ -381,6 +385,7 @@ struct Tiers<'a> {
     plan: &'a Plan,
     mode: Mode,
     limit: usize,
+    within: Option<&'a Arc<dyn Query>>,
     found: Vec<Found>,
     seen: HashSet<DocAddress>,
 }
@@ -396,7 +401,10 @@ impl Tiers<'_> {
             let Some(query) = self.query(tier) else {
                 continue;
             };
-            let query = of_kind(self.f, tier.kind(), query);
+            let mut query = of_kind(self.f, tier.kind(), query);
+            if let Some(within) = self.within {
+                query = must(vec![query, within.box_clone()]);
+            }
             if tier == Tier::TermTypo {
                 self.run_by_distance(&*query, room)?;
             } else {
@@ -604,6 +612,7 @@ fn answer(
         plan,
         mode: opts.mode,
         limit: opts.limit,
+        within: opts.within.as_ref(),
         found: Vec::new(),
         seen: HashSet::new(),
     };

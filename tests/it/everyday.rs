@@ -475,6 +475,51 @@ fn a_scoped_query_still_fills_its_limit() {
 }
 
 #[test]
+fn a_scope_finds_its_hit_however_weak_among_many() {
+    // 60 notes mention "token"; the one scoped to is the weakest match. A filter after the
+    // search would need it among the first 20 x limit hits; a clause of the query does not.
+    let sb = Sandbox::empty();
+    for i in 0..60 {
+        sb.write(
+            &format!("n{i:02}.md"),
+            &format!("# N{i}\n\nToken token token {i}.\n"),
+        );
+    }
+    sb.write(
+        "zz-last.md",
+        "# Last\n\nA long paragraph that says token once among many other words of little use.\n",
+    );
+    let v = json(&mut gloss(
+        &sb,
+        &["search", "token", "-n", "1", "--in", "zz-"],
+    ));
+    assert_eq!(files_of(&v), ["zz-last.md"], "{v}");
+}
+
+#[test]
+fn a_scope_that_matches_no_note_says_so() {
+    let sb = Sandbox::new("everyday");
+    gloss(
+        &sb,
+        &["search", "embedding", "--in", "nowhere/", "--tag", "ops"],
+    )
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains(
+        "matches --in \"nowhere/\" --tag \"ops\"",
+    ));
+    gloss(&sb, &["terms", "--tag", "nosuchtag"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("matches --tag \"nosuchtag\""));
+    // A scope that holds notes but no hit is not reported as empty.
+    gloss(&sb, &["define", "vector", "--tag", "ops"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("matches").not());
+}
+
+#[test]
 fn tag_keeps_notes_whose_front_matter_has_the_tag() {
     let sb = Sandbox::new("everyday");
     let v = json(&mut gloss(&sb, &["terms", "--tag", "ops"]));
