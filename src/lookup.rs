@@ -150,15 +150,20 @@ pub fn lookup(store: &Store, request: &Request) -> Result<Answer> {
     Ok(answer)
 }
 
-/// How many hits to ask of the search: the limit, more when boosts may reorder hits (a
-/// boosted hit just below the limit may climb into it).
+/// How many hits to ask of the search: the limit; twice it for `search`, whose passages
+/// may be dropped as repeats of definitions (tiers fill in order, so the first hits of a
+/// longer list are the hits of a shorter one); more when boosts may reorder hits (a boosted
+/// hit just below the limit may climb into it).
 fn fetch_size(request: &Request, limit: usize) -> usize {
-    if request.boosts.is_empty() {
-        return limit;
+    if !request.boosts.is_empty() {
+        return limit
+            .saturating_mul(BOOST_OVERFETCH)
+            .clamp(limit, OVERFETCH_CAP.max(limit));
     }
-    limit
-        .saturating_mul(BOOST_OVERFETCH)
-        .clamp(limit, OVERFETCH_CAP.max(limit))
+    match request.mode {
+        Mode::Search => limit.saturating_mul(2),
+        Mode::Define => limit,
+    }
 }
 
 /// The hits of one query.
@@ -398,7 +403,7 @@ mod tests {
             scope: Scope::new(&["a".into()], &["t".into()], "").unwrap(),
             ..Request::new("x", Mode::Search)
         };
-        assert_eq!(fetch_size(&search, 10), 10);
+        assert_eq!(fetch_size(&search, 10), 20);
         let boosted = Request {
             boosts: vec![Boost::new("a*.md", 2.0).unwrap()],
             ..Request::new("x", Mode::Define)

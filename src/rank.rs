@@ -6,18 +6,21 @@
 //!
 //! 1. **Merge**: hits of later queries (expansions) are added after those of earlier ones;
 //!    a place (file, line, kind) already listed is not listed again.
-//! 2. **Boosts**: a hit's score is multiplied by every boost whose glob matches its file.
-//! 3. **Order**: definitions before passages; then the query the hit came from (as typed
+//! 2. **One hit per place**: a passage is dropped when a definition listed from the same
+//!    lines already holds everything it says (see [`covers`]).
+//! 3. **Boosts**: a hit's score is multiplied by every boost whose glob matches its file.
+//! 4. **Order**: definitions before passages; then the query the hit came from (as typed
 //!    first); then the tier; then, among exact term matches, the spelling typed first;
 //!    then (only when boosts apply) the boosted score. Otherwise the search's own order
 //!    within a tier stands (BM25, or edit distance for typo matches of a term).
-//! 4. **Cut and number**: the first `limit` hits, ranked 1..n.
+//! 5. **Cut and number**: the first `limit` hits, ranked 1..n.
 
 use std::collections::HashSet;
 
 use crate::config::Boost;
 use crate::entries::Kind;
 use crate::search::Hit;
+use crate::tokenize::Analyzer;
 
 /// The hits of one query run by a lookup, best first as the search ranked them.
 #[derive(Debug, Clone, Default)]
@@ -32,6 +35,7 @@ pub struct Batch {
 /// documentation lists the rules. `typed` is the query as the user typed it.
 pub fn rank(batches: Vec<Batch>, typed: &str, boosts: &[Boost], limit: usize) -> Vec<Hit> {
     let mut hits = merge(batches);
+    one_hit_per_place(&mut hits);
     let boosted = apply_boosts(&mut hits, boosts);
     order(&mut hits, typed, boosted);
     let mut hits: Vec<Hit> = hits.into_iter().map(|r| r.hit).collect();
@@ -61,7 +65,51 @@ fn merge(batches: Vec<Batch>) -> Vec<Ranked> {
     out
 }
 
-/// Rule 2: multiplies scores by the matching boosts; true when any boost is configured.
+/// Rule 2: drops each passage that a listed definition covers.
+fn one_hit_per_place(hits: &mut Vec<Ranked>) {
+    let mut analyzer = Analyzer::default();
+    let definitions: Vec<&Hit> = hits
+        .iter()
+        .map(|r| &r.hit)
+        .filter(|h| h.kind == Kind::Definition)
+        .collect();
+    if definitions.is_empty() {
+        return;
+    }
+    let covered: Vec<bool> = hits
+        .iter()
+        .map(|r| r.hit.kind == Kind::Passage && covers(&definitions, &r.hit, &mut analyzer))
+        .collect();
+    let mut flags = covered.into_iter();
+    hits.retain(|_| !flags.next().unwrap_or(false));
+}
+
+/// Whether the definitions written on the lines of `passage` hold everything it says: every
+/// word of the passage is a word of their terms, aliases or texts. A passage that says more
+/// (a list with other items, a paragraph that goes on) is kept.
+pub fn covers(definitions: &[&Hit], passage: &Hit, analyzer: &mut Analyzer) -> bool {
+    let last = passage.line + passage.text.lines().count().max(1) - 1;
+    let here: Vec<&&Hit> = definitions
+        .iter()
+        .filter(|d| d.file == passage.file && (passage.line..=last).contains(&d.line))
+        .collect();
+    if here.is_empty() {
+        return false;
+    }
+    let mut words: HashSet<String> = HashSet::new();
+    for d in &here {
+        let names = d.term.iter().chain(&d.aliases);
+        for text in names.chain(std::iter::once(&d.text)) {
+            words.extend(analyzer.plain_words(text).into_iter().map(|w| w.raw));
+        }
+    }
+    analyzer
+        .plain_words(&passage.text)
+        .iter()
+        .all(|w| words.contains(&w.raw))
+}
+
+/// Rule 3: multiplies scores by the matching boosts; true when any boost is configured.
 fn apply_boosts(hits: &mut [Ranked], boosts: &[Boost]) -> bool {
     for r in hits.iter_mut() {
         for b in boosts {
@@ -73,7 +121,7 @@ fn apply_boosts(hits: &mut [Ranked], boosts: &[Boost]) -> bool {
     !boosts.is_empty()
 }
 
-/// Rule 3: a stable sort, so the search's order stands where no rule decides.
+/// Rule 4: a stable sort, so the search's order stands where no rule decides.
 fn order(hits: &mut [Ranked], typed: &str, by_score: bool) {
     let typed = typed.trim();
     let group = |r: &Ranked| {
@@ -97,7 +145,7 @@ fn is_spelt(hit: &Hit, typed: &str) -> bool {
     hit.term.as_deref() == Some(typed) || hit.aliases.iter().any(|a| a == typed)
 }
 
-/// Rule 4: ranks 1..n in order.
+/// Rule 5: ranks 1..n in order.
 pub fn renumber(hits: &mut [Hit]) {
     for (n, hit) in hits.iter_mut().enumerate() {
         hit.rank = n + 1;
@@ -230,6 +278,21 @@ mod tests {
             ]
         );
         assert_eq!(hits[0].score, 3.0);
+    }
+
+    #[test]
+    fn a_passage_that_only_repeats_a_definition_is_dropped() {
+        let mut def = hit(Kind::Definition, 1, "a.md", 3, 1.0);
+        def.term = Some("Token".into());
+        def.text = "The basic unit of text.".into();
+        let mut same = hit(Kind::Passage, 5, "a.md", 3, 1.0);
+        same.text = "Token: The basic unit of text.".into();
+        let mut more = hit(Kind::Passage, 5, "a.md", 2, 1.0);
+        more.text = "- Token: The basic unit of text.\n- Chunk: A piece.".into();
+        let mut elsewhere = hit(Kind::Passage, 5, "b.md", 3, 1.0);
+        elsewhere.text = "Token: The basic unit of text.".into();
+        let hits = rank(vec![batch(vec![def, same, more, elsewhere])], "q", &[], 10);
+        assert_eq!(places(&hits), [("a.md", 3), ("a.md", 2), ("b.md", 3)]);
     }
 
     #[test]
