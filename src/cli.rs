@@ -477,9 +477,16 @@ impl Run<'_> {
 
     /// Text output of search hits with the extras: `see also` lines (from `graph`) and
     /// source context (with `--context`).
-    fn write_text(&self, mut out: Output, results: &Results, graph: Option<&Graph>) -> Result<()> {
+    fn write_text(
+        &self,
+        mut out: Output,
+        results: &Results,
+        graph: Option<&Graph>,
+        whole: usize,
+    ) -> Result<()> {
         let text = Text {
             color: self.render_options(&out, View::Hits).color,
+            whole,
         };
         let files: RefCell<HashMap<String, Option<String>>> = RefCell::default();
         let see_also = |hit: &Hit| -> Vec<String> {
@@ -536,7 +543,9 @@ impl Run<'_> {
             let graph = (request.mode == Mode::Define)
                 .then(|| graph::load_or_build(store).ok())
                 .flatten();
-            return self.write_text(out, &answer.results, graph.as_ref());
+            // `define` prints its best definitions whole, not cut to a snippet.
+            let whole = if request.mode == Mode::Define { 3 } else { 0 };
+            return self.write_text(out, &answer.results, graph.as_ref(), whole);
         }
         if self.g.context.is_some() {
             eprintln!("gloss: warning: --context changes only text output");
@@ -637,6 +646,7 @@ impl Run<'_> {
         } else {
             let text = Text {
                 color: use_color(self.g.color, &out),
+                whole: 0,
             };
             let mentions: Vec<&graph::Node> = mentions.iter().collect();
             let mentioned_by: Vec<&graph::Node> = mentioned_by.iter().collect();

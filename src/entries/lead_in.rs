@@ -48,10 +48,15 @@ pub fn lead_ins(lines: &[Line]) -> Vec<Found> {
                 continue;
             }
         }
-        let allowed = line.starts_block || previous_ends_sentence || open;
+        // The line after a term alone on its line is that term's definition, whatever it
+        // looks like (`Databricks' name for it: one platform ...`).
+        let awaiting_body =
+            open && !line.starts_block && found.last().is_some_and(|f| f.body.is_empty());
+        let allowed = (line.starts_block || previous_ends_sentence || open) && !awaiting_body;
+        // A bold or code lead-in on the next line means this line is not a term alone.
         let next_is_lead_in = lines
             .get(i + 1)
-            .is_some_and(|n| !n.starts_block && lead_in(n, true).is_some());
+            .is_some_and(|n| !n.starts_block && lead_in(n, false).is_some());
         let candidate = if allowed {
             lead_in(line, allowed).or_else(|| {
                 lines
@@ -247,12 +252,13 @@ pub fn other_names(inside: &str) -> Vec<String> {
         || ["e.g", "eg ", "i.e", "ie ", "see ", "cf", "as in", "like "]
             .iter()
             .any(|p| lower.starts_with(p))
-        || inside.contains(['.', ':', '!', '?'])
+        || inside.contains(". ")
+        || inside.contains([':', '!', '?'])
     {
         return Vec::new();
     }
     let names: Vec<String> = inside
-        .split([',', ';', '/'])
+        .split([',', ';'])
         .map(|p| p.trim().to_string())
         .filter(|p| !p.is_empty())
         .collect();

@@ -7,16 +7,21 @@ use super::{Renderer, HEADING_SEPARATOR};
 use crate::search::Results;
 
 /// Columns, in order.
-pub const COLUMNS: [&str; 8] = [
+pub const COLUMNS: [&str; 9] = [
     "rank",
     "kind",
     "term",
+    "aliases",
     "file",
     "line",
     "heading_path",
     "snippet",
     "text",
 ];
+
+/// Between aliases in the `aliases` column (a comma would read as a column to a careless
+/// splitter; aliases never hold `; `... and if one does, the JSON formats keep the list).
+pub const ALIAS_SEPARATOR: &str = "; ";
 
 /// Comma-separated values with a header row.
 pub struct Csv;
@@ -38,6 +43,7 @@ impl Renderer for Csv {
                 hit.rank.to_string().as_str(),
                 hit.kind.as_str(),
                 hit.term.as_deref().unwrap_or(""),
+                &hit.aliases.join(ALIAS_SEPARATOR),
                 &hit.file,
                 &hit.line.to_string(),
                 &hit.heading_path.join(HEADING_SEPARATOR),
@@ -76,6 +82,7 @@ mod tests {
                 "1",
                 "definition",
                 "Token",
+                "",
                 "a.md",
                 "3",
                 "NLP",
@@ -85,6 +92,15 @@ mod tests {
         );
         assert_eq!(rows[1][1], "passage");
         assert_eq!(rows[1][2], "");
+        assert_eq!(rows[1][3], "");
+    }
+
+    #[test]
+    fn csv_lists_the_written_aliases() {
+        let mut results = plain();
+        results.hits[0].aliases = vec!["tok".into(), "T, U".into()];
+        let (_, rows) = rows(&render(Format::Csv, View::Hits, &results));
+        assert_eq!(rows[0][3], "tok; T, U");
     }
 
     #[test]
@@ -93,9 +109,10 @@ mod tests {
         let (_, rows) = rows(&render(Format::Csv, View::Hits, &results_of(hit.clone())));
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0][2], hit.term.unwrap());
-        assert_eq!(rows[0][3], hit.file);
-        assert_eq!(rows[0][5], "Sec \"one\"\t<i> \u{203a} Sub\nhead");
-        assert_eq!(rows[0][6], hit.snippet);
-        assert_eq!(rows[0][7], hit.text);
+        assert_eq!(rows[0][3], hit.aliases.join("; "));
+        assert_eq!(rows[0][4], hit.file);
+        assert_eq!(rows[0][6], "Sec \"one\"\t<i> \u{203a} Sub\nhead");
+        assert_eq!(rows[0][7], hit.snippet);
+        assert_eq!(rows[0][8], hit.text);
     }
 }

@@ -127,6 +127,7 @@ pub fn renderer(format: Format, options: Options) -> Box<dyn Renderer> {
     match format {
         Format::Text => Box::new(Text {
             color: options.color,
+            whole: 0,
         }),
         Format::Json => Box::new(Json),
         Format::Jsonl => Box::new(Jsonl),

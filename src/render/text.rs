@@ -11,10 +11,17 @@ use crate::graph::Node;
 use crate::search::{Hit, Results};
 
 /// Text for people; `color` adds ANSI styles.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Text {
     /// Emit ANSI colours.
     pub color: bool,
+    /// The first this many definitions are printed whole, wrapped, instead of their snippet
+    /// (`define`: the reader asked for the definition, not an excerpt).
+    pub whole: usize,
 }
+
+/// Columns a whole definition is wrapped to, indent included.
+const WRAP_COLUMNS: usize = 80;
 
 const TERM: Style = Style::new()
     .bold()
@@ -33,6 +40,35 @@ impl Text {
         } else {
             s.to_string()
         }
+    }
+
+    /// The hit's whole text wrapped to [`WRAP_COLUMNS`], indented, with the snippet's
+    /// highlights where they fall.
+    fn whole_text(&self, hit: &Hit) -> String {
+        let text = hit.text.as_str();
+        let marks = highlights_in_text(hit);
+        wrap(text, WRAP_COLUMNS - 2)
+            .into_iter()
+            .map(|(start, end)| format!("  {}", self.paint_range(text, start, end, &marks)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// `text[start..end]` with the parts inside `marks` painted as matches.
+    fn paint_range(&self, text: &str, start: usize, end: usize, marks: &[[usize; 2]]) -> String {
+        let mut out = String::new();
+        let mut at = start;
+        for &[a, b] in marks {
+            let (a, b) = (a.max(at), b.min(end));
+            if a >= b {
+                continue;
+            }
+            out.push_str(&text[at..a]);
+            out.push_str(&self.paint(MATCH, &text[a..b]));
+            at = b;
+        }
+        out.push_str(&text[at..end]);
+        out
     }
 
     fn snippet(&self, hit: &Hit) -> String {
@@ -60,7 +96,10 @@ impl Text {
         see_also: &dyn Fn(&Hit) -> Vec<String>,
         context: &dyn Fn(&Hit) -> Option<Excerpt>,
     ) -> io::Result<()> {
+        let mut definitions = 0;
         for (i, hit) in results.hits.iter().enumerate() {
+            let whole = hit.kind == Kind::Definition && definitions < self.whole;
+            definitions += usize::from(hit.kind == Kind::Definition);
             if i > 0 {
                 writeln!(out)?;
             }
@@ -84,6 +123,7 @@ impl Text {
             }
             match context(hit) {
                 Some(excerpt) => self.excerpt(&excerpt, out)?,
+                None if whole => writeln!(out, "{}", self.whole_text(hit))?,
                 None => writeln!(out, "  {}", self.snippet(hit).replace('\n', "\n  "))?,
             }
             let related = see_also(hit);
@@ -176,6 +216,62 @@ impl Text {
     }
 }
 
+/// The snippet's highlights moved onto the hit's whole text (the snippet is a cut of it,
+/// perhaps with `…` at either end). Matches outside the snippet stay plain.
+fn highlights_in_text(hit: &Hit) -> Vec<[usize; 2]> {
+    let ellipsis = '\u{2026}';
+    let core = hit
+        .snippet
+        .strip_prefix(ellipsis)
+        .unwrap_or(&hit.snippet)
+        .trim_end_matches(ellipsis);
+    let shift = hit.snippet.len() - hit.snippet.trim_start_matches(ellipsis).len();
+    let Some(offset) = hit.text.find(core).filter(|_| !core.is_empty()) else {
+        return Vec::new();
+    };
+    hit.highlights
+        .iter()
+        .filter(|[a, b]| *a >= shift && b - shift <= core.len())
+        .map(|[a, b]| [a - shift + offset, b - shift + offset])
+        .filter(|[a, b]| hit.text.is_char_boundary(*a) && hit.text.is_char_boundary(*b))
+        .collect()
+}
+
+/// Byte ranges of `text` as lines of at most `columns` characters, broken at spaces (a
+/// longer word gets a line of its own) and at newlines.
+fn wrap(text: &str, columns: usize) -> Vec<(usize, usize)> {
+    let mut lines = Vec::new();
+    let mut base = 0;
+    for para in text.split('\n') {
+        let (mut start, mut end, mut width) = (base, base, 0usize);
+        let mut at = base;
+        for word in para.split(' ') {
+            let word_at = at;
+            at += word.len() + 1;
+            if word.is_empty() {
+                continue;
+            }
+            let len = word.chars().count();
+            if width > 0 && width + 1 + len > columns {
+                lines.push((start, end));
+                width = 0;
+            }
+            if width == 0 {
+                start = word_at;
+                width = len;
+            } else {
+                width += 1 + len;
+            }
+            end = word_at + word.len();
+        }
+        if width > 0 {
+            lines.push((start, end));
+        }
+        base += para.len() + 1;
+    }
+    lines
+}
+
 impl Renderer for Text {
     fn render(&self, results: &Results, out: &mut dyn Write) -> io::Result<()> {
         self.render_with(results, out, &|_| Vec::new(), &|_| None)
@@ -207,11 +303,66 @@ mod tests {
     }
 
     #[test]
+    fn the_best_definitions_are_printed_whole_and_wrapped() {
+        let mut results = plain();
+        let long = format!(
+            "Start {}the matched word ends it.",
+            "filler words here ".repeat(12)
+        );
+        let at = long.find("matched").unwrap();
+        results.hits[0].text = long.clone();
+        // The snippet is a cut of the text, with its own highlight offsets.
+        results.hits[0].snippet = format!("\u{2026}{}", &long[at - 4..]);
+        let shift = '\u{2026}'.len_utf8() + 4;
+        results.hits[0].highlights = vec![[shift, shift + "matched".len()]];
+        let mut out = Vec::new();
+        Text {
+            color: true,
+            whole: 1,
+        }
+        .render_with(&results, &mut out, &|_| Vec::new(), &|_| None)
+        .unwrap();
+        let out = String::from_utf8(out).unwrap();
+        let body: Vec<&str> = out.lines().skip(2).take_while(|l| !l.is_empty()).collect();
+        let plain: Vec<String> = body
+            .iter()
+            .map(|l| {
+                l.replace("\u{1b}[1m\u{1b}[31m", "")
+                    .replace("\u{1b}[0m", "")
+            })
+            .collect();
+        let joined: Vec<&str> = plain.iter().map(|l| l.trim_start()).collect();
+        assert_eq!(joined.join(" "), long);
+        assert!(plain.len() >= 3, "{out}");
+        assert!(plain.iter().all(|l| l.chars().count() <= 80), "{out}");
+        assert!(body.iter().all(|l| l.starts_with("  ")));
+        assert!(out.contains("\u{1b}[1m\u{1b}[31mmatched\u{1b}[0m"), "{out}");
+        // Passages and later definitions keep their snippet.
+        assert!(out.contains("Tokens\u{1b}[0m, again.\n"), "{out}");
+    }
+
+    #[test]
+    fn wrap_breaks_at_spaces_and_newlines() {
+        let text = "aaa bbb ccc\nddd";
+        let lines: Vec<&str> = wrap(text, 7)
+            .into_iter()
+            .map(|(a, b)| &text[a..b])
+            .collect();
+        assert_eq!(lines, ["aaa bbb", "ccc", "ddd"]);
+        let text = "averyveryverylongword x";
+        let lines: Vec<&str> = wrap(text, 5)
+            .into_iter()
+            .map(|(a, b)| &text[a..b])
+            .collect();
+        assert_eq!(lines, ["averyveryverylongword", "x"]);
+    }
+
+    #[test]
     fn extras_add_a_see_also_line_and_replace_the_snippet_with_context() {
         let mut results = plain();
         results.hits.truncate(1);
         let mut out = Vec::new();
-        Text { color: false }
+        Text::default()
             .render_with(
                 &results,
                 &mut out,
@@ -243,7 +394,7 @@ mod tests {
         let chunk = node("Chunk", &[], 5);
         let llm = node("Large language model", &["LLM"], 9);
         let mut out = Vec::new();
-        Text { color: false }
+        Text::default()
             .render_related(&rag, &[&chunk, &llm], &[], &mut out)
             .unwrap();
         assert_eq!(

@@ -114,6 +114,7 @@ fn check_csv(out: &str, hits: &[Value]) {
             "rank",
             "kind",
             "term",
+            "aliases",
             "file",
             "line",
             "heading_path",
@@ -124,15 +125,20 @@ fn check_csv(out: &str, hits: &[Value]) {
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("CSV row")).collect();
     assert_eq!(rows.len(), hits.len());
     for (row, hit) in rows.iter().zip(hits) {
-        assert_eq!(row.len(), 8);
+        assert_eq!(row.len(), 9);
         assert_eq!(&row[0], hit["rank"].to_string());
         assert_eq!(&row[1], str_of(hit, "kind"));
         assert_eq!(&row[2], str_of(hit, "term"));
-        assert_eq!(&row[3], str_of(hit, "file"));
-        assert_eq!(&row[4], hit["line"].to_string());
-        assert_eq!(row[5], heading_path(hit));
-        assert_eq!(&row[6], str_of(hit, "snippet"));
-        assert_eq!(&row[7], str_of(hit, "text"));
+        let aliases: Vec<&str> = hit["aliases"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        assert_eq!(&row[3], aliases.join("; "));
+        assert_eq!(&row[4], str_of(hit, "file"));
+        assert_eq!(&row[5], hit["line"].to_string());
+        assert_eq!(row[6], heading_path(hit));
+        assert_eq!(&row[7], str_of(hit, "snippet"));
+        assert_eq!(&row[8], str_of(hit, "text"));
     }
 }
 
@@ -575,4 +581,73 @@ fn a_reader_that_stops_early_ends_the_run_quietly() {
         assert_eq!(out.status.code(), Some(0), "{format}");
         assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{format}");
     }
+}
+
+/// (term, aliases) of every term `gloss terms` lists, sorted.
+fn terms_and_aliases(sb: &Sandbox) -> Vec<(String, Vec<String>, String)> {
+    let mut out: Vec<(String, Vec<String>, String)> = json_hits(sb, &["terms"])
+        .iter()
+        .map(|h| {
+            let aliases = h["aliases"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                str_of(h, "term").to_string(),
+                aliases,
+                str_of(h, "text").to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn terms_as_markdown_pasted_into_notes_index_back_to_the_same_terms_and_aliases() {
+    let listed = terms_and_aliases(shipped());
+    assert!(listed.len() > 300, "{}", listed.len());
+    let pasted = Sandbox::empty();
+    pasted.write("glossary.md", &export(shipped(), &["terms"], "markdown"));
+    let back = terms_and_aliases(&pasted);
+    let names = |v: &[(String, Vec<String>, String)]| -> Vec<(String, Vec<String>)> {
+        v.iter().map(|(t, a, _)| (t.clone(), a.clone())).collect()
+    };
+    assert_eq!(names(&back), names(&listed));
+    // The definition comes back whole (followed by the source line it was listed with).
+    for ((term, _, text), (_, _, again)) in listed.iter().zip(&back) {
+        assert!(
+            again.starts_with(text.as_str()),
+            "{term}: {again:?} vs {text:?}"
+        );
+    }
+}
+
+#[test]
+fn no_shown_alias_is_invented_every_one_is_written_in_its_note() {
+    let sb = shipped();
+    let mut checked = 0;
+    for hit in json_hits(sb, &["terms"]) {
+        let note = std::fs::read_to_string(sb.notes().join(str_of(&hit, "file"))).unwrap();
+        let note = note
+            .to_lowercase()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        for alias in hit["aliases"].as_array().unwrap() {
+            let alias = alias.as_str().unwrap().to_lowercase();
+            assert!(
+                note.contains(&alias),
+                "{}: alias {alias:?} is not in its note",
+                str_of(&hit, "term")
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 30, "{checked} aliases checked");
 }

@@ -170,3 +170,123 @@ fn i_html_term_cards_and_dl_glossaries_by_term_and_written_alias() {
         ]
     );
 }
+
+/// Every definition of `gloss terms` as (term, aliases, file:line), in listing order.
+fn listed(sb: &Sandbox) -> Vec<(String, Vec<String>, String)> {
+    sb.json(&["terms"])["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            let aliases = h["aliases"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap().to_string())
+                .collect();
+            (
+                h["term"].as_str().unwrap().to_string(),
+                aliases,
+                format!("{}:{}", h["file"].as_str().unwrap(), h["line"]),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn hand_written_notes_give_every_term_at_its_line_and_nothing_else() {
+    // Six notes as people write them: CRLF, tabs, typos, Obsidian bold lines, `<br>`,
+    // arrows, cheat-sheet tables, HTML, a one-term note, front matter, Q/A, exam tips.
+    let sb = Sandbox::new("notes-handwritten");
+    let want: Vec<(&str, &[&str], &str)> = vec![
+        ("Beam search", &[], "sampling-cheatsheet.md:13"),
+        ("Beam width", &[], "sampling-cheatsheet.md:14"),
+        ("BLEU", &[], "evaluation.md:13"),
+        ("Chunking", &[], "week-07-rag.md:10"),
+        ("Cold start", &["warm-up delay"], "glossary-html.md:3"),
+        ("Faithfulness", &[], "evaluation.md:21"),
+        (
+            "Function calling",
+            &["tool calling", "function invocation"],
+            "agents.md:12",
+        ),
+        ("Greedy decoding", &[], "sampling-cheatsheet.md:11"),
+        ("Latency", &[], "glossary-html.md:11"),
+        ("LLM", &[], "evaluation.md:18"),
+        ("Max tokens", &[], "sampling-cheatsheet.md:7"),
+        ("Min-p", &["floor"], "sampling-cheatsheet.md:9"),
+        ("Perplexity", &[], "evaluation.md:14"),
+        ("Planner", &[], "agents.md:5"),
+        ("Reranker", &[], "week-07-rag.md:11"),
+        ("ROUGE", &["rouge score"], "evaluation.md:7"),
+        ("seed", &[], "sampling-cheatsheet.md:17"),
+        ("SFT", &["supervised fine-tuning"], "week-07-rag.md:13"),
+        ("stop", &[], "sampling-cheatsheet.md:12"),
+        ("Temperature", &[], "sampling-cheatsheet.md:5"),
+        ("Throughput", &[], "glossary-html.md:8"),
+        ("Tokenizer", &[], "tokenizer.md:1"),
+        ("Tool use", &[], "agents.md:11"),
+        ("Top-k", &[], "sampling-cheatsheet.md:6"),
+        ("toxicity score", &[], "evaluation.md:26"),
+        ("Vector Search", &[], "week-07-rag.md:7"),
+    ];
+    let want: Vec<(String, Vec<String>, String)> = want
+        .into_iter()
+        .map(|(t, a, at)| {
+            (
+                t.to_string(),
+                a.iter().map(|s| s.to_string()).collect(),
+                at.to_string(),
+            )
+        })
+        .collect();
+    let got = listed(&sb);
+    assert_eq!(got, want);
+    // What must not be a term: titles, course headings, labels, Q/A, instructions, a
+    // pipeline of arrows, an empty table row.
+    for not in [
+        "Week 7 - RAG and retrieval",
+        "Core bits",
+        "Note",
+        "Q",
+        "A",
+        "Exam tips",
+        "Match the task to its name",
+        "Know the difference between a chunk and a document",
+        "Tip",
+        "Remember",
+        "tokenize",
+        "Sampling cheat sheet",
+        "Serving words",
+        "Agents",
+        "Tools",
+        "NER",
+    ] {
+        assert!(
+            got.iter().all(|(t, _, _)| t != not),
+            "{not:?} is not a term"
+        );
+    }
+    // Written aliases find their term.
+    assert_eq!(
+        define(&sb, "supervised fine-tuning"),
+        t("SFT", "week-07-rag.md", 13)
+    );
+    assert_eq!(
+        define(&sb, "warm-up delay"),
+        t("Cold start", "glossary-html.md", 3)
+    );
+    assert_eq!(
+        define(&sb, "tool calling"),
+        t("Function calling", "agents.md", 12)
+    );
+}
+
+#[test]
+fn lint_finds_the_empty_row_of_an_abbreviation_table() {
+    let sb = Sandbox::new("notes-handwritten");
+    sb.gloss(&["lint"])
+        .assert()
+        .code(1)
+        .stdout("evaluation.md:19: \"NER\" has an empty definition\n");
+}
