@@ -782,6 +782,9 @@ impl Run<'_> {
                 writeln!(out, "{label}: {}", render::printable(file))?;
             }
         }
+        if let Some(why) = &report.read_only {
+            writeln!(out, "read-only: {why}")?;
+        }
         if report.is_clean() {
             writeln!(out, "index {} is up to date and intact", dir.display())?;
             return Ok(ExitCode::SUCCESS);

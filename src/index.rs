@@ -29,6 +29,7 @@ use crate::sections;
 use crate::tokenize::{self, Analyzer};
 
 mod folder;
+mod read_only;
 
 pub use folder::{inspect, State, MARKER};
 
@@ -364,7 +365,9 @@ pub fn open(dir: &Path) -> Result<(Option<Store>, Option<String>)> {
     let Some(generation) = current_generation(dir) else {
         return Ok((None, None));
     };
-    let index = Index::open_in_dir(&generation).map_err(|e| index_err(dir, e))?;
+    let index = read_only::Tolerant::open(&generation)
+        .and_then(Index::open)
+        .map_err(|e| index_err(dir, e))?;
     let metas = index.load_metas().map_err(|e| index_err(dir, e))?;
     let value: Option<serde_json::Value> = metas
         .payload
@@ -1070,6 +1073,8 @@ pub struct Check {
     pub corrupt: Vec<String>,
     /// True when there is no index at all.
     pub absent: bool,
+    /// Why the index cannot be refreshed, when it is read-only (not a fault: it answers).
+    pub read_only: Option<String>,
 }
 
 impl Check {
@@ -1084,7 +1089,8 @@ impl Check {
 }
 
 /// Verifies the index against the notes without changing either: which notes are stale,
-/// missing or removed, and which index files fail their checksums.
+/// missing or removed, which index files fail their checksums, and whether the folder is
+/// read-only (learnt by creating and removing gloss's own probe file in it).
 pub fn check(content: &Path, dir: &Path) -> Result<Check> {
     let mut report = Check::default();
     folder::refuse_overlap(dir, content)?;
@@ -1108,6 +1114,9 @@ pub fn check(content: &Path, dir: &Path) -> Result<Check> {
             return Ok(report);
         }
     };
+    if let Err(err @ Error::ReadOnly(_)) = probe_writable(dir) {
+        report.read_only = Some(err.to_string());
+    }
     match store.index.validate_checksum() {
         Ok(bad) => report.corrupt.extend(
             bad.iter()

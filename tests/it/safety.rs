@@ -573,3 +573,257 @@ fn a_notes_folder_that_disappears_during_a_rebuild_fails_it() {
         .count();
     assert_eq!(gens, 1, "the failed build's generation was left");
 }
+
+// ---------------------------------------------------------------------------------------
+// A read-only index answers.
+
+fn running_as_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// A folder bind-mounted read-only onto itself; unmounted on drop, whatever happens.
+struct ReadOnlyMount(PathBuf);
+
+impl ReadOnlyMount {
+    fn new(path: &Path) -> Result<ReadOnlyMount, String> {
+        if !running_as_root() {
+            return Err("not root".into());
+        }
+        let mount = |args: &[&str]| {
+            std::process::Command::new("mount")
+                .args(args)
+                .arg(path)
+                .arg(path)
+                .output()
+                .map_err(|e| e.to_string())
+                .and_then(|o| {
+                    if o.status.success() {
+                        Ok(())
+                    } else {
+                        Err(String::from_utf8_lossy(&o.stderr).trim().to_string())
+                    }
+                })
+        };
+        mount(&["--bind"])?;
+        let guard = ReadOnlyMount(path.to_path_buf());
+        mount(&["-o", "remount,ro,bind"])?;
+        Ok(guard)
+    }
+}
+
+impl Drop for ReadOnlyMount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// Queries with and without --no-refresh answer from the last commit, with at most one line
+/// on stderr; `index --check` says read-only, not corrupt; `gloss index` fails on one line.
+fn assert_read_only_index_answers(run: &dyn Fn(&[&str]) -> Output, sb: &Sandbox) {
+    let check = run(&["index", "--check"]);
+    assert_eq!(code(&check), 0, "{}{}", stdout(&check), stderr(&check));
+    assert!(stdout(&check).contains("read-only"), "{}", stdout(&check));
+    assert!(!stdout(&check).contains("corrupt"), "{}", stdout(&check));
+    let before = hashes(&sb.index());
+    sb.write("zebra.md", "**Zebra**: A striped animal.\n");
+    for no_refresh in [false, true] {
+        for (args, expect) in [
+            (&["define", "token"][..], "Token"),
+            (&["search", "token"], "Token"),
+            (&["terms"], "Token"),
+        ] {
+            let mut all: Vec<&str> = if no_refresh {
+                vec!["--no-refresh"]
+            } else {
+                vec![]
+            };
+            all.extend(args);
+            let out = run(&all);
+            assert_eq!(code(&out), 0, "{all:?}: {}", stderr(&out));
+            assert!(
+                stdout(&out).lines().any(|l| l.starts_with(expect)),
+                "{all:?}: {}",
+                stdout(&out)
+            );
+            assert!(
+                stderr(&out).lines().count() <= 1,
+                "{all:?}: {}",
+                stderr(&out)
+            );
+            if !no_refresh {
+                assert!(
+                    stderr(&out).contains("read-only"),
+                    "{all:?}: {}",
+                    stderr(&out)
+                );
+            }
+        }
+    }
+    let out = run(&["index"]);
+    assert_eq!(code(&out), 2);
+    assert_eq!(
+        stderr(&out).trim_end().lines().count(),
+        1,
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("read-only"), "{}", stderr(&out));
+    assert_eq!(hashes(&sb.index()), before);
+}
+
+#[test]
+fn an_index_on_a_read_only_mount_answers_from_its_last_commit() {
+    let sb = Sandbox::new("styles");
+    assert_eq!(code(&run(&sb, &["index"])), 0);
+    let _mount = match ReadOnlyMount::new(&sb.index()) {
+        Ok(mount) => mount,
+        Err(why) => {
+            println!("skipped: cannot make a read-only bind mount here ({why})");
+            return;
+        }
+    };
+    assert_read_only_index_answers(&|args| run(&sb, args), &sb);
+}
+
+#[test]
+fn an_index_of_read_only_files_answers_from_its_last_commit() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let sb = Sandbox::new("styles");
+    assert_eq!(code(&run(&sb, &["index"])), 0);
+    fn chmod_tree(path: &Path, dir_mode: u32, file_mode: u32) {
+        let mode = if path.is_dir() { dir_mode } else { file_mode };
+        if path.is_dir() {
+            for entry in std::fs::read_dir(path).unwrap().flatten() {
+                chmod_tree(&entry.path(), dir_mode, file_mode);
+            }
+        }
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    chmod_tree(&sb.index(), 0o555, 0o444);
+    // Root writes anything: run gloss as `nobody` then, on a tree it may read.
+    let root = running_as_root();
+    if root {
+        std::fs::set_permissions(sb.dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        chmod_tree(&sb.notes(), 0o777, 0o666);
+    }
+    let run_as = |args: &[&str]| {
+        let mut cmd = command(&sb, args);
+        if root {
+            cmd.uid(65534).gid(65534);
+        }
+        cmd.output().expect("run gloss")
+    };
+    assert_read_only_index_answers(&run_as, &sb);
+    chmod_tree(&sb.index(), 0o755, 0o644);
+}
+
+// ---------------------------------------------------------------------------------------
+// A full disk leaves no debris.
+
+/// A small tmpfs mounted on `path`; unmounted on drop.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn new(path: &Path, size: &str) -> Result<SmallDisk, String> {
+        if !running_as_root() {
+            return Err("not root".into());
+        }
+        std::fs::create_dir_all(path).map_err(|e| e.to_string())?;
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(path)
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
+        }
+        Ok(SmallDisk(path.to_path_buf()))
+    }
+
+    fn resize(&self, size: &str) {
+        let ok = std::process::Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(&self.0)
+            .status()
+            .expect("mount");
+        assert!(ok.success());
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// About a megabyte of notes of made-up words (compressing poorly, like real text).
+fn megabyte_of_notes(sb: &Sandbox) {
+    let mut seed: u64 = 0x5EED_D15C_F011;
+    let mut next = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as usize
+    };
+    for n in 0..120 {
+        let mut text = String::new();
+        for d in 0..10 {
+            text.push_str(&format!("**Term{n}x{d}**:"));
+            for _ in 0..60 {
+                let len = 3 + next() % 8;
+                let word: String = (0..len)
+                    .map(|_| (b'a' + (next() % 26) as u8) as char)
+                    .collect();
+                text.push(' ');
+                text.push_str(&word);
+            }
+            text.push_str("\n\n");
+        }
+        sb.write(&format!("bulk/n{n:03}.md"), &text);
+    }
+}
+
+#[test]
+fn a_rebuild_on_a_full_disk_says_so_and_leaves_the_last_index_answering() {
+    let sb = Sandbox::new("styles");
+    let disk = match SmallDisk::new(&sb.index(), "256k") {
+        Ok(disk) => disk,
+        Err(why) => {
+            println!("skipped: cannot mount a small tmpfs here ({why})");
+            return;
+        }
+    };
+    assert_eq!(code(&run(&sb, &["index"])), 0);
+    let before = hashes(&sb.index());
+    megabyte_of_notes(&sb);
+    let out = run(&sb, &["index", "--rebuild"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out).trim_end().lines().count(),
+        1,
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("is full"), "{}", stderr(&out));
+    assert_eq!(
+        hashes(&sb.index()),
+        before,
+        "the partial generation was left"
+    );
+    // A search still answers, saying why it could not refresh.
+    let out = run(&sb, &["define", "token"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("Token"), "{}", stdout(&out));
+    assert!(stderr(&out).contains("is full"), "{}", stderr(&out));
+    // Once there is room again, the next search refreshes.
+    disk.resize("64m");
+    let out = run(&sb, &["define", "term7x3"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("Term7x3"), "{}", stdout(&out));
+    let check = run(&sb, &["index", "--check"]);
+    assert_eq!(code(&check), 0, "{}", stdout(&check));
+}
