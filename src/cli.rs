@@ -480,6 +480,7 @@ impl Run<'_> {
     fn write_text(
         &self,
         mut out: Output,
+        store: &Store,
         results: &Results,
         graph: Option<&Graph>,
         whole: usize,
@@ -495,9 +496,13 @@ impl Run<'_> {
         let context = |hit: &Hit| {
             let size = self.g.context?;
             let mut files = files.borrow_mut();
-            let source = files
-                .entry(hit.file.clone())
-                .or_insert_with(|| context::read(self.content(), &hit.file));
+            let source = files.entry(hit.file.clone()).or_insert_with(|| {
+                let read = context::read_indexed(self.content(), &hit.file, store);
+                if let Some(notice) = read.as_ref().err().and_then(|why| why.notice()) {
+                    eprintln!("gloss: {}", render::printable(&notice));
+                }
+                read.ok()
+            });
             context::excerpt(source.as_deref()?, hit.line, size)
         };
         text.render_with(results, out.writer(), &see_also, &context)?;
@@ -545,7 +550,7 @@ impl Run<'_> {
                 .flatten();
             // `define` prints its best definitions whole, not cut to a snippet.
             let whole = if request.mode == Mode::Define { 3 } else { 0 };
-            return self.write_text(out, &answer.results, graph.as_ref(), whole);
+            return self.write_text(out, store, &answer.results, graph.as_ref(), whole);
         }
         if self.g.context.is_some() {
             eprintln!("gloss: warning: --context changes only text output");

@@ -7,6 +7,7 @@
 
 use std::path::{Component, Path};
 
+use crate::index::Store;
 use crate::notes;
 use crate::sections;
 
@@ -53,8 +54,53 @@ pub fn read(content: &Path, rel: &str) -> Option<String> {
     {
         return None;
     }
-    let bytes = std::fs::read(content.join(rel)).ok()?;
-    notes::decode(&rel.to_string_lossy(), bytes, &mut Vec::new())
+    let loaded = notes::load(&notes::rel_path(content, &rel.to_string_lossy())).ok()?;
+    if loaded.binary {
+        return None;
+    }
+    notes::decode(&rel.to_string_lossy(), loaded.bytes, &mut Vec::new())
+}
+
+/// Why a note's lines are not shown as context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unshown {
+    /// The note is not the one indexed (edited since): its lines would not be at the
+    /// hit's line numbers.
+    Changed(String),
+    /// Missing, unreadable, binary, or a path leaving the notes folder.
+    Unreadable,
+}
+
+impl Unshown {
+    /// What to tell the user, when it is news.
+    pub fn notice(&self) -> Option<String> {
+        match self {
+            Unshown::Changed(rel) => Some(format!(
+                "{rel} changed since it was indexed; showing the indexed text instead of its lines (refresh the index to see them)"
+            )),
+            Unshown::Unreadable => None,
+        }
+    }
+}
+
+/// [`read`], and only when the note is byte for byte the one the index holds (the hash in
+/// its manifest), so the hit's line numbers point at the lines printed. An index whose
+/// manifest cannot be read does not stop context (best effort, as [`read`]).
+pub fn read_indexed(content: &Path, rel: &str, store: &Store) -> Result<String, Unshown> {
+    let text = read(content, rel).ok_or(Unshown::Unreadable)?;
+    let Ok(manifest) = store.manifest() else {
+        return Ok(text);
+    };
+    let path = notes::rel_path(content, rel);
+    let same = notes::load(&path)
+        .ok()
+        .zip(manifest.files.get(rel))
+        .is_some_and(|(loaded, indexed)| loaded.hash() == indexed.hash);
+    if same {
+        Ok(text)
+    } else {
+        Err(Unshown::Changed(rel.to_string()))
+    }
 }
 
 /// The lines of `text` around 1-based `line`: N lines either side, or the section.

@@ -827,3 +827,106 @@ fn a_rebuild_on_a_full_disk_says_so_and_leaves_the_last_index_answering() {
     let check = run(&sb, &["index", "--check"]);
     assert_eq!(code(&check), 0, "{}", stdout(&check));
 }
+
+// ---------------------------------------------------------------------------------------
+// Smaller ones.
+
+#[test]
+fn a_note_name_with_a_newline_does_not_make_every_search_walk_again() {
+    let sb = Sandbox::empty();
+    sb.write("ok.md", "**Alpha**: First letter.\n");
+    sb.write("two\nlines.md", "**Beta**: Second letter.\n");
+    // A walk warns about this on every walk: a walk shows on stderr.
+    std::os::unix::fs::symlink("deleted.md", sb.notes().join("gone.md")).unwrap();
+    assert_eq!(code(&run(&sb, &["index"])), 0);
+    let out = run(&sb, &["define", "beta"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stderr(&out), "", "an unchanged folder was refreshed again");
+    // An edit of that note is still noticed.
+    sb.write("two\nlines.md", "**Gamma**: Third letter.\n");
+    let out = run(&sb, &["define", "gamma"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("Gamma"), "{}", stdout(&out));
+    let out = run(&sb, &["define", "gamma"]);
+    assert_eq!(stderr(&out), "", "refreshed again");
+}
+
+#[test]
+fn a_gitignore_change_above_the_notes_folder_is_noticed() {
+    let sb = Sandbox::empty();
+    sb.write("alpha.md", "**Alpha**: First letter.\n");
+    sb.write("secret.md", "**Secret**: Not for the glossary.\n");
+    assert_eq!(code(&run(&sb, &["define", "secret"])), 0);
+    // The folder above the notes (a git repository's root, say) starts ignoring it.
+    std::fs::write(sb.dir.path().join(".gitignore"), "secret.md\n").unwrap();
+    let out = run(&sb, &["define", "secret"]);
+    assert_eq!(code(&out), 1, "still found: {}", stdout(&out));
+    std::fs::remove_file(sb.dir.path().join(".gitignore")).unwrap();
+    let out = run(&sb, &["define", "secret"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
+#[test]
+fn no_refresh_context_on_an_edited_note_says_it_changed() {
+    let sb = Sandbox::empty();
+    sb.write("a.md", "# Words\n\n**Alpha**: First letter.\n");
+    assert_eq!(code(&run(&sb, &["index"])), 0);
+    let out = run(&sb, &["define", "alpha", "--context", "1"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("3: **Alpha**: First letter."),
+        "{}",
+        stdout(&out)
+    );
+    // Two lines inserted above: yesterday's line 3 is today's "inserted" line.
+    sb.write("a.md", "# Words\n\ninserted\n\n**Alpha**: First letter.\n");
+    let out = run(&sb, &["--no-refresh", "define", "alpha", "--context", "1"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!stdout(&out).contains("inserted"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("a.md:3"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("First letter"), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("a.md changed since it was indexed"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+}
+
+#[test]
+fn a_note_linking_to_a_huge_binary_file_is_not_read_whole() {
+    let sb = Sandbox::empty();
+    sb.write("alpha.md", "**Alpha**: First letter.\n");
+    // A 4 GiB sparse file of zeros: reading it whole needs 4 GiB of memory, which the run
+    // below does not have.
+    let huge = sb.dir.path().join("disk.img");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(4 << 30)
+        .unwrap();
+    std::os::unix::fs::symlink(&huge, sb.notes().join("image.md")).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("gloss");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 2000000 && exec \"$@\"")
+        .arg("sh")
+        .arg(&bin)
+        .arg("--content")
+        .arg(sb.notes())
+        .arg("--index")
+        .arg(sb.index())
+        .args(["define", "alpha"])
+        .current_dir(sb.dir.path())
+        .env("GLOSS_CONFIG", "")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("Alpha"), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("image.md: skipped: looks like a binary file"),
+        "{}",
+        stderr(&out)
+    );
+    let check = run(&sb, &["index", "--check"]);
+    assert_eq!(code(&check), 0, "{}", stdout(&check));
+}
