@@ -1,0 +1,182 @@
+//! Refresh: what a search or `gloss index` costs after one note was edited, after one was
+//! touched without a change, and when nothing changed. Real corpora are copied to the system
+//! temp folder first; nothing is edited in place except a generated corpus.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::corpus::{copy_tree, inside_git_repo};
+use crate::process::{os, run_checked, show, time_run};
+use crate::queries::{gloss_cmd, gloss_search};
+use crate::stats::Samples;
+use crate::Config;
+
+#[derive(Default)]
+pub struct Refresh {
+    pub search_after_edit: Samples,
+    pub index_after_edit: Samples,
+    pub search_after_touch: Samples,
+    pub no_change: Samples,
+    pub walk_only: Samples,
+    pub edit_found: bool,
+    pub note: Option<String>,
+}
+
+/// Where the refresh test works: a copy (removed afterwards) or the corpus itself.
+struct Place {
+    content: PathBuf,
+    index: PathBuf,
+    scratch: Option<PathBuf>,
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        if let Some(base) = &self.scratch {
+            let _ = fs::remove_dir_all(base);
+            let _ = fs::remove_dir_all(&self.index);
+        }
+    }
+}
+
+/// Copies `dir` to the temp folder and indexes the copy.
+fn copy_of(cfg: &Config, key: &str, dir: &Path) -> Result<Place, String> {
+    let base = std::env::temp_dir().join(format!("gloss-bench-{}", std::process::id()));
+    let place = Place {
+        content: base.join(key),
+        index: cfg.tmp.join(key).join("index-copy"),
+        scratch: Some(base.clone()),
+    };
+    let _ = fs::remove_dir_all(&base);
+    let _ = fs::remove_dir_all(&place.index);
+    if inside_git_repo(&base) {
+        return Err(format!(
+            "{} is inside a git repository (its ignore rules would apply): refresh test skipped; set TMPDIR",
+            base.display()
+        ));
+    }
+    copy_tree(dir, &place.content).map_err(|e| format!("copying {} failed: {e}", dir.display()))?;
+    let build = run_checked(&gloss_cmd(
+        cfg,
+        &place.content,
+        &place.index,
+        &["index", "--rebuild"],
+    ));
+    if build.code != Some(0) {
+        return Err(format!("indexing the copy failed: {}", build.stderr.trim()));
+    }
+    Ok(place)
+}
+
+fn append(path: &Path, line: &str) {
+    if let Ok(mut f) = fs::OpenOptions::new().append(true).open(path) {
+        let _ = writeln!(f, "\n{line}");
+    }
+}
+
+/// The refresh cases on one corpus. `in_place` names an index of `dir` that may be used
+/// as is, and notes in `dir` that may be edited (a generated corpus).
+pub fn measure(
+    cfg: &Config,
+    key: &str,
+    dir: &Path,
+    in_place: Option<&Path>,
+    files: &[PathBuf],
+    probe: &str,
+) -> Refresh {
+    let mut r = Refresh::default();
+    let place = match in_place {
+        Some(index) => Place {
+            content: dir.to_path_buf(),
+            index: index.to_path_buf(),
+            scratch: None,
+        },
+        None => match copy_of(cfg, key, dir) {
+            Ok(p) => p,
+            Err(e) => {
+                r.note = Some(e);
+                return r;
+            }
+        },
+    };
+    let Some(middle) = files.get(files.len() / 2) else {
+        return r;
+    };
+    let victim = place
+        .content
+        .join(middle.strip_prefix(dir).unwrap_or(middle));
+    let search = |q: &str| gloss_search(cfg, &place.content, &place.index, q, false);
+    let _ = run_checked(&search(probe));
+    edits_then_search(cfg, &mut r, &victim, &search);
+    for i in 0..cfg.refresh_runs {
+        append(
+            &victim,
+            &format!("Benchmark edit {i} before `gloss index`."),
+        );
+        let cmd = gloss_cmd(cfg, &place.content, &place.index, &["index"]);
+        let out = run_checked(&cmd);
+        if out.code == Some(0) {
+            r.index_after_edit.push(out.wall, out.cpu_s);
+        } else {
+            r.note = Some(format!(
+                "`{}` after an edit exited {:?}: {}",
+                show(&cmd),
+                out.code,
+                out.stderr.trim()
+            ));
+        }
+    }
+    for i in 0..cfg.refresh_runs {
+        // Same content, new mtime: gloss re-hashes the file and finds it unchanged.
+        let when = std::time::SystemTime::now() + Duration::from_secs(10 + i as u64);
+        if let Ok(f) = fs::OpenOptions::new().write(true).open(&victim) {
+            let _ = f.set_modified(when);
+        }
+        if let Some(t) = time_run(&search(probe)) {
+            r.search_after_touch.push(t.wall, t.cpu_s);
+        }
+    }
+    let _ = run_checked(&search(probe));
+    let walk = os(&["rg", "--files", "--", place.content.to_str().unwrap_or(".")]);
+    for _ in 0..cfg.runs {
+        if let Some(t) = time_run(&search(probe)) {
+            r.no_change.push(t.wall, t.cpu_s);
+        }
+        if cfg.rg {
+            if let Some(t) = time_run(&walk) {
+                r.walk_only.push(t.wall, t.cpu_s);
+            }
+        }
+    }
+    r
+}
+
+/// Appends a line with a word found nowhere else, then searches for it (it must be found).
+fn edits_then_search(
+    cfg: &Config,
+    r: &mut Refresh,
+    victim: &Path,
+    search: &dyn Fn(&str) -> Vec<std::ffi::OsString>,
+) {
+    for i in 0..cfg.refresh_runs {
+        let word = format!("zqxbench{}", "k".repeat(i + 1));
+        append(
+            victim,
+            &format!("Benchmark edit: {word} appended by the gloss bench."),
+        );
+        let cmd = search(&word);
+        let out = run_checked(&cmd);
+        r.search_after_edit.push(out.wall, out.cpu_s);
+        if out.code != Some(0) {
+            r.note = Some(format!(
+                "search after an edit did not find the new word: `{}` exited {:?}: {}",
+                show(&cmd),
+                out.code,
+                out.stderr.trim()
+            ));
+        } else if i == 0 {
+            r.edit_found = true;
+        }
+    }
+}
