@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::entries::{self, Kind};
@@ -160,33 +161,63 @@ const LABELS: &[&str] = &[
     "after",
 ];
 
+/// What one note contributes: its definitions, marked spans and empty-definition findings.
+#[derive(Default)]
+struct NoteParts {
+    defs: Vec<Def>,
+    marked: Vec<Marked>,
+    findings: Vec<Finding>,
+}
+
+/// Parses one note and gathers what the checks need from it.
+fn note_parts(rel: &str, source: &str) -> NoteParts {
+    let mut parts = NoteParts::default();
+    let doc = sections::parse(source);
+    for e in entries::extract(rel, &doc) {
+        if let (Kind::Definition, Some(term)) = (e.kind, e.term) {
+            parts.defs.push(Def {
+                term,
+                aliases: e.aliases,
+                text: e.text,
+                file: e.file,
+                line: e.line,
+            });
+        }
+    }
+    for section in &doc.sections {
+        let last = section.blocks.len().saturating_sub(1);
+        for (i, block) in section.blocks.iter().enumerate() {
+            collect(
+                rel,
+                block,
+                i == last,
+                &mut parts.marked,
+                &mut parts.findings,
+            );
+        }
+    }
+    parts
+}
+
 /// Lints notes given as (relative path, text).
 pub fn lint_notes(notes: &[(String, String)]) -> Vec<Finding> {
+    // Parsing is most of a lint run on a big folder: on all cores, merged in note order.
+    let parts: Vec<NoteParts> = notes
+        .par_iter()
+        .map(|(rel, source)| note_parts(rel, source))
+        .collect();
     let mut defs = Vec::new();
     let mut marked = Vec::new();
     let mut findings = Vec::new();
-    let mut sources: HashMap<&str, Vec<&str>> = HashMap::new();
-    for (rel, source) in notes {
-        let doc = sections::parse(source);
-        for e in entries::extract(rel, &doc) {
-            if let (Kind::Definition, Some(term)) = (e.kind, e.term) {
-                defs.push(Def {
-                    term,
-                    aliases: e.aliases,
-                    text: e.text,
-                    file: e.file,
-                    line: e.line,
-                });
-            }
-        }
-        for section in &doc.sections {
-            let last = section.blocks.len().saturating_sub(1);
-            for (i, block) in section.blocks.iter().enumerate() {
-                collect(rel, block, i == last, &mut marked, &mut findings);
-            }
-        }
-        sources.insert(rel, source.lines().collect());
+    for p in parts {
+        defs.extend(p.defs);
+        marked.extend(p.marked);
+        findings.extend(p.findings);
     }
+    let sources: HashMap<&str, Vec<&str>> = notes
+        .iter()
+        .map(|(rel, source)| (rel.as_str(), source.lines().collect()))
+        .collect();
     let mut analyzer = Analyzer::default();
     conflicts(&defs, &mut findings);
     duplicates(&defs, &mut analyzer, &mut findings);
@@ -357,32 +388,103 @@ fn duplicates(defs: &[Def], analyzer: &mut Analyzer, findings: &mut Vec<Finding>
             spellings.push((d, analyzer.key(&d.term)));
         }
     }
-    for (j, (b, kb)) in spellings.iter().enumerate() {
-        for (a, ka) in &spellings[..j] {
-            if ka.is_empty() || kb.is_empty() || is_identifier(&a.term) != is_identifier(&b.term) {
-                // `similarity_search` the method and `Similarity search` the idea differ.
-                continue;
-            }
-            let how = if ka == kb {
-                "look like the same term"
-            } else if ka.chars().count() >= 6
-                && kb.chars().count() >= 6
-                && ka.len().abs_diff(kb.len()) <= 1
-                && strsim::osa_distance(ka, kb) <= 1
-                && !differ_in_a_short_word(analyzer, &a.term, &b.term)
-            {
-                "are one letter apart: the same term?"
-            } else {
-                continue;
-            };
-            findings.push(Finding {
-                file: b.file.clone(),
-                line: b.line,
-                check: Check::Duplicate,
-                message: format!("{:?} and {:?} ({}) {how}", b.term, a.term, at(a)),
-            });
+    for (a, b, how) in twin_pairs(&spellings, analyzer) {
+        let ((a, _), (b, _)) = (&spellings[a], &spellings[b]);
+        findings.push(Finding {
+            file: b.file.clone(),
+            line: b.line,
+            check: Check::Duplicate,
+            message: format!("{:?} and {:?} ({}) {how}", b.term, a.term, at(a)),
+        });
+    }
+    aliases_defined(defs, &spellings, analyzer, findings);
+}
+
+/// Pairs `(a, b)` of spellings, `a` first, that look like one term: the same key, or keys of
+/// six or more letters one edit apart. Near-linear: keys one edit apart share a key with one
+/// letter deleted (a substitution, an insertion or a swap of neighbours all leave one such
+/// deletion in common), so only keys meeting in that table are compared.
+fn twin_pairs(
+    spellings: &[(&Def, String)],
+    analyzer: &mut Analyzer,
+) -> Vec<(usize, usize, &'static str)> {
+    // Spellings by key, in order.
+    let mut by_key: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (n, (_, key)) in spellings.iter().enumerate() {
+        if !key.is_empty() {
+            by_key.entry(key).or_default().push(n);
         }
     }
+    // `similarity_search` the method and `Similarity search` the idea differ.
+    let comparable = |a: usize, b: usize| {
+        is_identifier(&spellings[a].0.term) == is_identifier(&spellings[b].0.term)
+    };
+    let mut pairs = Vec::new();
+    for group in by_key.values() {
+        for (j, &b) in group.iter().enumerate() {
+            for &a in &group[..j] {
+                if comparable(a, b) {
+                    pairs.push((a, b, "look like the same term"));
+                }
+            }
+        }
+    }
+    for (ka, kb) in keys_one_edit_apart(by_key.keys().copied()) {
+        for &x in &by_key[ka] {
+            for &y in &by_key[kb] {
+                let (a, b) = (x.min(y), x.max(y));
+                if comparable(a, b)
+                    && !differ_in_a_short_word(analyzer, &spellings[a].0.term, &spellings[b].0.term)
+                {
+                    pairs.push((a, b, "are one letter apart: the same term?"));
+                }
+            }
+        }
+    }
+    pairs
+}
+
+/// Distinct keys of six or more letters at most one edit (with swaps of neighbours) apart,
+/// each pair once.
+fn keys_one_edit_apart<'k>(keys: impl Iterator<Item = &'k str>) -> Vec<(&'k str, &'k str)> {
+    let mut deletions: HashMap<String, Vec<&'k str>> = HashMap::new();
+    for key in keys {
+        let chars: Vec<(usize, char)> = key.char_indices().collect();
+        if chars.len() < 6 {
+            continue;
+        }
+        deletions.entry(key.to_string()).or_default().push(key);
+        for &(at, c) in &chars {
+            let mut variant = String::with_capacity(key.len());
+            variant.push_str(&key[..at]);
+            variant.push_str(&key[at + c.len_utf8()..]);
+            let keys = deletions.entry(variant).or_default();
+            if keys.last() != Some(&key) {
+                keys.push(key);
+            }
+        }
+    }
+    let mut pairs = HashSet::new();
+    for keys in deletions.values().filter(|k| k.len() > 1) {
+        for (j, kb) in keys.iter().enumerate() {
+            for ka in &keys[..j] {
+                let pair = if ka < kb { (*ka, *kb) } else { (*kb, *ka) };
+                if ka.len().abs_diff(kb.len()) <= 1 && strsim::osa_distance(ka, kb) <= 1 {
+                    pairs.insert(pair);
+                }
+            }
+        }
+    }
+    pairs.into_iter().collect()
+}
+
+/// A term that is also another term's alias (written, not made-up).
+fn aliases_defined(
+    defs: &[Def],
+    spellings: &[(&Def, String)],
+    analyzer: &mut Analyzer,
+    findings: &mut Vec<Finding>,
+) {
     let mut alias_of: HashMap<String, &Def> = HashMap::new();
     for d in defs {
         let made_up = entries::initials(&d.term);
@@ -396,7 +498,7 @@ fn duplicates(defs: &[Def], analyzer: &mut Analyzer, findings: &mut Vec<Finding>
             }
         }
     }
-    for (d, key) in &spellings {
+    for (d, key) in spellings {
         if let Some(owner) = alias_of.get(key) {
             if analyzer.key(&owner.term) != *key {
                 findings.push(Finding {
@@ -601,6 +703,120 @@ mod tests {
             .iter()
             .map(|f| f.to_string())
             .collect()
+    }
+
+    /// The all-pairs near-twin check this module used before the deletion table.
+    fn all_pairs(
+        spellings: &[(&Def, String)],
+        analyzer: &mut Analyzer,
+    ) -> Vec<(usize, usize, &'static str)> {
+        let mut out = Vec::new();
+        for (j, (b, kb)) in spellings.iter().enumerate() {
+            for (i, (a, ka)) in spellings[..j].iter().enumerate() {
+                if ka.is_empty()
+                    || kb.is_empty()
+                    || is_identifier(&a.term) != is_identifier(&b.term)
+                {
+                    continue;
+                }
+                if ka == kb {
+                    out.push((i, j, "look like the same term"));
+                } else if ka.chars().count() >= 6
+                    && kb.chars().count() >= 6
+                    && ka.len().abs_diff(kb.len()) <= 1
+                    && strsim::osa_distance(ka, kb) <= 1
+                    && !differ_in_a_short_word(analyzer, &a.term, &b.term)
+                {
+                    out.push((i, j, "are one letter apart: the same term?"));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn def(term: &str) -> Def {
+        Def {
+            term: term.into(),
+            aliases: Vec::new(),
+            text: String::new(),
+            file: "a.md".into(),
+            line: 1,
+        }
+    }
+
+    /// Same pairs from the deletion table as from comparing every pair.
+    fn assert_same_twins(defs: &[Def]) -> usize {
+        let mut analyzer = Analyzer::default();
+        let mut seen = HashSet::new();
+        let spellings: Vec<(&Def, String)> = defs
+            .iter()
+            .filter(|d| seen.insert(norm(&d.term)))
+            .map(|d| (d, analyzer.key(&d.term)))
+            .collect();
+        let expected = all_pairs(&spellings, &mut analyzer);
+        let mut found = twin_pairs(&spellings, &mut analyzer);
+        found.sort();
+        assert_eq!(found, expected);
+        expected.len()
+    }
+
+    #[test]
+    fn near_twins_from_the_deletion_table_match_all_pairs() {
+        let terms = [
+            "Tokenizer",
+            "Tokeniser",
+            "Tokenzier",
+            "Tokenizers",
+            "tokenizer",
+            "Embedding",
+            "Embeddings",
+            "Embeding",
+            "Embedidng",
+            "abcdef",
+            "abcdfe",
+            "bacdef",
+            "abcde",
+            "Top-p sampling",
+            "Top-k sampling",
+            "similarity_search",
+            "Similarity search",
+            "Similarity-search",
+            "naïve bayes",
+            "naive bayes",
+            "naïve bayesx",
+            "Fine-tuning",
+            "finetuning",
+            "fine tuning",
+            "LoRA",
+            "QLoRA",
+            "résumé parser",
+            "resume parsers",
+            "ünïcödé",
+            "unicode",
+            "aaaaaa",
+            "aaaaaaa",
+            "aaaaab",
+            "baaaaa",
+            "",
+        ];
+        let defs: Vec<Def> = terms.iter().map(|t| def(t)).collect();
+        assert!(assert_same_twins(&defs) > 10);
+    }
+
+    #[test]
+    fn near_twins_on_the_shipped_notes_match_all_pairs() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
+        let (files, _) = notes::walk(&root).expect("content/ is readable");
+        let mut defs = Vec::new();
+        for f in &files {
+            let mut warnings = Vec::new();
+            if let Some(note) = notes::read(f, &mut warnings) {
+                defs.extend(note_parts(&note.rel, &note.text).defs);
+            }
+        }
+        assert!(defs.len() > 100, "{} definitions", defs.len());
+        assert_same_twins(&defs);
     }
 
     #[test]
