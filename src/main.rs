@@ -7,6 +7,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// Indexing allocates and frees a small string per token: see BENCHMARKS.md.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = cli::Cli::parse_from(cli::with_default_subcommand(std::env::args_os().collect()));
     // A panic inside the engine (seen on index files with flipped bytes) must still end as

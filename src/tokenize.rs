@@ -6,8 +6,10 @@
 //! does not stem like the right one. Compounds meet: `fine-tuning` also yields `finetuning`,
 //! `ConfigMap` also yields `config` and `map`, so every spelling finds the same entry.
 
+use std::collections::HashMap;
+
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, Stemmer, TextAnalyzer, Token,
+    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, Stemmer, TextAnalyzer, Token,
     TokenStream, Tokenizer,
 };
 use tantivy::Index;
@@ -21,11 +23,99 @@ pub const RAW: &str = "gloss_raw";
 /// Longest token kept, in bytes; longer ones are base64, hashes or URLs, never search terms.
 const MAX_TOKEN_BYTES: usize = 48;
 
+/// Distinct words whose stems one tokenizer remembers before it starts afresh.
+const STEM_CACHE_WORDS: usize = 1 << 17;
+
 /// Splits text on Unicode word bounds, adding joined tokens for hyphenated and camel-case
-/// compounds at the position of their first part.
-#[derive(Clone, Default)]
+/// compounds at the position of their first part; then, in the same pass, drops tokens of
+/// [`MAX_TOKEN_BYTES`] or more, lowercases and ASCII-folds them and (for [`STEMMED`])
+/// stems them. One pass instead of a chain of four filters: tokenizing is most of indexing
+/// time. Each indexing thread has its own clone, so its own stem cache.
+#[derive(Clone)]
 pub struct WordTokenizer {
     tokens: Vec<Token>,
+    scratch: Scratch,
+    /// Lowercase, fold, lowercase again: tantivy's filters, for words that are not ASCII.
+    fold: TextAnalyzer,
+    /// Stemmed forms already computed, when stemming.
+    stems: Option<StemCache>,
+}
+
+/// Buffers reused from text to text.
+#[derive(Clone, Default)]
+struct Scratch {
+    segments: Vec<(usize, usize)>,
+    chain: Vec<usize>,
+    starts: Vec<usize>,
+    joined: String,
+}
+
+/// English stems of lowercased words, remembered: most words of a text were seen before.
+#[derive(Clone)]
+struct StemCache {
+    stemmer: TextAnalyzer,
+    known: HashMap<Box<str>, Box<str>, rustc_hash::FxBuildHasher>,
+}
+
+impl StemCache {
+    fn new() -> Self {
+        StemCache {
+            stemmer: TextAnalyzer::builder(RawTokenizer::default())
+                .filter(Stemmer::new(Language::English))
+                .build(),
+            known: HashMap::default(),
+        }
+    }
+
+    /// Replaces `word` by its stem.
+    fn stem(&mut self, word: &mut String) {
+        if let Some(stem) = self.known.get(word.as_str()) {
+            word.clear();
+            word.push_str(stem);
+            return;
+        }
+        let stem = match self.stemmer.token_stream(word.as_str()).next() {
+            Some(token) => token.text.clone(),
+            None => return,
+        };
+        if self.known.len() >= STEM_CACHE_WORDS {
+            self.known.clear();
+        }
+        self.known
+            .insert(word.as_str().into(), stem.as_str().into());
+        *word = stem;
+    }
+}
+
+impl WordTokenizer {
+    fn new(stem: bool) -> Self {
+        WordTokenizer {
+            tokens: Vec::new(),
+            scratch: Scratch::default(),
+            fold: TextAnalyzer::builder(RawTokenizer::default())
+                .filter(LowerCaser)
+                .filter(AsciiFoldingFilter)
+                // Again: folding can give capitals (small-capital `ᴀᴘɪ` → `API`), and some
+                // letters fold only once lowercased (`Å` the Angstrom sign → `å` → `a`).
+                .filter(LowerCaser)
+                .build(),
+            stems: stem.then(StemCache::new),
+        }
+    }
+
+    /// Lowercased, folded (and stemmed) form of one word, into `out`.
+    fn normalise(&mut self, word: &str, out: &mut String) {
+        out.clear();
+        if word.is_ascii() {
+            out.push_str(word);
+            out.make_ascii_lowercase();
+        } else if let Some(token) = self.fold.token_stream(word).next() {
+            out.push_str(&token.text);
+        }
+        if let Some(stems) = &mut self.stems {
+            stems.stem(out);
+        }
+    }
 }
 
 /// The token stream of [`WordTokenizer`]: tokens computed up front.
@@ -38,10 +128,14 @@ impl Tokenizer for WordTokenizer {
     type TokenStream<'a> = WordTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> WordTokenStream<'a> {
-        // Token strings are reused from call to call: tokenizing is most of indexing time.
+        // Token strings are reused from call to call.
+        let mut tokens = std::mem::take(&mut self.tokens);
+        let mut scratch = std::mem::take(&mut self.scratch);
         let mut len = 0;
-        let tokens = &mut self.tokens;
-        split_words(text, &mut |from, to, word, position| {
+        split_words(text, &mut scratch, &mut |from, to, word, position| {
+            if word.len() >= MAX_TOKEN_BYTES {
+                return;
+            }
             if len == tokens.len() {
                 tokens.push(Token::default());
             }
@@ -50,12 +144,13 @@ impl Tokenizer for WordTokenizer {
             token.offset_to = to;
             token.position = position;
             token.position_length = 1;
-            token.text.clear();
-            token.text.push_str(word);
+            self.normalise(word, &mut token.text);
             len += 1;
         });
+        self.tokens = tokens;
+        self.scratch = scratch;
         WordTokenStream {
-            tokens: &mut tokens[..len],
+            tokens: &mut self.tokens[..len],
             next: 0,
         }
     }
@@ -77,7 +172,11 @@ impl TokenStream for WordTokenStream<'_> {
 }
 
 fn is_word(segment: &str) -> bool {
-    segment.chars().any(char::is_alphanumeric)
+    if segment.is_ascii() {
+        segment.bytes().any(|b| b.is_ascii_alphanumeric())
+    } else {
+        segment.chars().any(char::is_alphanumeric)
+    }
 }
 
 fn is_hyphen(segment: &str) -> bool {
@@ -101,9 +200,20 @@ fn strip_possessive(mut word: &str) -> &str {
     }
 }
 
-/// Byte offsets where a camel-case word starts a new part (`ConfigMap` → `[0, 6]`).
-fn camel_starts(word: &str) -> Vec<usize> {
-    let mut starts = vec![0];
+/// Byte offsets where a camel-case word starts a new part (`ConfigMap` → `[0, 6]`), into
+/// `starts`.
+fn camel_starts(word: &str, starts: &mut Vec<usize>) {
+    starts.clear();
+    starts.push(0);
+    if word.is_ascii() {
+        let bytes = word.as_bytes();
+        for i in 1..bytes.len() {
+            if bytes[i].is_ascii_uppercase() && bytes[i - 1].is_ascii_lowercase() {
+                starts.push(i);
+            }
+        }
+        return;
+    }
     let mut prev_lower = false;
     for (i, c) in word.char_indices() {
         if c.is_uppercase() && prev_lower {
@@ -111,39 +221,145 @@ fn camel_starts(word: &str) -> Vec<usize> {
         }
         prev_lower = c.is_lowercase();
     }
-    starts
+}
+
+/// Word-break class of an ASCII byte (Unicode annex 29).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wb {
+    Letter,
+    Numeric,
+    /// `_`
+    ExtendNumLet,
+    /// `.` and `'`: join letters to letters and digits to digits.
+    MidNumLet,
+    /// `:`: joins letters.
+    MidLetter,
+    /// `,` and `;`: join digits.
+    MidNum,
+    Cr,
+    Lf,
+    /// Vertical tab, form feed.
+    Newline,
+    Space,
+    Other,
+}
+
+fn wb(b: u8) -> Wb {
+    match b {
+        b'a'..=b'z' | b'A'..=b'Z' => Wb::Letter,
+        b'0'..=b'9' => Wb::Numeric,
+        b'_' => Wb::ExtendNumLet,
+        b'.' | b'\'' => Wb::MidNumLet,
+        b':' => Wb::MidLetter,
+        b',' | b';' => Wb::MidNum,
+        b'\r' => Wb::Cr,
+        b'\n' => Wb::Lf,
+        0x0b | 0x0c => Wb::Newline,
+        b' ' => Wb::Space,
+        _ => Wb::Other,
+    }
+}
+
+/// The end of the segment of ASCII `bytes` that starts at `i` (annex 29 rules for ASCII).
+fn ascii_segment_end(bytes: &[u8], i: usize) -> usize {
+    use Wb::*;
+    let class = |k: usize| bytes.get(k).map_or(Other, |&b| wb(b));
+    match class(i) {
+        Letter | Numeric | ExtendNumLet => {
+            // Letters, digits and `_` all join; `.` `'` `:` join letters to letters, and
+            // `.` `'` `,` `;` digits to digits.
+            let mut j = i + 1;
+            loop {
+                match (class(j - 1), class(j), class(j + 1)) {
+                    (_, Letter | Numeric | ExtendNumLet, _) => j += 1,
+                    (Letter, MidLetter | MidNumLet, Letter) => j += 2,
+                    (Numeric, MidNum | MidNumLet, Numeric) => j += 2,
+                    _ => return j,
+                }
+            }
+        }
+        Space => {
+            let mut j = i + 1;
+            while class(j) == Space {
+                j += 1;
+            }
+            j
+        }
+        Cr if class(i + 1) == Lf => i + 2,
+        _ => i + 1,
+    }
+}
+
+/// Byte ranges of the word-bound segments of `text`, as
+/// `unicode_segmentation::split_word_bound_indices` gives them, into `out`. Annex 29 always
+/// breaks before a space that follows something else, so the text is cut there into
+/// pieces; the ASCII pieces (most of them) are split by a table of the ASCII rules, the
+/// others by `unicode_segmentation`.
+fn word_bounds(text: &str, out: &mut Vec<(usize, usize)>) {
+    out.clear();
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for end in 1..=bytes.len() {
+        if end < bytes.len() && !(bytes[end] == b' ' && bytes[end - 1] != b' ') {
+            continue;
+        }
+        let piece = &text[start..end];
+        if piece.is_ascii() {
+            let piece = &bytes[start..end];
+            let mut from = 0;
+            while from < piece.len() {
+                let to = ascii_segment_end(piece, from);
+                out.push((start + from, start + to));
+                from = to;
+            }
+        } else {
+            out.extend(
+                piece
+                    .split_word_bound_indices()
+                    .map(|(at, s)| (start + at, start + at + s.len())),
+            );
+        }
+        start = end;
+    }
 }
 
 /// Calls `emit(from, to, text, position)` for every token of `text`, compounds first.
-fn split_words(text: &str, emit: &mut dyn FnMut(usize, usize, &str, usize)) {
-    let segments: Vec<(usize, &str)> = text.split_word_bound_indices().collect();
+fn split_words(text: &str, scratch: &mut Scratch, emit: &mut dyn FnMut(usize, usize, &str, usize)) {
+    let Scratch {
+        segments,
+        chain,
+        starts,
+        joined,
+    } = scratch;
+    word_bounds(text, segments);
+    let seg = |k: usize| &text[segments[k].0..segments[k].1];
     let mut position = 0;
     let mut i = 0;
     while i < segments.len() {
-        if !is_word(segments[i].1) {
+        if !is_word(seg(i)) {
             i += 1;
             continue;
         }
-        let mut chain = vec![i];
+        chain.clear();
+        chain.push(i);
         let mut j = i;
-        while j + 2 < segments.len() && is_hyphen(segments[j + 1].1) && is_word(segments[j + 2].1) {
+        while j + 2 < segments.len() && is_hyphen(seg(j + 1)) && is_word(seg(j + 2)) {
             chain.push(j + 2);
             j += 2;
         }
         if chain.len() > 1 {
             let from = segments[i].0;
-            let last = segments[j];
-            let to = last.0 + strip_possessive(last.1).len();
-            let joined: String = chain
-                .iter()
-                .map(|&k| strip_possessive(segments[k].1))
-                .collect();
-            emit(from, to, &joined, position);
+            let to = segments[j].0 + strip_possessive(seg(j)).len();
+            joined.clear();
+            for &k in chain.iter() {
+                joined.push_str(strip_possessive(seg(k)));
+            }
+            emit(from, to, joined, position);
         }
-        for &k in &chain {
-            let (offset, raw) = segments[k];
-            let word = strip_possessive(raw);
-            let starts = camel_starts(word);
+        for &k in chain.iter() {
+            let offset = segments[k].0;
+            let word = strip_possessive(seg(k));
+            camel_starts(word, starts);
             if starts.len() > 1 {
                 emit(offset, offset + word.len(), word, position);
                 for (n, &s) in starts.iter().enumerate() {
@@ -162,27 +378,12 @@ fn split_words(text: &str, emit: &mut dyn FnMut(usize, usize, &str, usize)) {
 
 /// The unstemmed analyzer: words, lowercased and ASCII-folded.
 pub fn raw_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(WordTokenizer::default())
-        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        // Again: folding can give capitals (small-capital `ᴀᴘɪ` → `API`), and some letters
-        // fold only once lowercased (`Å` the Angstrom sign → `å` → `a`).
-        .filter(LowerCaser)
-        .build()
+    TextAnalyzer::from(WordTokenizer::new(false))
 }
 
 /// The stemmed analyzer: [`raw_analyzer`] plus English stemming.
 pub fn stemmed_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(WordTokenizer::default())
-        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        // Again: folding can give capitals (small-capital `ᴀᴘɪ` → `API`), and some letters
-        // fold only once lowercased (`Å` the Angstrom sign → `å` → `a`).
-        .filter(LowerCaser)
-        .filter(Stemmer::new(Language::English))
-        .build()
+    TextAnalyzer::from(WordTokenizer::new(true))
 }
 
 /// Registers both analyzers on an index; call on every open, at index and at query time.
@@ -336,6 +537,154 @@ mod tests {
             .into_iter()
             .map(|w| w.raw)
             .collect()
+    }
+
+    /// The word splitter alone, for the reference chain below.
+    #[derive(Clone, Default)]
+    struct PlainWords {
+        tokens: Vec<Token>,
+    }
+
+    impl Tokenizer for PlainWords {
+        type TokenStream<'a> = WordTokenStream<'a>;
+
+        fn token_stream<'a>(&'a mut self, text: &'a str) -> WordTokenStream<'a> {
+            self.tokens.clear();
+            let tokens = &mut self.tokens;
+            split_words(
+                text,
+                &mut Scratch::default(),
+                &mut |from, to, word, position| {
+                    tokens.push(Token {
+                        offset_from: from,
+                        offset_to: to,
+                        position,
+                        text: word.to_string(),
+                        position_length: 1,
+                    });
+                },
+            );
+            WordTokenStream {
+                tokens: &mut self.tokens[..],
+                next: 0,
+            }
+        }
+    }
+
+    /// The analyzers as tantivy filter chains (how they were built before the fused pass).
+    fn reference(stem: bool) -> TextAnalyzer {
+        let chain = TextAnalyzer::builder(PlainWords::default())
+            .filter(tantivy::tokenizer::RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+            .filter(LowerCaser)
+            .filter(AsciiFoldingFilter)
+            .filter(LowerCaser);
+        if stem {
+            chain.filter(Stemmer::new(Language::English)).build()
+        } else {
+            chain.build()
+        }
+    }
+
+    fn all_tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Token> {
+        let mut out = Vec::new();
+        let mut stream = analyzer.token_stream(text);
+        while let Some(t) = stream.next() {
+            out.push(t.clone());
+        }
+        out
+    }
+
+    #[test]
+    fn the_fused_pass_gives_the_tokens_of_the_filter_chain() {
+        let texts = [
+            "Fine-tuning the LLM's ConfigMap: running runners ran quickly, généralement",
+            "ΣΊΣΥΦΟΣ ὈΔΥΣΣΕΎΣ İstanbul straße ﬁne \u{1d00}\u{1d18}\u{26a} \u{212b}ngstrom",
+            "aVeryLongIdentifierThatGoesOnAndOnForeverAndEverAndEver-short x",
+            "connection connections connected connecting connects Connection CONNECTIONS",
+            "\u{2019}s ’s e.g. 3.14 foo_bar a:b don't naïve café-crème résumés 東京 タワー",
+            "HTTPRequest XMLHttpRequest getElementById iPhone e-mail re-re-entry",
+        ];
+        for stem in [false, true] {
+            let mut fused = if stem {
+                stemmed_analyzer()
+            } else {
+                raw_analyzer()
+            };
+            let mut chain = reference(stem);
+            for _ in 0..2 {
+                for text in texts {
+                    assert_eq!(
+                        all_tokens(&mut fused, text),
+                        all_tokens(&mut chain, text),
+                        "{text}"
+                    );
+                }
+            }
+        }
+    }
+
+    fn reference_bounds(text: &str) -> Vec<(usize, usize)> {
+        text.split_word_bound_indices()
+            .map(|(at, s)| (at, at + s.len()))
+            .collect()
+    }
+
+    #[test]
+    fn word_bounds_match_unicode_segmentation() {
+        // Every string of up to four characters over the classes that matter, then
+        // pseudo-random longer ones mixing in non-ASCII letters, marks and spaces.
+        let alphabet = [
+            "a", "Z", "1", "_", ".", "'", ":", ",", ";", "\r", "\n", "\u{b}", " ", "\t", "-",
+        ];
+        let mut out = Vec::new();
+        let mut texts = vec![String::new()];
+        let mut frontier = vec![String::new()];
+        for _ in 0..4 {
+            let mut next = Vec::new();
+            for t in &frontier {
+                for a in alphabet {
+                    next.push(format!("{t}{a}"));
+                }
+            }
+            texts.extend(next.iter().cloned());
+            frontier = next;
+        }
+        let wide = [
+            "a",
+            "1",
+            ".",
+            "'",
+            " ",
+            " ",
+            "é",
+            "\u{301}",
+            "’",
+            "-",
+            "\u{200d}",
+            "日",
+            "ß",
+            ":",
+            "\n",
+            "_",
+            "\u{1f600}",
+            "\u{1f1eb}",
+            "\u{2060}",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..20_000 {
+            let mut t = String::new();
+            for _ in 0..(seed % 13) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                t.push_str(wide[(seed % wide.len() as u64) as usize]);
+            }
+            texts.push(t);
+        }
+        for t in &texts {
+            word_bounds(t, &mut out);
+            assert_eq!(out, reference_bounds(t), "{t:?}");
+        }
     }
 
     #[test]
