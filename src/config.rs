@@ -163,11 +163,37 @@ pub struct Config {
 struct File {
     content: Option<PathBuf>,
     index: Option<PathBuf>,
+    #[serde(default, deserialize_with = "at_least_one")]
     limit: Option<usize>,
     #[serde(default)]
     synonyms: BTreeMap<String, OneOrMany>,
     #[serde(default)]
-    boosts: BTreeMap<String, f32>,
+    boosts: BTreeMap<String, Factor>,
+}
+
+/// `limit` must let something through: 0 would make every search come back empty.
+fn at_least_one<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    let n = usize::deserialize(d)?;
+    if n == 0 {
+        return Err(serde::de::Error::custom("`limit` must be at least 1"));
+    }
+    Ok(Some(n))
+}
+
+/// A boost factor: a finite number (`nan` and `inf` would wreck every score they touch).
+#[derive(Debug, Clone, Copy)]
+struct Factor(f32);
+
+impl<'de> Deserialize<'de> for Factor {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Factor, D::Error> {
+        let x = f64::deserialize(d)?;
+        if !x.is_finite() || !(x as f32).is_finite() {
+            return Err(serde::de::Error::custom(format!(
+                "a boost must be a finite number, not {x}"
+            )));
+        }
+        Ok(Factor(x as f32))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -380,7 +406,7 @@ pub fn resolve(
                 },
             );
         }
-        for (glob, &factor) in &file.boosts {
+        for (glob, &Factor(factor)) in &file.boosts {
             let matcher = Glob::new(glob)
                 .map_err(|e| ConfigError::Glob {
                     path: path.clone(),
@@ -515,6 +541,21 @@ mod tests {
             c.files,
             [(PathBuf::from("/nowhere/notes/gloss.toml"), false)]
         );
+    }
+
+    #[test]
+    fn a_zero_limit_or_a_boost_that_is_not_finite_names_its_line() {
+        let err = parse(Path::new("g.toml"), "index = \"i\"\nlimit = 0\n").unwrap_err();
+        assert!(err.to_string().starts_with("g.toml:2: "), "{err}");
+        assert!(err.to_string().contains("at least 1"), "{err}");
+        for bad in ["nan", "inf", "-inf", "1e300"] {
+            let text = format!("limit = 3\n[boosts]\n\"a*.md\" = 2.0\n\"b*.md\" = {bad}\n");
+            let err = parse(Path::new("g.toml"), &text).unwrap_err();
+            assert!(err.to_string().starts_with("g.toml:4: "), "{bad}: {err}");
+            assert!(err.to_string().contains("finite"), "{bad}: {err}");
+        }
+        let ok = parse(Path::new("g.toml"), "limit = 1\n[boosts]\n\"a\" = 0.5\n").unwrap();
+        assert_eq!((ok.limit, ok.boosts["a"].0), (Some(1), 0.5));
     }
 
     #[test]
