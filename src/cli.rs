@@ -72,6 +72,10 @@ pub struct Cli {
     #[command(flatten)]
     global: Global,
 
+    /// The subcommand a misspelt first word probably meant (set by `main`, not a flag).
+    #[arg(skip)]
+    pub misspelt: Option<&'static str>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -103,14 +107,14 @@ const SUBCOMMANDS: &[&str] = &[
     "help",
 ];
 
-/// `gloss QUERY...` is `gloss search QUERY...`: inserts `search` before the first word that
-/// is neither a flag, a flag's value, nor a subcommand.
-pub fn with_default_subcommand(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+/// The index of the first word that is neither a flag nor a flag's value (`None` when there
+/// is none, or after `--`).
+fn first_word(args: &[std::ffi::OsString]) -> Option<usize> {
     let mut i = 1;
     while i < args.len() {
         let arg = args[i].to_string_lossy();
         if arg == "--" {
-            break;
+            return None;
         }
         if VALUE_FLAGS.contains(&arg.as_ref()) {
             i += 2;
@@ -120,17 +124,41 @@ pub fn with_default_subcommand(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::O
             i += 1;
             continue;
         }
-        if SUBCOMMANDS.contains(&arg.as_ref()) {
-            return args;
-        }
-        break;
+        return Some(i);
     }
-    if i >= args.len() {
+    None
+}
+
+/// `gloss QUERY...` is `gloss search QUERY...`: inserts `search` before the first word that
+/// is neither a flag, a flag's value, nor a subcommand.
+pub fn with_default_subcommand(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let Some(i) = first_word(&args) else {
+        return args;
+    };
+    if SUBCOMMANDS.contains(&args[i].to_string_lossy().as_ref()) {
         return args;
     }
     let mut out = args;
     out.insert(i, "search".into());
     out
+}
+
+/// The subcommand the first word is a typo of (`serch` → `search`, `termz` → `terms`): one
+/// edit away for words of up to five letters, two for longer ones. Such a word is still
+/// searched for; the binary only says what was probably meant.
+pub fn misspelt_subcommand(args: &[std::ffi::OsString]) -> Option<&'static str> {
+    let word = args
+        .get(first_word(args)?)?
+        .to_string_lossy()
+        .to_lowercase();
+    let budget = if word.chars().count() <= 5 { 1 } else { 2 };
+    SUBCOMMANDS
+        .iter()
+        .filter(|c| **c != "help")
+        .map(|c| (strsim::osa_distance(&word, c), *c))
+        .filter(|(d, _)| (1..=budget).contains(d))
+        .min()
+        .map(|(_, c)| c)
 }
 
 #[derive(Debug, Args)]
@@ -144,7 +172,7 @@ struct Global {
     index: Option<PathBuf>,
 
     /// Most results to show [default: 10 or gloss.toml `limit`; `terms` lists all].
-    #[arg(long = "limit", short = 'n', value_name = "N", global = true)]
+    #[arg(long = "limit", short = 'n', value_name = "N", global = true, value_parser = at_least_one)]
     limit: Option<usize>,
 
     /// Output format.
@@ -187,6 +215,15 @@ struct Global {
     /// (`section`: from its heading to the next heading of the same or a higher level).
     #[arg(long = "context", value_name = "N|section", global = true)]
     context: Option<ContextSize>,
+}
+
+/// `--limit` is a whole number of at least 1 (0 would always find nothing).
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -422,6 +459,35 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
+    /// The default notes folder is missing but the current folder holds notes: say how to
+    /// point gloss at them rather than only that `content` does not exist.
+    fn check_notes_folder(&self) -> Result<()> {
+        let content = &self.config.content;
+        if content.origin != config::Origin::Default || content.value.exists() {
+            return Ok(());
+        }
+        let here = std::fs::read_dir(".")
+            .map(|dir| {
+                dir.flatten()
+                    .filter(|e| {
+                        let name = e.file_name().to_string_lossy().to_lowercase();
+                        name.ends_with(".md") || name.ends_with(".markdown")
+                    })
+                    .count()
+            })
+            .unwrap_or(0);
+        if here == 0 {
+            return Ok(());
+        }
+        anyhow::bail!(
+            "notes folder {} does not exist, but this folder has {}: \
+             run `gloss --content . ...`, set GLOSS_CONTENT=., or put `content = \".\"` in \
+             your gloss.toml",
+            content.value.display(),
+            plural(here, "markdown note")
+        )
+    }
+
     fn content(&self) -> &Path {
         &self.config.content.value
     }
@@ -791,7 +857,7 @@ impl Run<'_> {
             writeln!(out, "read-only: {why}")?;
         }
         if report.is_clean() {
-            writeln!(out, "index {} is up to date and intact", dir.display())?;
+            writeln!(out, "{}: up to date and intact", dir.display())?;
             return Ok(ExitCode::SUCCESS);
         }
         if !report.corrupt.is_empty() {
@@ -855,6 +921,36 @@ fn roff_verbatim(title: &str, text: &str) -> String {
     out
 }
 
+/// A COMMANDS section: each subcommand with its arguments and what it does.
+fn roff_commands(cmd: &clap::Command) -> String {
+    let escape = |s: &str| s.replace('\\', "\\e").replace('-', "\\-");
+    let mut out = String::from(".SH COMMANDS\n");
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let args: Vec<String> = sub
+            .get_positionals()
+            .map(|a| {
+                let name = a
+                    .get_value_names()
+                    .and_then(|v| v.first())
+                    .map_or_else(|| a.get_id().to_string().to_uppercase(), |v| v.to_string());
+                if a.is_required_set() {
+                    format!("{name}...")
+                } else {
+                    format!("[{name}]")
+                }
+            })
+            .collect();
+        let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+        out.push_str(&format!(
+            ".TP\n\\fBgloss {}\\fR {}\n{}\n",
+            escape(sub.get_name()),
+            escape(&args.join(" ")),
+            escape(&about)
+        ));
+    }
+    out
+}
+
 /// `gloss man`: clap's sections, then examples, environment and files as written.
 fn man() -> Result<ExitCode> {
     let mut out = std::io::stdout().lock();
@@ -865,7 +961,9 @@ fn man() -> Result<ExitCode> {
     man.render_synopsis_section(&mut out)?;
     man.render_description_section(&mut out)?;
     man.render_options_section(&mut out)?;
-    man.render_subcommands_section(&mut out)?;
+    // clap_mangen names a page per subcommand (gloss-search(1)...) that is never written:
+    // list the commands here instead.
+    out.write_all(roff_commands(&Cli::command()).as_bytes())?;
     let examples = EXAMPLES.strip_prefix("Examples:\n").unwrap_or(EXAMPLES);
     out.write_all(roff_verbatim("EXAMPLES", examples).as_bytes())?;
     out.write_all(roff_verbatim("ENVIRONMENT", MAN_ENVIRONMENT).as_bytes())?;
@@ -892,7 +990,19 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     for w in &config.warnings {
         eprintln!("gloss: warning: {w}");
     }
+    if let (Some(command), Command::Search { query }) = (cli.misspelt, &cli.command) {
+        let rest = query.get(1..).unwrap_or_default().join(" ");
+        let meant = format!("gloss {command} {rest}");
+        eprintln!(
+            "gloss: searching for {:?}; did you mean `{}`?",
+            shorten(&query.join(" "), 80),
+            render::printable(meant.trim_end())
+        );
+    }
     let run = Run { g, config };
+    if !matches!(cli.command, Command::Config) {
+        run.check_notes_folder()?;
+    }
     match &cli.command {
         Command::Index { check: true, .. } => run.check(),
         Command::Index { rebuild, .. } => run.index_command(*rebuild),

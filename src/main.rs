@@ -12,7 +12,10 @@ use clap::Parser;
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse_from(cli::with_default_subcommand(std::env::args_os().collect()));
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let misspelt = cli::misspelt_subcommand(&argv);
+    let mut args = cli::Cli::parse_from(cli::with_default_subcommand(argv));
+    args.misspelt = misspelt;
     // A panic inside the engine (seen on index files with flipped bytes) must still end as
     // one line and exit 2, never a backtrace.
     std::panic::set_hook(Box::new(|info| {

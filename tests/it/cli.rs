@@ -276,3 +276,97 @@ fn environment_variables_set_the_folders() {
         .code(0)
         .stdout(predicate::str::contains("a-bold.md:5"));
 }
+
+#[test]
+fn a_misspelt_subcommand_still_searches_and_says_what_was_meant() {
+    let sb = Sandbox::new("styles");
+    // Still a search: the fallback to some of the words finds Token.
+    sb.gloss(&["serch", "token"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains(
+            "gloss: searching for \"serch token\"; did you mean `gloss search token`?",
+        ));
+    sb.gloss(&["termz"])
+        .assert()
+        .stderr(predicate::str::contains(
+            "gloss: searching for \"termz\"; did you mean `gloss terms`?",
+        ));
+    // A real query is not taken for a command, and a real command is not searched.
+    sb.gloss(&["token"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("did you mean").not());
+    sb.gloss(&["terms"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("searching for").not());
+}
+
+#[test]
+fn the_man_page_names_no_page_that_does_not_exist() {
+    let sb = Sandbox::new("styles");
+    let out = sb.gloss(&["man"]).output().unwrap();
+    let man = String::from_utf8(out.stdout).unwrap();
+    assert!(!man.contains("gloss\\-search(1)"), "{man}");
+    assert!(!man.contains("(1)\n"), "{man}");
+    assert!(man.contains(".SH COMMANDS\n"), "{man}");
+    assert!(man.contains("\\fBgloss search\\fR QUERY..."), "{man}");
+    assert!(man.contains("\\fBgloss terms\\fR"), "{man}");
+}
+
+#[test]
+fn index_check_does_not_say_index_index() {
+    let sb = Sandbox::new("styles");
+    sb.gloss(&["index"]).assert().code(0);
+    let out = sb.gloss(&["index", "--check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text,
+        format!("{}: up to date and intact\n", sb.index().display())
+    );
+    // Run from the sandbox with the default folder name: still no "index index".
+    let mut cmd = assert_cmd::Command::cargo_bin("gloss").unwrap();
+    let out = cmd
+        .current_dir(sb.dir.path())
+        .env("GLOSS_CONFIG", "")
+        .env_remove("GLOSS_INDEX")
+        .args(["--content", "notes", "index", "--check"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("index index"));
+}
+
+#[test]
+fn a_limit_of_zero_is_a_usage_error() {
+    let sb = Sandbox::new("styles");
+    sb.gloss(&["-n", "0", "token"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--limit").and(predicate::str::contains("at least 1")));
+    sb.write("gloss.toml", "limit = 0\n");
+    sb.gloss(&["token"]).assert().code(2).stderr(
+        predicate::str::contains("gloss.toml:1:").and(predicate::str::contains("at least 1")),
+    );
+}
+
+#[test]
+fn notes_in_the_current_folder_without_content_say_how_to_point_there() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("nlp.md"), "# NLP\n\n**Token**: A unit.\n").unwrap();
+    let mut cmd = assert_cmd::Command::cargo_bin("gloss").unwrap();
+    cmd.current_dir(dir.path())
+        .env("GLOSS_CONFIG", "")
+        .env_remove("GLOSS_CONTENT")
+        .env_remove("GLOSS_INDEX")
+        .args(["define", "token"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "does not exist, but this folder has 1 markdown note",
+        ))
+        .stderr(predicate::str::contains("gloss --content ."))
+        .stderr(predicate::function(|s: &str| s.lines().count() == 1));
+    assert!(!dir.path().join("index").exists(), "nothing written");
+}
