@@ -921,10 +921,10 @@ fn roff_verbatim(title: &str, text: &str) -> String {
     out
 }
 
-/// A COMMANDS section: each subcommand with its arguments and what it does.
+/// A SUBCOMMANDS section: each subcommand with its arguments and what it does.
 fn roff_commands(cmd: &clap::Command) -> String {
     let escape = |s: &str| s.replace('\\', "\\e").replace('-', "\\-");
-    let mut out = String::from(".SH COMMANDS\n");
+    let mut out = String::from(".SH SUBCOMMANDS\n");
     for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
         let args: Vec<String> = sub
             .get_positionals()

@@ -310,7 +310,7 @@ fn the_man_page_names_no_page_that_does_not_exist() {
     let man = String::from_utf8(out.stdout).unwrap();
     assert!(!man.contains("gloss\\-search(1)"), "{man}");
     assert!(!man.contains("(1)\n"), "{man}");
-    assert!(man.contains(".SH COMMANDS\n"), "{man}");
+    assert!(man.contains(".SH SUBCOMMANDS\n"), "{man}");
     assert!(man.contains("\\fBgloss search\\fR QUERY..."), "{man}");
     assert!(man.contains("\\fBgloss terms\\fR"), "{man}");
 }
