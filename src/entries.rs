@@ -690,7 +690,20 @@ fn is_name_table(header: &[String], rows: &[Row]) -> bool {
             .sum();
         total as f64 / rows.len() as f64
     };
-    names_short && words_in(1) >= 3.0 && words_in(1) >= words_in(0) + 2.0
+    // Words, not codes: `0x68 0x32` or `8B` describe nothing.
+    let prose_in_second = rows
+        .iter()
+        .map(|r| {
+            r.cells.get(1).map_or(0, |c| {
+                c.split_whitespace()
+                    .filter(|w| w.chars().filter(|ch| ch.is_alphabetic()).count() >= 2)
+                    .filter(|w| !w.starts_with("0x"))
+                    .count()
+            })
+        })
+        .sum::<usize>() as f64
+        / rows.len() as f64;
+    names_short && words_in(1) >= 3.0 && words_in(1) >= words_in(0) + 2.0 && prose_in_second >= 3.0
 }
 
 #[cfg(test)]
@@ -1072,5 +1085,29 @@ mod tests {
             terms("# Tokenizer\n\nThe component that splits text into tokens.\n"),
             ["Tokenizer"]
         );
+    }
+
+    #[test]
+    fn near_misses_of_the_new_patterns() {
+        // Prose that opens with "Also known as" is a definition, not an alias line.
+        let md = "### encoder models\n\nAlso known as autoencoding models, encoder models take an input and turn it into an embedding.\n";
+        assert_eq!(terms(md), ["encoder models"]);
+        // A synonym in parentheses marks a lead-in even when the body opens lowercase.
+        assert_eq!(
+            named("- **HTML** (hypertext markup language) is the format of web pages.\n"),
+            vec![n(
+                "HTML",
+                &["hypertext markup language"],
+                "is the format of web pages.",
+                1
+            )]
+        );
+        // A numeric range is a qualifier, not another name.
+        assert_eq!(
+            terms("- **Low (0.1-0.5)**: Deterministic, focused outputs\n"),
+            ["Low (0.1-0.5)"]
+        );
+        // A table of byte codes describes nothing.
+        assert!(terms("| Protocol | Identification sequence |\n|---|---|\n| HTTP/1.1 | `0x68 0x74 0x74 0x70 0x2F 0x31` |\n").is_empty());
     }
 }

@@ -116,9 +116,11 @@ pub fn alias_line(text: &str) -> Option<Vec<String>> {
                 .trim()
                 .to_string()
         })
-        .filter(|p| !p.is_empty() && p.split_whitespace().count() <= 6)
+        .filter(|p| !p.is_empty())
         .collect();
-    (!names.is_empty()).then_some(names)
+    // `Also known as autoencoding models, encoder models take an input ...` is prose.
+    let prose = names.iter().any(|n| n.split_whitespace().count() > 6);
+    (!names.is_empty() && !prose).then_some(names)
 }
 
 /// A bold or backticked term alone on its line (the definition is on the next line), with
@@ -263,7 +265,8 @@ pub fn other_names(inside: &str) -> Vec<String> {
         .filter(|p| !p.is_empty())
         .collect();
     if names.iter().any(|n| {
-        n.split_whitespace().count() > 5
+        !n.chars().any(char::is_alphabetic)
+            || n.split_whitespace().count() > 5
             || crate::words::NOT_ALIASES.contains(&n.to_lowercase().as_str())
     }) {
         return Vec::new();
@@ -296,10 +299,12 @@ fn lead_in(line: &Line, plain_allowed: bool) -> Option<Found> {
             if body.is_empty() || term.split_whitespace().count() > 8 {
                 return None;
             }
-            let opens_well = body
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit() || c == '(');
+            // `**HTML** (hypertext markup language) is the ...`: the other name marks the term.
+            let opens_well = !p.names.is_empty()
+                || body
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit() || c == '(');
             if !(had_separator || term_had_colon || opens_well)
                 || is_label(&term)
                 || is_instruction(&term)
