@@ -3,9 +3,10 @@
 //! gloss writes a marker, `.gloss-index`, into every index folder it creates. The marker
 //! names its format and every generation folder gloss made there, and gloss only ever
 //! deletes or rewrites what the marker proves is its own: those generation folders,
-//! `CURRENT`, and its temporary files (`CURRENT.tmp`, `.gloss-index.tmp`, `.gloss-probe.tmp`). A folder that
-//! exists, is not empty and has no marker is refused, and so is an index folder that is the
-//! notes folder, contains it, or lies inside it where the walk would read it.
+//! `CURRENT`, and its temporary files (`CURRENT.tmp`, `.gloss-index.<pid>.tmp`,
+//! `.gloss-probe.tmp`). A folder that exists, is not empty and has no marker is refused, and
+//! so is an index folder that is the notes folder, contains it, or lies inside it where the
+//! walk would read it.
 //!
 //! The lock is an advisory lock on the folder itself (on Unix), which nobody can unlink from
 //! under its holder the way a lock file can be.
@@ -19,7 +20,9 @@ use crate::notes;
 
 /// The marker file that proves gloss made an index folder.
 pub const MARKER: &str = ".gloss-index";
-const MARKER_TMP: &str = ".gloss-index.tmp";
+/// Temporary markers are `.gloss-index.<pid>.tmp`: two runs claiming a new folder at once
+/// each write their own.
+const MARKER_TMP: (&str, &str) = (".gloss-index.", ".tmp");
 /// Names the live generation.
 pub const CURRENT: &str = "CURRENT";
 const CURRENT_TMP: &str = "CURRENT.tmp";
@@ -77,6 +80,13 @@ fn is_generation_name(name: &str) -> bool {
     digits(parts.next()) && digits(parts.next()) && parts.next().is_none()
 }
 
+/// `.gloss-index.<pid>.tmp`: a marker being written.
+fn is_temp_marker(name: &str) -> bool {
+    name.strip_prefix(MARKER_TMP.0)
+        .and_then(|n| n.strip_suffix(MARKER_TMP.1))
+        .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+}
+
 fn refuse(dir: &Path, reason: impl Into<String>) -> Error {
     Error::NotOurs {
         path: dir.to_path_buf(),
@@ -125,19 +135,31 @@ pub fn inspect(dir: &Path) -> Result<State> {
         return Ok(State::Ours);
     }
     let read = fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    // A run claiming the folder right now may have written its temporary marker already.
     let unknown = read.flatten().find(|e| {
         let name = e.file_name();
-        !KNOWN.iter().any(|k| name == *k)
+        !KNOWN.iter().any(|k| name == *k) && !is_temp_marker(&name.to_string_lossy())
     });
     match unknown {
         None => Ok(State::Empty),
-        Some(entry) => Err(refuse(
-            dir,
-            format!(
-                "is not empty (it holds {}) and has no {MARKER} marker, so gloss did not make it",
-                notes::printable_name(&entry.file_name())
-            ),
-        )),
+        // Its marker appeared since it was looked for: a run claimed it meanwhile.
+        Some(_) if read_marker(dir)?.is_some() => Ok(State::Ours),
+        Some(entry) => {
+            let old_gloss =
+                current_name(dir).is_some_and(|g| dir.join(g).join("meta.json").is_file());
+            let hint = if old_gloss {
+                " (if an older gloss made it, delete it and gloss will build a new one)"
+            } else {
+                ""
+            };
+            Err(refuse(
+                dir,
+                format!(
+                    "is not empty (it holds {}) and has no {MARKER} marker, so gloss did not make it{hint}",
+                    notes::printable_name(&entry.file_name())
+                ),
+            ))
+        }
     }
 }
 
@@ -191,7 +213,13 @@ pub fn claim(dir: &Path, content: &Path) -> Result<()> {
     }
     if state == State::Empty {
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        write_marker(dir, &Marker::default())?;
+        if let Err(err) = create_marker(dir) {
+            // Another run claiming the folder at the same time may have swept this run's
+            // temporary marker after writing its own: either marker will do.
+            if read_marker(dir)?.is_none() {
+                return Err(err);
+            }
+        }
     }
     Ok(())
 }
@@ -269,10 +297,36 @@ fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
         .map_err(|e| Error::io(path, e))
 }
 
+fn temp_marker(dir: &Path) -> PathBuf {
+    dir.join(format!(
+        "{}{}{}",
+        MARKER_TMP.0,
+        std::process::id(),
+        MARKER_TMP.1
+    ))
+}
+
+/// Replaces the marker (under the lock).
 fn write_marker(dir: &Path, marker: &Marker) -> Result<()> {
-    let tmp = dir.join(MARKER_TMP);
+    let tmp = temp_marker(dir);
     write_durably(&tmp, marker.render().as_bytes())?;
     fs::rename(&tmp, dir.join(MARKER)).map_err(|e| Error::io(dir.join(MARKER), e))
+}
+
+/// Writes the first marker of a new folder, unless another run wrote one meanwhile (a hard
+/// link does not replace a file; a run that already has generations keeps its marker).
+fn create_marker(dir: &Path) -> Result<()> {
+    let tmp = temp_marker(dir);
+    let path = dir.join(MARKER);
+    write_durably(&tmp, Marker::default().render().as_bytes())?;
+    let linked = match fs::hard_link(&tmp, &path) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        // A file system without hard links: a rename, when there is still no marker.
+        Err(_) if !path.exists() => fs::rename(&tmp, &path),
+        other => other,
+    };
+    let _ = fs::remove_file(&tmp);
+    linked.map_err(|e| Error::io(&path, e))
 }
 
 /// The generation `CURRENT` names, if it names a plausible one.
@@ -390,10 +444,17 @@ impl Lock {
     /// Removes what killed runs left (best effort; a read-only folder keeps it): listed
     /// generations other than the live one, and gloss's temporary files.
     pub fn sweep(&self) {
-        for tmp in [CURRENT_TMP, MARKER_TMP, PROBE] {
+        for tmp in [CURRENT_TMP, PROBE] {
             let path = self.dir.join(tmp);
             if fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
                 let _ = fs::remove_file(path);
+            }
+        }
+        for entry in fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if is_temp_marker(&name) && entry.file_type().is_ok_and(|t| t.is_file()) {
+                let _ = fs::remove_file(entry.path());
             }
         }
         let mut marker = self.marker.borrow_mut();

@@ -930,3 +930,37 @@ fn a_note_linking_to_a_huge_binary_file_is_not_read_whole() {
     let check = run(&sb, &["index", "--check"]);
     assert_eq!(code(&check), 0, "{}", stdout(&check));
 }
+
+#[test]
+fn runs_claiming_a_new_index_folder_at_once_all_succeed() {
+    let sb = Sandbox::new("styles");
+    let children: Vec<Child> = (0..4)
+        .map(|i| {
+            let args: &[&str] = if i % 2 == 0 {
+                &["index"]
+            } else {
+                &["define", "token"]
+            };
+            command(&sb, args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().expect("wait");
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+    }
+    let names: Vec<String> = std::fs::read_dir(sb.index())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with("gen-"))
+        .collect();
+    let mut names = names;
+    names.sort();
+    assert_eq!(names, [".gloss-index", "CURRENT"]);
+    let check = run(&sb, &["index", "--check"]);
+    assert_eq!(code(&check), 0, "{}", stdout(&check));
+}
