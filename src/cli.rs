@@ -104,6 +104,8 @@ const SUBCOMMANDS: &[&str] = &[
     "config",
     "completions",
     "man",
+    "serve",
+    "watch",
     "help",
 ];
 
@@ -265,6 +267,10 @@ enum Command {
     },
     /// Print the manual page (roff; `gloss man | man -l -`).
     Man,
+    /// Serve the glossary as a local web page that searches as you type and stays fresh.
+    Serve(crate::serve_cmd::ServeArgs),
+    /// Keep the index fresh while notes change (queries then skip their freshness check).
+    Watch,
     /// Build or refresh the index from the notes.
     Index {
         /// Rebuild from scratch instead of re-indexing changed files.
@@ -502,8 +508,9 @@ impl Run<'_> {
         let context = || format!("opening the index for notes in {}", content.display());
         // A build or refresh started by a query gets the same delayed progress bar.
         let bar = Bar::start();
-        let fresh =
-            index::ensure_fresh_with_progress(content, dir, !self.g.no_refresh, &|p| bar.update(p));
+        // A live `gloss watch`/`gloss serve` keeps the index fresh: no walk over the notes.
+        let check = !self.g.no_refresh && !gloss::watch::is_watched(dir, content);
+        let fresh = index::ensure_fresh_with_progress(content, dir, check, &|p| bar.update(p));
         bar.finish();
         let (store, report, notice) = fresh.with_context(context)?;
         if let Some(report) = &report {
@@ -1012,6 +1019,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Related { term } => run.related(term),
         Command::Lint => run.lint(),
         Command::Config => run.show_config(),
+        Command::Serve(args) => crate::serve_cmd::serve(args, run.config.clone()),
+        Command::Watch => crate::serve_cmd::watch(run.content(), run.index()),
         Command::Completions { .. } | Command::Man => unreachable!("handled above"),
     }
 }

@@ -46,9 +46,11 @@ pub mod render;
 pub mod scope;
 pub mod search;
 pub mod sections;
+pub mod serve;
 pub mod snippet;
 pub mod text;
 pub mod tokenize;
+pub mod watch;
 pub mod words;
 
 pub use crate::config::{Boost, Config, Synonym};

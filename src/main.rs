@@ -2,6 +2,7 @@
 
 mod cli;
 mod output;
+mod serve_cmd;
 
 use std::process::ExitCode;
 

@@ -1,5 +1,6 @@
 //! The one integration-test binary: the CLI run as a user runs it, and the shipped notes.
 
+mod browser;
 mod cli;
 mod common;
 mod content;
@@ -10,4 +11,5 @@ mod props;
 mod relevance;
 mod safety;
 mod seed;
+mod serve;
 mod styles;

@@ -1,0 +1,308 @@
+//! The routes: the page's three files and the JSON API. Handlers check their input, run one
+//! library lookup on a blocking thread and write its answer as `--format json` writes it.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue, Response, StatusCode};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+
+use super::{assets, Loaded, Shared};
+use crate::error::Result;
+use crate::lookup::{self, Related, Request, TermsRequest};
+use crate::render::{Json, Renderer};
+use crate::search::{Mode, Results};
+
+/// Longest query, term or prefix accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 256;
+/// Largest `limit` accepted.
+pub const MAX_LIMIT: usize = 100;
+
+/// The routes, with the shared state.
+pub(super) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/", get(page))
+        .route("/app.js", get(script))
+        .route("/app.css", get(style))
+        .route("/api/search", get(search_route))
+        .route("/api/terms", get(terms_route))
+        .route("/api/related", get(related_route))
+        .route("/api/status", get(status_route))
+        .fallback(not_found)
+        .with_state(shared)
+}
+
+/// A JSON error body `{"error": message}` with `status`.
+pub(super) fn error(status: StatusCode, message: &str) -> Response<Body> {
+    let body = serde_json::json!({ "error": message }).to_string();
+    json_response(status, body.into_bytes())
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Body> {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response<Body> {
+    let mut response = Response::new(Body::from(body));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+async fn page() -> Response<Body> {
+    asset("text/html; charset=utf-8", assets::INDEX_HTML)
+}
+
+async fn script() -> Response<Body> {
+    asset("text/javascript; charset=utf-8", assets::APP_JS)
+}
+
+async fn style() -> Response<Body> {
+    asset("text/css; charset=utf-8", assets::APP_CSS)
+}
+
+async fn not_found() -> Response<Body> {
+    error(
+        StatusCode::NOT_FOUND,
+        "no such page: try / or /api/search?q=",
+    )
+}
+
+/// A JSON answer with the server's notice (notes folder missing, refresh failing) in the
+/// `X-Gloss-Notice` header, so the body stays exactly the CLI's document.
+fn answer(shared: &Shared, status: StatusCode, body: Vec<u8>) -> Response<Body> {
+    let mut response = json_response(status, body);
+    if let Some(notice) = shared.status().notice() {
+        if let Ok(value) = HeaderValue::from_str(&notice) {
+            response.headers_mut().insert("x-gloss-notice", value);
+        }
+    }
+    response
+}
+
+fn render_json(results: &Results) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = Json.render(results, &mut out);
+    out
+}
+
+/// Bad input, checked before any lookup.
+fn bad_request(message: &str) -> Response<Body> {
+    error(StatusCode::BAD_REQUEST, message)
+}
+
+fn busy() -> Response<Body> {
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the server is shutting down",
+    )
+}
+
+fn failed(err: &crate::error::Error) -> Response<Body> {
+    error(StatusCode::INTERNAL_SERVER_ERROR, &err.to_string())
+}
+
+/// Checks a text parameter: present, not blank, not too long.
+fn text_param(value: Option<String>, name: &str) -> Result<String, Response<Body>> {
+    let value = value.unwrap_or_default();
+    if value.trim().is_empty() {
+        return Err(bad_request(&format!(
+            "the {name} is empty: give at least one word, e.g. ?{name}=token"
+        )));
+    }
+    if value.chars().count() > MAX_QUERY_CHARS {
+        return Err(bad_request(&format!(
+            "the {name} is longer than {MAX_QUERY_CHARS} characters"
+        )));
+    }
+    Ok(value)
+}
+
+fn params<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, Response<Body>> {
+    query
+        .map(|Query(p)| p)
+        .map_err(|e| bad_request(&format!("bad query string: {}", e.body_text())))
+}
+
+#[derive(Debug, Deserialize)]
+struct SearchParams {
+    q: Option<String>,
+    mode: Option<String>,
+    limit: Option<String>,
+}
+
+/// A checked search request.
+struct SearchRequest {
+    query: String,
+    mode: Mode,
+    limit: usize,
+}
+
+impl SearchParams {
+    fn check(self, default_limit: usize) -> Result<SearchRequest, Response<Body>> {
+        let query = text_param(self.q, "q")?;
+        let mode = match self.mode.as_deref() {
+            None | Some("search") => Mode::Search,
+            Some("define") => Mode::Define,
+            Some(other) => {
+                return Err(bad_request(&format!(
+                    "unknown mode {other:?}: use mode=search or mode=define"
+                )))
+            }
+        };
+        let limit = match self.limit.as_deref() {
+            None => default_limit.clamp(1, MAX_LIMIT),
+            Some(text) => match text.parse::<usize>() {
+                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+                _ => {
+                    return Err(bad_request(&format!(
+                        "limit must be a whole number from 1 to {MAX_LIMIT}"
+                    )))
+                }
+            },
+        };
+        Ok(SearchRequest { query, mode, limit })
+    }
+}
+
+/// The lookup `gloss search` / `gloss define` make, with the same settings.
+fn lookup(shared: &Shared, loaded: &Loaded, request: &SearchRequest) -> Result<Results> {
+    let request = Request {
+        limit: request.limit,
+        ..Request::configured(request.query.clone(), request.mode, &shared.config)
+    };
+    Ok(crate::lookup(&loaded.store, &request)?.results)
+}
+
+async fn search_route(
+    State(shared): State<Arc<Shared>>,
+    query: Result<Query<SearchParams>, QueryRejection>,
+) -> Response<Body> {
+    let request = match params(query).and_then(|p| p.check(shared.config.limit.value)) {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
+    let done = shared
+        .blocking(move |shared, loaded| lookup(shared, loaded, &request).map(|r| render_json(&r)))
+        .await;
+    match done {
+        Some(Ok(body)) => answer(&shared, StatusCode::OK, body),
+        Some(Err(err)) => failed(&err),
+        None => busy(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct TermsParams {
+    prefix: Option<String>,
+}
+
+async fn terms_route(
+    State(shared): State<Arc<Shared>>,
+    query: Result<Query<TermsParams>, QueryRejection>,
+) -> Response<Body> {
+    let prefix = match params(query) {
+        Ok(p) => p.prefix.filter(|p| !p.trim().is_empty()),
+        Err(response) => return response,
+    };
+    if prefix
+        .as_ref()
+        .is_some_and(|p| p.chars().count() > MAX_QUERY_CHARS)
+    {
+        return bad_request(&format!(
+            "the prefix is longer than {MAX_QUERY_CHARS} characters"
+        ));
+    }
+    let done = shared
+        .blocking(move |_, loaded| {
+            let request = TermsRequest {
+                prefix,
+                ..TermsRequest::default()
+            };
+            lookup::terms(&loaded.store, &request).map(|a| render_json(&a.results))
+        })
+        .await;
+    match done {
+        Some(Ok(body)) => answer(&shared, StatusCode::OK, body),
+        Some(Err(err)) => failed(&err),
+        None => busy(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct RelatedParams {
+    term: Option<String>,
+}
+
+/// `gloss related TERM --format json`: the term, then the terms it mentions and those that
+/// mention it. `None` when no definition matches.
+fn related(loaded: &Loaded, name: &str) -> Result<Option<serde_json::Value>> {
+    let Some(found) = lookup::related(&loaded.store, name, None)? else {
+        return Ok(None);
+    };
+    let Related {
+        term,
+        mentions,
+        mentioned_by,
+    } = &found;
+    Ok(Some(serde_json::json!({
+        "term": term.term,
+        "aliases": term.aliases,
+        "file": term.file,
+        "line": term.line,
+        "mentions": mentions,
+        "mentioned_by": mentioned_by,
+    })))
+}
+
+async fn related_route(
+    State(shared): State<Arc<Shared>>,
+    query: Result<Query<RelatedParams>, QueryRejection>,
+) -> Response<Body> {
+    let term = match params(query).and_then(|p| text_param(p.term, "term")) {
+        Ok(t) => t,
+        Err(response) => return response,
+    };
+    let shown = term.clone();
+    let done = shared
+        .blocking(move |_, loaded| related(loaded, &term))
+        .await;
+    match done {
+        Some(Ok(Some(doc))) => {
+            let mut body = serde_json::to_vec_pretty(&doc).unwrap_or_default();
+            body.push(b'\n');
+            answer(&shared, StatusCode::OK, body)
+        }
+        Some(Err(err)) => failed(&err),
+        Some(Ok(None)) => error(
+            StatusCode::NOT_FOUND,
+            &format!("no definition for {shown:?}"),
+        ),
+        None => busy(),
+    }
+}
+
+async fn status_route(State(shared): State<Arc<Shared>>) -> Response<Body> {
+    let status = shared.status();
+    let doc = serde_json::json!({
+        "notes_missing": status.notes_missing,
+        "error": status.error,
+        "refreshes": status.refreshes,
+        "notice": status.notice(),
+    });
+    json_response(StatusCode::OK, doc.to_string().into_bytes())
+}
