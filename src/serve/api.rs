@@ -100,9 +100,17 @@ fn render_json(results: &Results) -> Vec<u8> {
     out
 }
 
-/// Bad input, checked before any lookup.
-fn bad_request(message: &str) -> Response<Body> {
-    error(StatusCode::BAD_REQUEST, message)
+/// Bad input, found before any lookup: answered with 400 and the message.
+struct BadRequest(String);
+
+impl BadRequest {
+    fn response(&self) -> Response<Body> {
+        error(StatusCode::BAD_REQUEST, &self.0)
+    }
+}
+
+fn bad_request(message: &str) -> BadRequest {
+    BadRequest(message.to_string())
 }
 
 fn busy() -> Response<Body> {
@@ -117,7 +125,7 @@ fn failed(err: &crate::error::Error) -> Response<Body> {
 }
 
 /// Checks a text parameter: present, not blank, not too long.
-fn text_param(value: Option<String>, name: &str) -> Result<String, Response<Body>> {
+fn text_param(value: Option<String>, name: &str) -> Result<String, BadRequest> {
     let value = value.unwrap_or_default();
     if value.trim().is_empty() {
         return Err(bad_request(&format!(
@@ -132,7 +140,7 @@ fn text_param(value: Option<String>, name: &str) -> Result<String, Response<Body
     Ok(value)
 }
 
-fn params<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, Response<Body>> {
+fn params<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, BadRequest> {
     query
         .map(|Query(p)| p)
         .map_err(|e| bad_request(&format!("bad query string: {}", e.body_text())))
@@ -153,7 +161,7 @@ struct SearchRequest {
 }
 
 impl SearchParams {
-    fn check(self, default_limit: usize) -> Result<SearchRequest, Response<Body>> {
+    fn check(self, default_limit: usize) -> Result<SearchRequest, BadRequest> {
         let query = text_param(self.q, "q")?;
         let mode = match self.mode.as_deref() {
             None | Some("search") => Mode::Search,
@@ -194,7 +202,7 @@ async fn search_route(
 ) -> Response<Body> {
     let request = match params(query).and_then(|p| p.check(shared.config.limit.value)) {
         Ok(r) => r,
-        Err(response) => return response,
+        Err(bad) => return bad.response(),
     };
     let done = shared
         .blocking(move |shared, loaded| lookup(shared, loaded, &request).map(|r| render_json(&r)))
@@ -217,7 +225,7 @@ async fn terms_route(
 ) -> Response<Body> {
     let prefix = match params(query) {
         Ok(p) => p.prefix.filter(|p| !p.trim().is_empty()),
-        Err(response) => return response,
+        Err(bad) => return bad.response(),
     };
     if prefix
         .as_ref()
@@ -225,7 +233,8 @@ async fn terms_route(
     {
         return bad_request(&format!(
             "the prefix is longer than {MAX_QUERY_CHARS} characters"
-        ));
+        ))
+        .response();
     }
     let done = shared
         .blocking(move |_, loaded| {
@@ -275,7 +284,7 @@ async fn related_route(
 ) -> Response<Body> {
     let term = match params(query).and_then(|p| text_param(p.term, "term")) {
         Ok(t) => t,
-        Err(response) => return response,
+        Err(bad) => return bad.response(),
     };
     let shown = term.clone();
     let done = shared
