@@ -65,10 +65,14 @@ pub struct Claim {
 }
 
 impl Claim {
-    /// Takes the lock for `content`. `Ok(None)` when another watcher holds it. A query
-    /// probing the lock holds it shared for microseconds, so a busy lock is retried briefly.
+    /// Takes the lock for `content` in an index folder gloss made (its marker is there;
+    /// a folder that is not gloss's is never written to). `Ok(None)` when another watcher
+    /// holds it or there is no index folder yet. A query probing the lock holds it shared
+    /// for microseconds, so a busy lock is retried briefly.
     pub fn take(index_dir: &Path, content: &Path) -> Result<Option<Claim>> {
-        fs::create_dir_all(index_dir).map_err(|e| Error::io(index_dir, e))?;
+        if !index_dir.join(index::MARKER).is_file() {
+            return Ok(None);
+        }
         let path = index_dir.join(LOCK_FILE);
         let file = File::options()
             .create(true)
@@ -283,6 +287,12 @@ mod tests {
         );
         fs::create_dir_all(&notes).unwrap();
         fs::create_dir_all(&other).unwrap();
+        assert!(
+            Claim::take(&index, &notes).unwrap().is_none(),
+            "no index folder yet"
+        );
+        fs::create_dir_all(&index).unwrap();
+        fs::write(index.join(index::MARKER), "").unwrap();
         assert!(!is_watched(&index, &notes), "no lock file yet");
         let claim = Claim::take(&index, &notes).unwrap().expect("free lock");
         assert!(is_watched(&index, &notes));
@@ -299,6 +309,8 @@ mod tests {
     fn a_claim_whose_file_was_deleted_is_not_current() {
         let dir = tempfile::tempdir().unwrap();
         let index = dir.path().join("index");
+        fs::create_dir_all(&index).unwrap();
+        fs::write(index.join(index::MARKER), "").unwrap();
         let claim = Claim::take(&index, dir.path()).unwrap().unwrap();
         assert!(claim.is_current());
         fs::remove_dir_all(&index).unwrap();

@@ -245,7 +245,7 @@ pub fn bind(options: Options) -> Result<Started> {
 
 /// The index, built when missing; with the notes folder gone, the last index answers.
 fn open_index(content: &Path, dir: &Path) -> Result<(Store, Option<Report>, Option<String>)> {
-    match index::ensure_fresh(content, dir) {
+    match index::ensure_fresh_with_progress(content, dir, true, &|_| {}) {
         Err(Error::ContentMissing(path)) => match index::open(dir)? {
             (Some(store), _) => Ok((
                 store,
