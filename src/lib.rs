@@ -41,6 +41,7 @@ pub mod index;
 pub mod lint;
 pub mod lookup;
 pub mod notes;
+pub mod query;
 pub mod rank;
 pub mod render;
 pub mod scope;
