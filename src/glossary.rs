@@ -105,7 +105,7 @@ pub fn terms(store: &Store, prefix: Option<&str>) -> Result<Results> {
     Ok(Results {
         query: prefix.unwrap_or("").to_string(),
         hits,
-        suggestions: Vec::new(),
+        ..Results::default()
     })
 }
 

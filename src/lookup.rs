@@ -55,6 +55,8 @@ pub struct Request {
     pub synonyms: Vec<Synonym>,
     /// Score multipliers for notes matching a glob.
     pub boosts: Vec<Boost>,
+    /// `define` also lists definitions that only mention the query (`-n` asks for this).
+    pub mentions: bool,
 }
 
 impl Request {
@@ -67,6 +69,7 @@ impl Request {
             scope: Scope::default(),
             synonyms: Vec::new(),
             boosts: Vec::new(),
+            mentions: false,
         }
     }
 
@@ -118,8 +121,7 @@ pub fn lookup(store: &Store, request: &Request) -> Result<Answer> {
     let mut answer = Answer {
         results: Results {
             query: request.query.clone(),
-            hits: Vec::new(),
-            suggestions: Vec::new(),
+            ..Results::default()
         },
         notices: Vec::new(),
     };
@@ -135,6 +137,7 @@ pub fn lookup(store: &Store, request: &Request) -> Result<Answer> {
         mode: request.mode,
         limit: fetch_size(request, limit),
         within,
+        mentions: request.mentions,
         ..Options::default()
     };
     let first = search::search(store, &request.query, &options)?;
@@ -147,6 +150,12 @@ pub fn lookup(store: &Store, request: &Request) -> Result<Answer> {
     if answer.results.hits.is_empty() {
         answer.results.suggestions = first.suggestions;
     }
+    let hits = &answer.results.hits;
+    answer.results.mentioned_in = first.mentioned_in;
+    answer
+        .results
+        .mentioned_in
+        .retain(|t| !hits.iter().any(|h| h.term.as_ref() == Some(t)));
     Ok(answer)
 }
 

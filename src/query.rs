@@ -249,6 +249,29 @@ pub const SHORT_FORMS: &[(&str, &[&str])] = &[
     ("sync", &["synchronization"]),
 ];
 
+/// Common English words that carry no subject of their own: a description is matched on
+/// the other words (its content words). Lowercase, sorted.
+const STOPWORDS: &[&str] = &[
+    "a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at",
+    "be", "because", "been", "before", "being", "between", "both", "but", "by", "can",
+    "could", "did", "do", "does", "doing", "done", "each", "else", "even", "ever", "every",
+    "for", "from", "get", "gets", "getting", "got", "had", "has", "have", "having", "he",
+    "her", "here", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself",
+    "just", "let", "lets", "like", "made", "make", "makes", "me", "might", "more", "most",
+    "much", "must", "my", "no", "nobody", "nor", "not", "of", "off", "on", "once", "only",
+    "or", "other", "our", "out", "over", "own", "same", "she", "should", "so", "some",
+    "something", "still", "such", "than", "that", "the", "their", "them", "then", "there",
+    "these", "they", "thing", "things", "this", "those", "through", "to", "too", "under",
+    "until", "up", "upon", "us", "very", "was", "way", "we", "were", "what", "when", "where",
+    "whether", "which", "while", "who", "whom", "why", "will", "with", "within", "without",
+    "would", "you", "your",
+];
+
+/// Whether a lowercased word is a common English word that names no subject.
+pub fn is_stopword(word: &str) -> bool {
+    STOPWORDS.binary_search(&word).is_ok()
+}
+
 /// The long forms of a short form (`repo` → `repository`), matched case-insensitively.
 pub fn long_forms(word: &str) -> &'static [&'static str] {
     let lower = word.to_lowercase();
@@ -352,5 +375,12 @@ mod tests {
     #[test]
     fn the_short_form_table_is_sorted() {
         assert!(SHORT_FORMS.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    #[test]
+    fn stopwords_are_sorted_and_found() {
+        assert!(STOPWORDS.windows(2).all(|w| w[0] < w[1]));
+        assert!(is_stopword("the") && is_stopword("until"));
+        assert!(!is_stopword("token") && !is_stopword("use"));
     }
 }

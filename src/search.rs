@@ -1,6 +1,16 @@
 //! Search: a query becomes tiers of tantivy queries; hits come back with snippets, in the
 //! order [`rank`](crate::rank) decides.
 //!
+//! The query is read first ([`crate::query`]): a question is reduced to its subject, a
+//! comparison is split into its parts (each looked up alone, the best definition of each
+//! first), and short forms meet their long forms (`dev env` → Development environment).
+//! A query of one or two content words names something; one of three or more (or a
+//! question of two) describes something and is ranked by [`Tier::Description`].
+//!
+//! `define` shows, by default, only definitions of what was asked (see
+//! `keep_what_was_asked`); definitions that merely mention a name are listed in
+//! [`Results::mentioned_in`], and `Options::mentions` lists them as hits too.
+//!
 //! The tiers are the [`Tier`] enum, best first, and [`TIERS`] is the order they run in: each
 //! is one tantivy query (`Tiers::query`) restricted to definitions or passages, run
 //! only while the hits found so far leave room. To add a tier: a variant, its place in
@@ -20,9 +30,10 @@ use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 use crate::entries::Kind;
 use crate::error::{Error, Result};
 use crate::index::{Fields, Store};
+use crate::query::{self, Part};
 use crate::rank::{self, Batch};
 use crate::snippet::{self, QueryWord};
-use crate::tokenize::{typo_budget, Analyzer};
+use crate::tokenize::{singular, typo_budget, Analyzer, Word};
 
 /// What to look for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +56,9 @@ pub struct Options {
     pub snippet_bytes: usize,
     /// A clause every hit must also match (a scope: `--in`, `--tag`); none by default.
     pub within: Option<Arc<dyn Query>>,
+    /// `define` also lists, as hits, definitions that only mention the query (otherwise
+    /// they are named in [`Results::mentioned_in`]).
+    pub mentions: bool,
 }
 
 impl Default for Options {
@@ -54,6 +68,7 @@ impl Default for Options {
             limit: 10,
             snippet_bytes: 240,
             within: None,
+            mentions: false,
         }
     }
 }
@@ -92,7 +107,7 @@ pub struct Hit {
 }
 
 /// The answer to a query.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Results {
     /// The query as given.
     pub query: String,
@@ -100,18 +115,34 @@ pub struct Results {
     pub hits: Vec<Hit>,
     /// Terms close to the query, when nothing was found.
     pub suggestions: Vec<String>,
+    /// `define`: terms whose definitions mention the query without defining it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mentioned_in: Vec<String>,
 }
 
 /// The analysed query.
+#[derive(Clone)]
 struct Plan {
     words: Vec<QueryWord>,
-    /// Adjacent word pairs joined (`fine tuning` → `finetuning`), as alternatives.
+    /// Adjacent word pairs joined (`fine tuning` → `finetuning`, `roll back` → `rollback`),
+    /// by the position of their first word.
     joined: Vec<(usize, QueryWord)>,
+    /// Word lists to try: as typed, with one pair joined, with short forms spelled out.
+    alternatives: Vec<Vec<QueryWord>>,
+    /// Long forms of each word (`repo` → `repository`), by position.
+    long: Vec<Vec<QueryWord>>,
     keys: Vec<String>,
+    /// Words that are not common English words.
+    content: usize,
+    /// The query was a question or a request (`how do I get JSON out of a model`).
+    question: bool,
 }
 
+/// Short forms that also end longer words (`vectordb` → `vector database`).
+const SPLITTABLE: &[&str] = &["config", "db", "dbs", "docs", "env", "eval", "info", "repo"];
+
 impl Plan {
-    fn new(query: &str, analyzer: &mut Analyzer) -> Plan {
+    fn new(query: &str, question: bool, analyzer: &mut Analyzer) -> Plan {
         let mut words: Vec<QueryWord> = analyzer
             .plain_words(query)
             .iter()
@@ -149,24 +180,131 @@ impl Plan {
         if let Some(singular) = key.strip_suffix('s').filter(|k| k.len() >= 2) {
             keys.push(singular.to_string());
         }
+        let mut alternatives = vec![words.clone()];
+        for (i, j) in &joined {
+            let mut alt = words[..*i].to_vec();
+            alt.push(j.clone());
+            alt.extend_from_slice(&words[i + 2..]);
+            alternatives.push(alt);
+        }
+        let long: Vec<Vec<QueryWord>> = words
+            .iter()
+            .map(|w| {
+                query::long_forms(&w.raw)
+                    .iter()
+                    .flat_map(|l| analyzer.plain_words(l))
+                    .map(|l| QueryWord::new(&l))
+                    .collect()
+            })
+            .collect();
+        for alt in spelled_out(&words, &long, analyzer) {
+            keys.push(singular(
+                &alt.iter().map(|w| w.raw.as_str()).collect::<String>(),
+            ));
+            if !alternatives.contains(&alt) {
+                alternatives.push(alt);
+            }
+        }
+        keys.dedup();
+        let content = words.iter().filter(|w| !query::is_stopword(&w.raw)).count();
         Plan {
             words,
             joined,
+            alternatives,
+            long,
             keys,
+            content,
+            question,
         }
     }
 
-    /// The word lists to try: the words as typed, and each with one pair joined.
-    fn alternatives(&self) -> Vec<Vec<QueryWord>> {
-        let mut out = vec![self.words.clone()];
-        for (i, j) in &self.joined {
-            let mut alt = self.words[..*i].to_vec();
-            alt.push(j.clone());
-            alt.extend_from_slice(&self.words[i + 2..]);
+    /// The word lists to try.
+    fn alternatives(&self) -> &[Vec<QueryWord>] {
+        &self.alternatives
+    }
+
+    /// A description, not a name: three or more content words, or a question of two.
+    fn describes(&self) -> bool {
+        self.content >= 3 || (self.question && self.content >= 2)
+    }
+
+    /// Content words a description's good match must hold: all of up to three, then half.
+    fn needed(&self) -> usize {
+        if self.content <= 3 {
+            self.content
+        } else {
+            self.content.div_ceil(2)
+        }
+    }
+
+    /// Words that weigh a description's match: content words and common words that are
+    /// not articles or prepositions (`at every step`).
+    fn weighed_words(&self) -> usize {
+        self.words
+            .iter()
+            .filter(|w| !query::is_stopword(&w.raw) || !is_small(&w.raw))
+            .count()
+    }
+
+    /// The same query with words of [`SHORT_TYPO_LEN`] letters given one edit; `None`
+    /// when it has none.
+    fn with_short_typos(&self) -> Option<Plan> {
+        let mut plan = self.clone();
+        let mut widened = false;
+        for w in &mut plan.words {
+            if w.raw.chars().count() == SHORT_TYPO_LEN && w.budget == 0 {
+                w.budget = 1;
+                widened = true;
+            }
+        }
+        plan.alternatives = vec![plan.words.clone()];
+        widened.then_some(plan)
+    }
+}
+
+/// The query with every short form spelled out, once per long form (`auth` has two), and
+/// words ending in a short form split (`vectordb` → `vector database`); empty when the
+/// query has no short form.
+fn spelled_out(
+    words: &[QueryWord],
+    long: &[Vec<QueryWord>],
+    analyzer: &mut Analyzer,
+) -> Vec<Vec<QueryWord>> {
+    let forms = long.iter().map(Vec::len).max().unwrap_or(0).max(1);
+    let mut out = Vec::new();
+    for n in 0..forms {
+        let mut alt = Vec::new();
+        let mut changed = false;
+        for (w, l) in words.iter().zip(long) {
+            if let Some(form) = l.get(n).or(l.first()) {
+                alt.push(form.clone());
+                changed = true;
+            } else if let Some((head, short)) = split_short_suffix(&w.raw) {
+                for part in [head, query::long_forms(short)[0]] {
+                    alt.extend(analyzer.plain_words(part).iter().map(QueryWord::new));
+                }
+                changed = true;
+            } else {
+                alt.push(w.clone());
+            }
+        }
+        if changed && !out.contains(&alt) {
             out.push(alt);
         }
-        out
     }
+    out
+}
+
+/// `vectordb` → (`vector`, `db`): a word of letters ending in a splittable short form,
+/// with at least three letters before it.
+fn split_short_suffix(raw: &str) -> Option<(&str, &str)> {
+    if !raw.chars().all(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    SPLITTABLE.iter().find_map(|short| {
+        let head = raw.strip_suffix(short)?;
+        (head.len() >= 3).then_some((head, *short))
+    })
 }
 
 fn term_query(field: Field, text: &str, record: IndexRecordOption) -> Box<dyn Query> {
@@ -217,6 +355,12 @@ const FUZZY_CANDIDATES: usize = 50;
 /// Low constant score of a typo match: below any exact BM25 contribution that matters.
 const FUZZY_BOOST: f32 = 0.2;
 
+/// Description matches fetched by BM25 before weighing them by the words they match.
+const DESCRIBE_CANDIDATES: usize = 50;
+
+/// Length of the words that get one edit in the short-typo fallback (`agnt` → Agent).
+const SHORT_TYPO_LEN: usize = 4;
+
 fn word_query(w: &QueryWord, target: &Target, fuzzy: bool) -> Box<dyn Query> {
     let mut clauses = Vec::new();
     for &(field, by) in &target.stemmed {
@@ -240,11 +384,27 @@ fn word_query(w: &QueryWord, target: &Target, fuzzy: bool) -> Box<dyn Query> {
             let q = FuzzyTermQuery::new(Term::from_field_text(field, &w.raw), w.budget, true);
             clauses.push(boost(Box::new(q), FUZZY_BOOST));
         }
-        for &(field, _) in &target.stemmed {
-            let q = FuzzyTermQuery::new(Term::from_field_text(field, &w.stem), w.budget, true);
-            clauses.push(boost(Box::new(q), FUZZY_BOOST));
+        // The budget is the word's as typed, never more than its stem's own length allows:
+        // `faithfulness` (stem `faith`) must not reach `with`.
+        let stem_budget = w.stem_budget();
+        if stem_budget > 0 {
+            for &(field, _) in &target.stemmed {
+                let term = Term::from_field_text(field, &w.stem);
+                let q = FuzzyTermQuery::new(term, stem_budget, true);
+                clauses.push(boost(Box::new(q), FUZZY_BOOST));
+            }
         }
     }
+    should(clauses)
+}
+
+/// A word or any of its long forms.
+fn word_or_long_query(w: &QueryWord, long: &[QueryWord], target: &Target) -> Box<dyn Query> {
+    if long.is_empty() {
+        return word_query(w, target, true);
+    }
+    let mut clauses = vec![word_query(w, target, true)];
+    clauses.extend(long.iter().map(|l| word_query(l, target, true)));
     should(clauses)
 }
 
@@ -277,19 +437,29 @@ fn all_words(
         .collect();
     let mut clauses = vec![(Occur::Must, should(std::mem::take(&mut alts)))];
     let content: Vec<&QueryWord> = plan.words.iter().filter(|w| !is_small(&w.raw)).collect();
-    if let (Some(field), true) = (phrase_field, content.len() > 1) {
-        // Words close together beat words far apart: a tight and a loose phrase bonus.
-        for (slop, by) in [(2, 2.0), (10, 1.0)] {
-            let terms: Vec<(usize, Term)> = content
+    if let Some(field) = phrase_field {
+        clauses.extend(proximity(&content, field));
+    }
+    Box::new(BooleanQuery::new(clauses))
+}
+
+/// Words close together beat words far apart: a tight and a loose phrase bonus.
+fn proximity(words: &[&QueryWord], field: Field) -> Vec<(Occur, Box<dyn Query>)> {
+    if words.len() < 2 {
+        return Vec::new();
+    }
+    [(2, 2.0), (10, 1.0)]
+        .into_iter()
+        .map(|(slop, by)| {
+            let terms: Vec<(usize, Term)> = words
                 .iter()
                 .enumerate()
                 .map(|(i, w)| (i, Term::from_field_text(field, &w.stem)))
                 .collect();
             let phrase = PhraseQuery::new_with_offset_and_slop(terms, slop);
-            clauses.push((Occur::Should, boost(Box::new(phrase), by)));
-        }
-    }
-    Box::new(BooleanQuery::new(clauses))
+            (Occur::Should, boost(Box::new(phrase), by))
+        })
+        .collect()
 }
 
 /// Words that are never required: articles, prepositions, auxiliaries.
@@ -316,6 +486,74 @@ fn some_words(plan: &Plan, target: &Target, min: usize) -> Box<dyn Query> {
     ))
 }
 
+/// All words but the last in a term, and the last as the start of a term word
+/// (`retrieval aug`); `None` when the last word is shorter than three letters.
+fn prefix_query(plan: &Plan, f: &Fields) -> Option<Box<dyn Query>> {
+    let (last, rest) = plan.words.split_last()?;
+    if last.raw.chars().count() < 3 || is_small(&last.raw) {
+        return None;
+    }
+    let names = Target {
+        stemmed: vec![(f.names, 1.0)],
+        raw: vec![],
+    };
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = rest
+        .iter()
+        .map(|w| {
+            let occur = if is_small(&w.raw) {
+                Occur::Should
+            } else {
+                Occur::Must
+            };
+            (occur, word_query(w, &names, false))
+        })
+        .collect();
+    let prefix = Term::from_field_text(f.names_raw, &last.raw);
+    clauses.push((
+        Occur::Must,
+        Box::new(FuzzyTermQuery::new_prefix(prefix, 0, true)),
+    ));
+    Some(Box::new(BooleanQuery::new(clauses)))
+}
+
+/// One fielded BM25 over term, aliases, definition text and heading: each content word
+/// (or a long form of it) is a clause, [`Plan::needed`] of them must match, common words
+/// add to the score without being required, and words near each other in the text or
+/// in the term score a bonus.
+fn description_query(plan: &Plan, f: &Fields) -> Box<dyn Query> {
+    let target = Target {
+        stemmed: vec![(f.names, 2.0), (f.body, 1.0), (f.heading, 0.3)],
+        raw: vec![f.names_raw],
+    };
+    let content: Vec<(&QueryWord, &[QueryWord])> = plan
+        .words
+        .iter()
+        .zip(&plan.long)
+        .filter(|(w, _)| !query::is_stopword(&w.raw))
+        .map(|(w, l)| (w, l.as_slice()))
+        .collect();
+    let clauses: Vec<(Occur, Box<dyn Query>)> = content
+        .iter()
+        .map(|(w, l)| (Occur::Should, word_or_long_query(w, l, &target)))
+        .collect();
+    let words = BooleanQuery::with_minimum_required_clauses(clauses, plan.needed().max(1));
+    let mut all = vec![(Occur::Must, Box::new(words) as Box<dyn Query>)];
+    let common = Target {
+        stemmed: vec![(f.names, 1.0), (f.body, 0.5)],
+        raw: vec![],
+    };
+    all.extend(
+        plan.words
+            .iter()
+            .filter(|w| query::is_stopword(&w.raw) && !is_small(&w.raw))
+            .map(|w| (Occur::Should, word_query(w, &common, false))),
+    );
+    let plain: Vec<&QueryWord> = content.iter().map(|(w, _)| *w).collect();
+    all.extend(proximity(&plain, f.body));
+    all.extend(proximity(&plain, f.names));
+    Box::new(BooleanQuery::new(all))
+}
+
 fn of_kind(f: &Fields, kind: Kind, q: Box<dyn Query>) -> Box<dyn Query> {
     must(vec![
         term_query(f.kind, kind.as_str(), IndexRecordOption::Basic),
@@ -334,27 +572,39 @@ pub enum Tier {
     TermWords = 1,
     /// The term within the typo budget, closest by edit distance first.
     TermTypo = 2,
-    /// All words are in the definition's text.
-    DefinitionWords = 3,
+    /// All words in the term, the last as the start of a term word (`retrieval aug`);
+    /// shortest term first.
+    TermPrefix = 3,
+    /// A name's words (one or two content words) all in the definition's text.
+    DefinitionWords = 4,
     /// The same within the typo budget.
-    DefinitionTypo = 4,
-    /// Passages with all words (search only).
-    PassageWords = 5,
-    /// The same within the typo budget.
-    PassageTypo = 6,
+    DefinitionTypo = 5,
+    /// A description (three content words or more, or a question of two): one fielded
+    /// BM25 with proximity over term, aliases, text and heading, weighed by the share of
+    /// the words matched; only good matches (see `Plan::needed`).
+    Description = 6,
+    /// When no term matched at all: words of four letters get one edit (`agnt` → Agent).
+    ShortTypo = 7,
     /// Fallback when no definition matched: definitions with some of the words.
-    DefinitionSomeWords = 7,
+    DefinitionSomeWords = 8,
+    /// Passages with all words (search only).
+    PassageWords = 9,
+    /// The same within the typo budget.
+    PassageTypo = 10,
     /// Fallback when no passage matched: passages with some of the words.
-    PassageSomeWords = 8,
+    PassageSomeWords = 11,
 }
 
 /// The order the tiers run in: every definition tier before any passage tier.
-pub const TIERS: [Tier; 9] = [
+pub const TIERS: [Tier; 12] = [
     Tier::ExactKey,
     Tier::TermWords,
     Tier::TermTypo,
+    Tier::TermPrefix,
     Tier::DefinitionWords,
     Tier::DefinitionTypo,
+    Tier::Description,
+    Tier::ShortTypo,
     Tier::DefinitionSomeWords,
     Tier::PassageWords,
     Tier::PassageTypo,
@@ -368,6 +618,14 @@ impl Tier {
             Tier::PassageWords | Tier::PassageTypo | Tier::PassageSomeWords => Kind::Passage,
             _ => Kind::Definition,
         }
+    }
+
+    /// Tiers whose definitions are named by the query (term or alias).
+    fn names(self) -> bool {
+        matches!(
+            self,
+            Tier::ExactKey | Tier::TermWords | Tier::TermTypo | Tier::TermPrefix | Tier::ShortTypo
+        )
     }
 }
 
@@ -405,10 +663,11 @@ impl Tiers<'_> {
             if let Some(within) = self.within {
                 query = must(vec![query, within.box_clone()]);
             }
-            if tier == Tier::TermTypo {
-                self.run_by_distance(&*query, room)?;
-            } else {
-                self.run(&*query, tier, room)?;
+            match tier {
+                Tier::TermTypo | Tier::ShortTypo => self.run_by_distance(&*query, tier, room)?,
+                Tier::TermPrefix => self.run_by_length(&*query, room)?,
+                Tier::Description => self.run_described(&*query, room)?,
+                _ => self.run(&*query, tier, room)?,
             }
         }
         Ok(())
@@ -423,6 +682,9 @@ impl Tiers<'_> {
                 self.mode == Mode::Search && self.plan.words.len() > 1 && !found(Kind::Passage)
             }
             Tier::PassageWords | Tier::PassageTypo => self.mode == Mode::Search,
+            Tier::DefinitionWords | Tier::DefinitionTypo => !self.plan.describes(),
+            Tier::Description => self.plan.describes(),
+            Tier::ShortTypo => !self.found.iter().any(|h| h.tier.names()),
             _ => true,
         }
     }
@@ -441,7 +703,13 @@ impl Tiers<'_> {
                     .collect(),
             ),
             Tier::TermWords => all_words(plan, &self.names(), false, Some(f.names)),
-            Tier::TermTypo => self.term_typo(),
+            Tier::TermTypo => self.term_typo(plan, typo_budget),
+            Tier::TermPrefix => prefix_query(plan, f)?,
+            Tier::ShortTypo => {
+                let short = |n: usize| u8::from(n >= SHORT_TYPO_LEN);
+                self.term_typo(&plan.with_short_typos()?, short)
+            }
+            Tier::Description => description_query(plan, f),
             Tier::DefinitionWords => all_words(plan, &self.definition_text(), false, body),
             Tier::DefinitionTypo => all_words(plan, &self.definition_text(), true, body),
             Tier::PassageWords => all_words(plan, &self.passage_text(), false, body),
@@ -481,14 +749,14 @@ impl Tiers<'_> {
 
     /// All words in the term within the typo budget, or the whole key within it (a typo
     /// automaton grows with the word: long keys, whole sentences, get none).
-    fn term_typo(&self) -> Box<dyn Query> {
-        let key = &self.plan.keys[0];
+    fn term_typo(&self, plan: &Plan, key_budget: impl Fn(usize) -> u8) -> Box<dyn Query> {
+        let key = &plan.keys[0];
         let chars = key.chars().count();
-        let mut typo = vec![all_words(self.plan, &self.names(), true, None)];
+        let mut typo = vec![all_words(plan, &self.names(), true, None)];
         let budget = if chars > MAX_FUZZY_KEY {
             0
         } else {
-            typo_budget(chars)
+            key_budget(chars)
         };
         if budget > 0 {
             let term = Term::from_field_text(self.f.key, key);
@@ -528,39 +796,99 @@ impl Tiers<'_> {
         Ok(())
     }
 
-    /// Typo matches all score alike: fetches candidates and keeps the `want` terms closest
-    /// to the query by edit distance.
-    fn run_by_distance(&mut self, q: &dyn Query, want: usize) -> Result<()> {
-        let key = &self.plan.keys[0];
+    /// Typo matches all score alike: keeps the `want` terms closest to the query by edit
+    /// distance; ties go to a key of the typed length (a slip of the finger more often
+    /// swaps or replaces a letter than drops one).
+    fn run_by_distance(&mut self, q: &dyn Query, tier: Tier, want: usize) -> Result<()> {
+        let key = self.plan.keys[0].clone();
+        let f = self.f;
+        let distance = |doc: &TantivyDocument| {
+            all_str(doc, f.key)
+                .iter()
+                .map(|k| {
+                    let d = strsim::osa_distance(k, &key);
+                    (d, k.chars().count().abs_diff(key.chars().count()))
+                })
+                .min()
+                .unwrap_or((usize::MAX, 0))
+        };
+        self.run_ordered(q, tier, want, distance)
+    }
+
+    /// Prefix matches all score alike: the shortest terms first (`quantiz` → Quantization
+    /// before Quantized LoRA).
+    fn run_by_length(&mut self, q: &dyn Query, want: usize) -> Result<()> {
+        let f = self.f;
+        let length = |doc: &TantivyDocument| first_str(doc, f.term).chars().count();
+        self.run_ordered(q, Tier::TermPrefix, want, length)
+    }
+
+    /// Fetches candidates not found before and keeps the `want` smallest by `order` of
+    /// their stored documents.
+    fn run_ordered<K: Ord>(
+        &mut self,
+        q: &dyn Query,
+        tier: Tier,
+        want: usize,
+        order: impl Fn(&TantivyDocument) -> K,
+    ) -> Result<()> {
         let mut scored = Vec::new();
         for (score, address) in self.top(q, FUZZY_CANDIDATES + self.seen.len())? {
             if self.seen.contains(&address) {
                 continue;
             }
-            let doc: TantivyDocument = self
-                .searcher
-                .doc(address)
-                .map_err(|e| Error::engine("reading a hit", e))?;
-            let distance = all_str(&doc, self.f.key)
-                .iter()
-                .map(|k| strsim::osa_distance(k, key))
-                .min()
-                .unwrap_or(usize::MAX);
-            scored.push((distance, score, address));
+            scored.push((order(&self.doc(address)?), score, address));
             if scored.len() == FUZZY_CANDIDATES {
                 break;
             }
         }
-        scored.sort_by_key(|s| s.0);
+        scored.sort_by(|a, b| a.0.cmp(&b.0));
         for (_, score, address) in scored.into_iter().take(want) {
-            self.seen.insert(address);
-            self.found.push(Found {
-                tier: Tier::TermTypo,
-                score,
-                address,
-            });
+            self.keep(tier, score, address);
         }
         Ok(())
+    }
+
+    /// BM25 candidates of a description, each weighed by the square of the share of the
+    /// query's words it matches, so a definition matching the whole description beats
+    /// one whose term holds a single rare word of it; matches below
+    /// [`Plan::needed`] content words are dropped.
+    fn run_described(&mut self, q: &dyn Query, want: usize) -> Result<()> {
+        let mut analyzer = Analyzer::default();
+        let plan = self.plan;
+        let mut weighed = Vec::new();
+        for (score, address) in self.top(q, DESCRIBE_CANDIDATES + self.seen.len())? {
+            if self.seen.contains(&address) {
+                continue;
+            }
+            let text = doc_text(&self.doc(address)?, self.f);
+            if matched_words(plan, &text, &mut analyzer, false) < plan.needed() {
+                continue;
+            }
+            let matched = matched_words(plan, &text, &mut analyzer, true);
+            let share = matched as f32 / plan.weighed_words().max(1) as f32;
+            weighed.push((score * share * share, address));
+        }
+        weighed.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (score, address) in weighed.into_iter().take(want) {
+            self.keep(Tier::Description, score, address);
+        }
+        Ok(())
+    }
+
+    fn keep(&mut self, tier: Tier, score: f32, address: DocAddress) {
+        self.seen.insert(address);
+        self.found.push(Found {
+            tier,
+            score,
+            address,
+        });
+    }
+
+    fn doc(&self, address: DocAddress) -> Result<TantivyDocument> {
+        self.searcher
+            .doc(address)
+            .map_err(|e| Error::engine("reading a hit", e))
     }
 
     /// The best `n` documents for a query, by score.
@@ -577,9 +905,19 @@ pub fn search(store: &Store, query: &str, opts: &Options) -> Result<Results> {
         return Err(Error::EmptyQuery);
     }
     let mut analyzer = Analyzer::default();
-    let plan = Plan::new(query, &mut analyzer);
+    let understood = query::understand(query);
     let searcher = store.reader.searcher();
-    answer(store, &searcher, &plan, query, opts, &mut analyzer).map_err(|err| match err {
+    let answered = if understood.parts.len() >= 2 {
+        compare(store, &searcher, query, &understood.parts, opts, &mut analyzer)
+    } else {
+        // `what is X` is looked up as `X`.
+        let plan = Plan::new(&understood.text, understood.question, &mut analyzer);
+        answer(store, &searcher, &plan, &understood.text, opts, &mut analyzer).map(|mut r| {
+            r.query = query.to_string();
+            r
+        })
+    };
+    answered.map_err(|err| match err {
         // An engine failure at query time means damaged index files: say how to recover.
         Error::Engine { context, source } => Error::Index {
             path: store.dir.clone(),
@@ -587,6 +925,93 @@ pub fn search(store: &Store, query: &str, opts: &Options) -> Result<Results> {
         },
         other => other,
     })
+}
+
+/// A comparison: each part looked up alone (in the reading that names a term best). The
+/// best definition of each part, and the passages that discuss all parts, come first
+/// ([`rank`] keeps that batch ahead); the rest of each part's hits follow in turn.
+fn compare(
+    store: &Store,
+    searcher: &Searcher,
+    query: &str,
+    parts: &[Part],
+    opts: &Options,
+    analyzer: &mut Analyzer,
+) -> Result<Results> {
+    let mut answers = Vec::new();
+    for part in parts {
+        let mut best: Option<Results> = None;
+        for reading in &part.readings {
+            let plan = Plan::new(reading, false, analyzer);
+            let r = answer(store, searcher, &plan, reading, opts, analyzer)?;
+            let rank = |r: &Results| r.hits.first().map_or((true, u8::MAX), definition_rank);
+            if best.as_ref().is_none_or(|b| rank(&r) < rank(b)) {
+                best = Some(r);
+            }
+        }
+        answers.extend(best);
+    }
+    let mut first = Batch {
+        query: query.to_string(),
+        hits: Vec::new(),
+    };
+    let mut rest = Batch {
+        query: query.to_string(),
+        hits: Vec::new(),
+    };
+    for a in &mut answers {
+        if let Some(at) = a.hits.iter().position(|h| h.kind == Kind::Definition) {
+            first.hits.push(a.hits.remove(at));
+        }
+    }
+    if opts.mode == Mode::Search {
+        first.hits.extend(passages_on_all(store, searcher, parts, opts, analyzer)?);
+    }
+    let longest = answers.iter().map(|a| a.hits.len()).max().unwrap_or(0);
+    for i in 0..longest {
+        rest.hits
+            .extend(answers.iter().filter_map(|a| a.hits.get(i)).cloned());
+    }
+    let mut results = Results {
+        query: query.to_string(),
+        hits: rank::rank(vec![first, rest], query, &[], opts.limit),
+        ..Results::default()
+    };
+    for a in answers {
+        for t in a.mentioned_in {
+            let listed = results.hits.iter().any(|h| h.term.as_ref() == Some(&t));
+            if !listed && !results.mentioned_in.contains(&t) {
+                results.mentioned_in.push(t);
+            }
+        }
+        if results.hits.is_empty() {
+            results.suggestions.extend(a.suggestions);
+        }
+    }
+    Ok(results)
+}
+
+/// The passages that hold every word of every part of a comparison.
+fn passages_on_all(
+    store: &Store,
+    searcher: &Searcher,
+    parts: &[Part],
+    opts: &Options,
+    analyzer: &mut Analyzer,
+) -> Result<Vec<Hit>> {
+    let text: Vec<&str> = parts.iter().map(|p| p.text.as_str()).collect();
+    let text = text.join(" ");
+    let plan = Plan::new(&text, false, analyzer);
+    let r = answer(store, searcher, &plan, &text, opts, analyzer)?;
+    Ok(r.hits
+        .into_iter()
+        .filter(|h| h.tier == Tier::PassageWords as u8)
+        .collect())
+}
+
+/// Definitions before passages, better tiers first.
+fn definition_rank(h: &Hit) -> (bool, u8) {
+    (h.kind != Kind::Definition, h.tier)
 }
 
 /// Runs the tiers, reads the hits' documents with snippets, and ranks them.
@@ -600,8 +1025,7 @@ fn answer(
 ) -> Result<Results> {
     let mut results = Results {
         query: query.to_string(),
-        hits: Vec::new(),
-        suggestions: Vec::new(),
+        ..Results::default()
     };
     if plan.words.is_empty() || opts.limit == 0 {
         return Ok(results);
@@ -623,10 +1047,150 @@ fn answer(
         hits,
     };
     results.hits = rank::rank(vec![batch], query, &[], usize::MAX);
+    if opts.mode == Mode::Define && !opts.mentions {
+        keep_what_was_asked(&mut results, plan, analyzer);
+    }
     if results.hits.is_empty() {
-        results.suggestions = suggestions(store, searcher, plan)?;
+        let mut more = suggestions(store, searcher, plan)?;
+        more.retain(|s| !results.suggestions.contains(s));
+        results.suggestions.extend(more);
+        results.suggestions.truncate(5);
     }
     Ok(results)
+}
+
+/// `define`'s filter: definitions of what was asked stay: terms named by the query, a
+/// name's words all in a definition with at least one in its term, a description's good
+/// matches. Definitions that merely mention the query move to `mentioned_in`; those
+/// matching only some words become suggestions.
+fn keep_what_was_asked(results: &mut Results, plan: &Plan, analyzer: &mut Analyzer) {
+    let hits = std::mem::take(&mut results.hits);
+    // When the query is a term, terms sharing only its stem were not asked for (`tokenizer`
+    // is not `Token`); otherwise a stem is how `reranker` finds Re-ranking.
+    let exact = hits.iter().any(|h| h.tier == Tier::ExactKey as u8);
+    for hit in hits {
+        let tier = hit.tier;
+        let keep = if tier == Tier::TermWords as u8 {
+            !exact || names_every_word(&hit, plan, analyzer)
+        } else if tier == Tier::DefinitionWords as u8 {
+            names_some_word(&hit, plan, analyzer)
+        } else if tier == Tier::DefinitionTypo as u8 {
+            names_some_word(&hit, plan, analyzer) && {
+                let text = format!("{} {}", hit.term.as_deref().unwrap_or(""), hit.text);
+                matched_words(plan, &text, analyzer, false) == plan.content
+            }
+        } else {
+            tier != Tier::DefinitionSomeWords as u8
+        };
+        let term = hit.term.clone().unwrap_or_default();
+        if keep {
+            results.hits.push(hit);
+        } else if tier == Tier::DefinitionSomeWords as u8 {
+            if !results.suggestions.contains(&term) {
+                results.suggestions.push(term);
+            }
+        } else if mentions(&hit, plan, analyzer) && !results.mentioned_in.contains(&term) {
+            results.mentioned_in.push(term);
+        }
+    }
+    rank::renumber(&mut results.hits);
+}
+
+/// The word as typed, in the singular or plural, or (when `prefix`) the start of a longer
+/// word: `distill` in `distillation`, but not `tokenizer` in `token` (only a shared stem).
+fn same_word(w: &QueryWord, t: &Word, prefix: bool) -> bool {
+    t.raw == w.raw
+        || singular(&t.raw) == singular(&w.raw)
+        || (prefix && w.raw.chars().count() >= 3 && t.raw.starts_with(&w.raw))
+}
+
+/// Whether the words of one reading of the query (as typed, a pair joined, short forms
+/// spelled out), other than small words, all occur in `text` as [`same_word`]s.
+fn holds_every_word(plan: &Plan, text: &str, prefix: bool, analyzer: &mut Analyzer) -> bool {
+    let tokens = analyzer.words(text);
+    plan.alternatives().iter().any(|alt| {
+        let last = alt.len().saturating_sub(1);
+        alt.iter().enumerate().all(|(i, w)| {
+            is_small(&w.raw) || tokens.iter().any(|t| same_word(w, t, prefix && i == last))
+        })
+    })
+}
+
+/// A hit's term and aliases, as one string.
+fn names_of(hit: &Hit) -> String {
+    let mut names = hit.term.clone().unwrap_or_default();
+    for a in &hit.aliases {
+        names.push(' ');
+        names.push_str(a);
+    }
+    names
+}
+
+/// Whether the hit's term or aliases hold every word (the last may be a prefix).
+fn names_every_word(hit: &Hit, plan: &Plan, analyzer: &mut Analyzer) -> bool {
+    holds_every_word(plan, &names_of(hit), true, analyzer)
+}
+
+/// Whether a content word of the query (or its long form) is in the hit's term or aliases.
+fn names_some_word(hit: &Hit, plan: &Plan, analyzer: &mut Analyzer) -> bool {
+    let tokens = analyzer.words(&names_of(hit));
+    plan.words
+        .iter()
+        .zip(&plan.long)
+        .filter(|(w, _)| !query::is_stopword(&w.raw))
+        .any(|(w, long)| {
+            tokens
+                .iter()
+                .any(|t| w.exact(t) || long.iter().any(|l| l.exact(t)))
+        })
+}
+
+/// Whether the hit's definition mentions the query: every word, as typed (`helps` does
+/// not mention `helpfulness`, though both stem to `help`).
+fn mentions(hit: &Hit, plan: &Plan, analyzer: &mut Analyzer) -> bool {
+    holds_every_word(plan, &hit.text, false, analyzer)
+}
+
+/// A definition's term, aliases and text, as one string.
+fn doc_text(doc: &TantivyDocument, f: &Fields) -> String {
+    let mut text = all_str(doc, f.term).join(" ");
+    for a in all_str(doc, f.alias) {
+        text.push(' ');
+        text.push_str(&a);
+    }
+    text.push(' ');
+    text.push_str(&first_str(doc, f.body));
+    text
+}
+
+/// How many of the plan's content words (and, when `common`, its common words that are
+/// not small) `text` matches: by stem, plural, long form, as half of a joined pair
+/// (`roll back` in `Rollback`), or within the word's typo budget (a typo never lands on a
+/// common word: `width` is not `with`).
+fn matched_words(plan: &Plan, text: &str, analyzer: &mut Analyzer, common: bool) -> usize {
+    let tokens = analyzer.words(text);
+    let found = |w: &QueryWord| tokens.iter().any(|t| w.exact(t));
+    let mut in_pair = vec![false; plan.words.len()];
+    for (i, j) in &plan.joined {
+        if found(j) {
+            in_pair[*i] = true;
+            in_pair[*i + 1] = true;
+        }
+    }
+    plan.words
+        .iter()
+        .zip(&plan.long)
+        .zip(in_pair)
+        .filter(|((w, _), _)| !query::is_stopword(&w.raw) || (common && !is_small(&w.raw)))
+        .filter(|((w, long), paired)| {
+            *paired
+                || found(w)
+                || long.iter().any(found)
+                || tokens
+                    .iter()
+                    .any(|t| !query::is_stopword(&t.raw) && w.close(t))
+        })
+        .count()
 }
 
 /// The hits of found documents, with snippets highlighting the query's words.

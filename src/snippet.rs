@@ -27,17 +27,28 @@ impl QueryWord {
         }
     }
 
-    fn exact(&self, token: &Word) -> bool {
+    /// The word matches `token` exactly, by stem or as a plural.
+    pub(crate) fn exact(&self, token: &Word) -> bool {
         token.stem == self.stem
             || token.raw == self.raw
             || (self.raw.len() > 3 && self.raw.strip_suffix('s') == Some(token.raw.as_str()))
     }
 
-    fn close(&self, token: &Word) -> bool {
+    /// The word matches `token` within its typo budget. The budget is the word's as typed:
+    /// a stem, shorter than the word, gets no more than its own length allows, so
+    /// `faithfulness` (stem `faith`) cannot reach `with`.
+    pub(crate) fn close(&self, token: &Word) -> bool {
+        let stem_budget = self.stem_budget() as usize;
         self.budget > 0
             && token.raw.chars().count() >= 3
             && (strsim::osa_distance(&token.raw, &self.raw) <= self.budget as usize
-                || strsim::osa_distance(&token.stem, &self.stem) <= self.budget as usize)
+                || (stem_budget > 0
+                    && strsim::osa_distance(&token.stem, &self.stem) <= stem_budget))
+    }
+
+    /// Edits allowed on the stem: the word's budget, capped by the stem's own length.
+    pub fn stem_budget(&self) -> u8 {
+        self.budget.min(typo_budget(self.stem.chars().count()))
     }
 }
 

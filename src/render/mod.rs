@@ -31,7 +31,7 @@
 //!     tags: vec![],
 //!     tier: 0,
 //! };
-//! let results = Results { query: "unit".into(), hits: vec![hit], suggestions: vec![] };
+//! let results = Results { query: "unit".into(), hits: vec![hit], ..Results::default() };
 //! let mut out = Vec::new();
 //! renderer(Format::Markdown, Options::default()).render(&results, &mut out)?;
 //! assert_eq!(
@@ -249,7 +249,7 @@ pub(crate) mod tests {
                     tier: 5,
                 },
             ],
-            suggestions: vec![],
+            ..Results::default()
         }
     }
 
@@ -257,7 +257,7 @@ pub(crate) mod tests {
         Results {
             query: "q".into(),
             hits: vec![hit],
-            suggestions: vec![],
+            ..Results::default()
         }
     }
 
