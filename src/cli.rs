@@ -593,6 +593,8 @@ impl Run<'_> {
         }
         let request = Request {
             scope: self.scope()?,
+            // `-n` asks for more: `define` then also lists definitions that only mention it.
+            mentions: self.g.limit.is_some(),
             ..Request::configured(query, mode, &self.config)
         };
         // Open the output first: a refused --output fails before any work is done.
@@ -660,6 +662,9 @@ impl Run<'_> {
             " in the notes chosen by --in/--tag"
         };
         eprintln!("{what} {:?}{scoped}", shorten(&request.query, 80));
+        if !answer.results.mentioned_in.is_empty() {
+            eprintln!("mentioned in: {}", answer.results.mentioned_in.join(", "));
+        }
         if !answer.results.suggestions.is_empty() {
             eprintln!("did you mean: {}", answer.results.suggestions.join(", "));
         }

@@ -137,6 +137,16 @@ impl Text {
                 )?;
             }
         }
+        // `define`: definitions that mention the query without defining it.
+        if !results.hits.is_empty() && !results.mentioned_in.is_empty() {
+            let names: Vec<String> = results.mentioned_in.iter().map(|s| printable(s)).collect();
+            writeln!(
+                out,
+                "\n{} {}",
+                self.paint(KIND, "mentioned in:"),
+                names.join(", ")
+            )?;
+        }
         Ok(())
     }
 
