@@ -34,16 +34,74 @@ pub struct Part {
 /// Words that open a question or a request; a query starting with one may lose its
 /// leading filler.
 const OPENERS: &[&str] = &[
-    "what", "whats", "what's", "how", "why", "when", "where", "which", "who", "explain",
-    "define", "describe", "meaning", "definition", "tell", "is", "are", "does", "do", "can",
+    "what",
+    "whats",
+    "what's",
+    "how",
+    "why",
+    "when",
+    "where",
+    "which",
+    "who",
+    "explain",
+    "define",
+    "describe",
+    "meaning",
+    "definition",
+    "tell",
+    "is",
+    "are",
+    "does",
+    "do",
+    "can",
 ];
 
 /// Words dropped from the start of a question (after an opener), as long as they last.
 const LEADING_FILLER: &[&str] = &[
-    "what", "whats", "what's", "how", "why", "when", "where", "which", "who", "is", "are",
-    "was", "were", "does", "do", "did", "can", "could", "should", "would", "will", "i", "we",
-    "you", "one", "a", "an", "the", "explain", "define", "describe", "meaning", "definition",
-    "of", "tell", "me", "about", "use", "means", "meant", "by", "s", "it", "to",
+    "what",
+    "whats",
+    "what's",
+    "how",
+    "why",
+    "when",
+    "where",
+    "which",
+    "who",
+    "is",
+    "are",
+    "was",
+    "were",
+    "does",
+    "do",
+    "did",
+    "can",
+    "could",
+    "should",
+    "would",
+    "will",
+    "i",
+    "we",
+    "you",
+    "one",
+    "a",
+    "an",
+    "the",
+    "explain",
+    "define",
+    "describe",
+    "meaning",
+    "definition",
+    "of",
+    "tell",
+    "me",
+    "about",
+    "use",
+    "means",
+    "meant",
+    "by",
+    "s",
+    "it",
+    "to",
 ];
 
 /// Words dropped from the end of a question: `how does LoRA work`, `what does X do`,
@@ -56,7 +114,7 @@ const TRAILING_FILLER: &[&str] = &[
 /// Words that separate the parts of a comparison.
 const VERSUS: &[&str] = &["vs", "vs.", "v", "versus", "or"];
 
-/// Parts of an `or` comparison are short names, not clauses.
+/// Parts of an `or` or `compared to` comparison are short names, not clauses.
 const MAX_OR_PART_WORDS: usize = 4;
 
 /// Reads a query.
@@ -142,10 +200,15 @@ fn comparison(words: &[Typed]) -> Option<Vec<Part>> {
         split_on(&words[at + 2..], &["and", "vs", "vs.", "versus"])?
     } else if let Some(at) = lower.iter().position(|w| *w == "compare") {
         split_on(&words[at + 1..], &["and", "with", "to", "vs", "versus"])?
-    } else if let Some(at) = position(&lower, &["compared", "to"])
-        .or_else(|| position(&lower, &["compared", "with"]))
+    } else if let Some(at) =
+        position(&lower, &["compared", "to"]).or_else(|| position(&lower, &["compared", "with"]))
     {
-        vec![&words[..at], &words[at + 2..]]
+        // `X compared to Y` names two things; a longer side is a sentence that compares.
+        let sides = vec![&words[..at], &words[at + 2..]];
+        if sides.iter().any(|s| s.len() > MAX_OR_PART_WORDS) {
+            return None;
+        }
+        sides
     } else {
         let parts = split_all(words, VERSUS);
         let only_or = !lower.iter().any(|w| VERSUS[..4].contains(w));
@@ -252,19 +315,143 @@ pub const SHORT_FORMS: &[(&str, &[&str])] = &[
 /// Common English words that carry no subject of their own: a description is matched on
 /// the other words (its content words). Lowercase, sorted.
 const STOPWORDS: &[&str] = &[
-    "a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at",
-    "be", "because", "been", "before", "being", "between", "both", "but", "by", "can",
-    "could", "did", "do", "does", "doing", "done", "each", "else", "even", "ever", "every",
-    "for", "from", "get", "gets", "getting", "got", "had", "has", "have", "having", "he",
-    "her", "here", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself",
-    "just", "let", "lets", "like", "made", "make", "makes", "me", "might", "more", "most",
-    "much", "must", "my", "no", "nobody", "nor", "not", "of", "off", "on", "once", "only",
-    "or", "other", "our", "out", "over", "own", "same", "she", "should", "so", "some",
-    "something", "still", "such", "than", "that", "the", "their", "them", "then", "there",
-    "these", "they", "thing", "things", "this", "those", "through", "to", "too", "under",
-    "until", "up", "upon", "us", "very", "was", "way", "we", "were", "what", "when", "where",
-    "whether", "which", "while", "who", "whom", "why", "will", "with", "within", "without",
-    "would", "you", "your",
+    "a",
+    "about",
+    "after",
+    "again",
+    "all",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "done",
+    "each",
+    "else",
+    "even",
+    "ever",
+    "every",
+    "for",
+    "from",
+    "get",
+    "gets",
+    "getting",
+    "got",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "her",
+    "here",
+    "him",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "itself",
+    "just",
+    "let",
+    "lets",
+    "like",
+    "made",
+    "make",
+    "makes",
+    "me",
+    "might",
+    "more",
+    "most",
+    "much",
+    "must",
+    "my",
+    "no",
+    "nobody",
+    "nor",
+    "not",
+    "of",
+    "off",
+    "on",
+    "once",
+    "only",
+    "or",
+    "other",
+    "our",
+    "out",
+    "over",
+    "own",
+    "same",
+    "she",
+    "should",
+    "so",
+    "some",
+    "something",
+    "still",
+    "such",
+    "than",
+    "that",
+    "the",
+    "their",
+    "them",
+    "then",
+    "there",
+    "these",
+    "they",
+    "thing",
+    "things",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "upon",
+    "us",
+    "very",
+    "was",
+    "way",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "whether",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "why",
+    "will",
+    "with",
+    "within",
+    "without",
+    "would",
+    "you",
+    "your",
 ];
 
 /// Whether a lowercased word is a common English word that names no subject.
@@ -290,7 +477,11 @@ mod tests {
     }
 
     fn parts(q: &str) -> Vec<Vec<String>> {
-        understand(q).parts.into_iter().map(|p| p.readings).collect()
+        understand(q)
+            .parts
+            .into_iter()
+            .map(|p| p.readings)
+            .collect()
     }
 
     #[test]
@@ -340,7 +531,10 @@ mod tests {
             parts("shadow deployment compared to canary deployment"),
             [["shadow deployment"], ["canary deployment"]]
         );
-        assert_eq!(parts("compare precision and recall"), [["precision"], ["recall"]]);
+        assert_eq!(
+            parts("compare precision and recall"),
+            [["precision"], ["recall"]]
+        );
         assert_eq!(parts("a vs b vs c").len(), 3);
     }
 
@@ -357,10 +551,17 @@ mod tests {
 
     #[test]
     fn or_inside_a_description_is_not_a_comparison() {
-        assert!(understand("text or images generated by a model from a prompt")
-            .parts
-            .is_empty());
+        assert!(
+            understand("text or images generated by a model from a prompt")
+                .parts
+                .is_empty()
+        );
         assert!(understand("rlhf").parts.is_empty());
+        assert!(
+            understand("input data changes over time compared with training data")
+                .parts
+                .is_empty()
+        );
         assert!(understand("vs").parts.is_empty());
         assert!(understand("or").parts.is_empty());
     }

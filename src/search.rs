@@ -908,11 +908,26 @@ pub fn search(store: &Store, query: &str, opts: &Options) -> Result<Results> {
     let understood = query::understand(query);
     let searcher = store.reader.searcher();
     let answered = if understood.parts.len() >= 2 {
-        compare(store, &searcher, query, &understood.parts, opts, &mut analyzer)
+        compare(
+            store,
+            &searcher,
+            query,
+            &understood.parts,
+            opts,
+            &mut analyzer,
+        )
     } else {
         // `what is X` is looked up as `X`.
         let plan = Plan::new(&understood.text, understood.question, &mut analyzer);
-        answer(store, &searcher, &plan, &understood.text, opts, &mut analyzer).map(|mut r| {
+        answer(
+            store,
+            &searcher,
+            &plan,
+            &understood.text,
+            opts,
+            &mut analyzer,
+        )
+        .map(|mut r| {
             r.query = query.to_string();
             r
         })
@@ -965,7 +980,9 @@ fn compare(
         }
     }
     if opts.mode == Mode::Search {
-        first.hits.extend(passages_on_all(store, searcher, parts, opts, analyzer)?);
+        first
+            .hits
+            .extend(passages_on_all(store, searcher, parts, opts, analyzer)?);
     }
     let longest = answers.iter().map(|a| a.hits.len()).max().unwrap_or(0);
     for i in 0..longest {

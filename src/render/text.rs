@@ -137,12 +137,13 @@ impl Text {
                 )?;
             }
         }
-        // `define`: definitions that mention the query without defining it.
+        // `define`: definitions that mention the query without defining it, as a last line
+        // (no blank line: the blocks stay one per hit).
         if !results.hits.is_empty() && !results.mentioned_in.is_empty() {
             let names: Vec<String> = results.mentioned_in.iter().map(|s| printable(s)).collect();
             writeln!(
                 out,
-                "\n{} {}",
+                "{} {}",
                 self.paint(KIND, "mentioned in:"),
                 names.join(", ")
             )?;

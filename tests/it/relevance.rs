@@ -1,8 +1,10 @@
 //! The relevance table: each query's expected term must rank first.
 //!
 //! Lookup categories (exact, case, hyphen, plural, typos, acronyms, concepts) must all
-//! hold. The categories of issue 13 (what a student types when the word is missing) are
-//! scored per category and printed with the rest.
+//! hold. The categories of issue 13 (what a student types when the word is missing) must
+//! each reach [`TARGET`]; their figures before gloss read questions, comparisons and
+//! short forms were: question 53%, paraphrase 57%, comparison 0%, short 69%, shorttypo
+//! 29%, absent 25%.
 
 use std::collections::BTreeMap;
 
@@ -14,6 +16,19 @@ use crate::common::{shipped, table};
 const STRICT: &[&str] = &[
     "exact", "case", "hyphen", "plural", "typo1", "typo2", "acronym", "concept",
 ];
+
+/// Categories scored against [`TARGET`].
+const TARGETED: &[&str] = &[
+    "question",
+    "paraphrase",
+    "comparison",
+    "short",
+    "shorttypo",
+    "absent",
+];
+
+/// Share of a targeted category's rows that must rank their term first.
+const TARGET: f64 = 0.8;
 
 /// What one row expects of `define`.
 enum Expected<'a> {
@@ -102,6 +117,15 @@ fn relevance_table_top_hits() {
         .filter(|(cat, _)| STRICT.contains(&cat.as_str()))
         .map(|(_, f)| f)
         .collect();
+    for cat in TARGETED {
+        let (ok, n) = score.per.get(*cat).copied().unwrap_or((0, 0));
+        assert!(n >= 20, "{cat}: {n} rows, want at least 20");
+        assert!(
+            ok as f64 >= TARGET * n as f64,
+            "{cat}: {ok}/{n} right first, below {:.0}%",
+            TARGET * 100.0
+        );
+    }
     assert!(
         strict.is_empty(),
         "{} lookup misses:\n{}",
@@ -112,4 +136,175 @@ fn relevance_table_top_hits() {
             .collect::<Vec<_>>()
             .join("\n")
     );
+}
+
+/// Concept search on a small folder of notes: questions, comparisons, prefixes, short
+/// typos, and `define`'s honest misses.
+mod concept {
+    use assert_cmd::Command;
+
+    use crate::common::{hits, Sandbox};
+
+    const NOTES: &str = "# Notes
+
+## Metrics
+
+**BLEU**: A precision-oriented overlap metric for translation.
+
+**ROUGE**: A recall-oriented overlap metric for summaries.
+
+BLEU leans on precision and ROUGE leans on recall, so pick by the task.
+
+## Models
+
+**Neural network**: Layers of weighted units; gradient descent adjusts the weights to reduce the error.
+
+**Low-rank adaptation (LoRA)**: Training two small matrices beside frozen weights.
+
+**Quant**: A person who builds trading models.
+
+**Quantization**: Storing weights with fewer bits.
+
+**Retrieval-augmented generation (RAG)**: Retrieving passages and adding them to the prompt.
+
+**Agent**: A model that chooses tools in a loop.
+
+**Span**: One timed step of a trace.
+
+**Spam**: Unwanted messages.
+
+**Fast path**: A route taken with care.
+
+**Development environment**: Where code is written and tried.
+";
+
+    fn sandbox() -> Sandbox {
+        let sb = Sandbox::empty();
+        sb.write("notes.md", NOTES);
+        sb
+    }
+
+    fn terms(sb: &Sandbox, args: &[&str]) -> Vec<String> {
+        hits(&sb.json(args)).into_iter().map(|h| h.0).collect()
+    }
+
+    fn define(sb: &Sandbox, query: &str) -> Command {
+        sb.gloss(&["define", query])
+    }
+
+    #[test]
+    fn a_question_is_looked_up_as_its_subject() {
+        let sb = sandbox();
+        assert_eq!(
+            terms(&sb, &["define", "what is LoRA"])[0],
+            "Low-rank adaptation"
+        );
+        assert_eq!(
+            terms(&sb, &["define", "how does LoRA work?"])[0],
+            "Low-rank adaptation"
+        );
+        let v = sb.json(&["define", "what is LoRA"]);
+        assert_eq!(v["query"], "what is LoRA");
+    }
+
+    #[test]
+    fn a_comparison_puts_each_side_first_and_the_passage_on_both_first_among_passages() {
+        let sb = sandbox();
+        for q in [
+            "bleu vs rouge",
+            "difference between BLEU and ROUGE",
+            "bleu or rouge",
+        ] {
+            let t = terms(&sb, &["define", q]);
+            assert_eq!(t[..2], ["BLEU", "ROUGE"], "{q}");
+        }
+        let v = sb.json(&["search", "bleu versus rouge"]);
+        let first_passage = hits(&v).into_iter().find(|h| h.0.is_empty()).unwrap();
+        assert_eq!((first_passage.1.as_str(), first_passage.2), ("notes.md", 9));
+    }
+
+    #[test]
+    fn the_last_word_matches_as_a_prefix_below_whole_words() {
+        let sb = sandbox();
+        assert_eq!(
+            terms(&sb, &["define", "retrieval aug"])[0],
+            "Retrieval-augmented generation"
+        );
+        assert_eq!(
+            terms(&sb, &["define", "quant"])[..2],
+            ["Quant", "Quantization"]
+        );
+        // Two letters are not a prefix.
+        define(&sb, "qu").assert().code(1);
+    }
+
+    #[test]
+    fn short_forms_meet_their_long_forms() {
+        let sb = sandbox();
+        assert_eq!(
+            terms(&sb, &["define", "dev env"])[0],
+            "Development environment"
+        );
+    }
+
+    #[test]
+    fn a_four_letter_typo_gets_one_edit_only_when_no_term_matched() {
+        let sb = sandbox();
+        assert_eq!(terms(&sb, &["define", "agnt"]), ["Agent"]);
+        assert_eq!(terms(&sb, &["define", "sapn"]), ["Span"]);
+        // `span` is a term: `Spam`, one edit away, is not offered.
+        assert_eq!(terms(&sb, &["define", "span"]), ["Span"]);
+    }
+
+    #[test]
+    fn a_typo_budget_is_the_words_not_its_stems() {
+        // `faithfulness` stems to `faith`: two edits from `with`, but the word has none to
+        // spare on a four-letter stem.
+        let sb = sandbox();
+        define(&sb, "faithfulness")
+            .assert()
+            .code(1)
+            .stderr(predicates::str::contains(
+                "no definition for \"faithfulness\"",
+            ));
+    }
+
+    #[test]
+    fn define_names_definitions_that_only_mention_the_query_and_exits_1() {
+        let sb = sandbox();
+        define(&sb, "gradient descent")
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr(predicates::str::contains(
+                "no definition for \"gradient descent\"\nmentioned in: Neural network\n",
+            ));
+        // `-n` asks for more: the mention is listed.
+        let v = sb.json(&["define", "-n", "5", "gradient descent"]);
+        assert_eq!(hits(&v)[0].0, "Neural network");
+    }
+
+    #[test]
+    fn a_description_is_a_good_match_when_it_holds_its_words() {
+        let sb = sandbox();
+        // Three content words, all in the definition: found.
+        assert_eq!(
+            terms(&sb, &["define", "weights reduce error"])[0],
+            "Neural network"
+        );
+        // One of three is nowhere in it: no definition, and no unrelated one instead.
+        define(&sb, "weights reduce cost")
+            .assert()
+            .code(1)
+            .stdout("");
+        // Four or more: half of them will do (`adjusted` and `reduce` here), not fewer.
+        assert_eq!(
+            terms(&sb, &["define", "weights adjusted to reduce cost"])[0],
+            "Neural network"
+        );
+        define(&sb, "weights tuned to lower cost")
+            .assert()
+            .code(1)
+            .stdout("");
+    }
 }
