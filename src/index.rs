@@ -1149,3 +1149,98 @@ pub fn check(content: &Path, dir: &Path) -> Result<Check> {
     report.removed = removed;
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn notes_dir() -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let notes = dir.path().join("notes");
+        fs::create_dir(&notes).unwrap();
+        fs::write(notes.join("a.md"), "**Alpha**: First letter.\n").unwrap();
+        let index = dir.path().join("index");
+        (dir, notes, index)
+    }
+
+    #[test]
+    fn stamp_lines_keep_newlines_and_backslashes_in_names() {
+        for rel in [
+            "plain.md",
+            "two\nlines.md",
+            "back\\slash\\n.md",
+            "cr\r.md",
+            "x\\xE9.md",
+        ] {
+            let line = escape_line(rel);
+            assert!(!line.contains('\n') && !line.contains('\r'), "{line:?}");
+            assert_eq!(unescape_line(&line), rel);
+        }
+    }
+
+    #[test]
+    fn a_second_run_over_unchanged_notes_writes_nothing() {
+        let (_dir, notes, index) = notes_dir();
+        let first = refresh(&notes, &index, Refresh::Incremental, true).unwrap();
+        assert!(first.rebuilt);
+        assert_eq!((first.indexed, first.definitions), (1, 1));
+        let commit = folder::commit_id(&index);
+        let second = refresh(&notes, &index, Refresh::Incremental, true).unwrap();
+        assert!(!second.rebuilt);
+        assert_eq!((second.indexed, second.removed), (0, 0));
+        assert_eq!(
+            folder::commit_id(&index),
+            commit,
+            "an empty commit was made"
+        );
+    }
+
+    #[test]
+    fn an_edit_reindexes_only_that_note_and_a_removal_drops_it() {
+        let (_dir, notes, index) = notes_dir();
+        fs::write(notes.join("b.md"), "**Beta**: Second letter.\n").unwrap();
+        refresh(&notes, &index, Refresh::Incremental, true).unwrap();
+        fs::write(notes.join("b.md"), "**Beta**: Second letter, edited.\n").unwrap();
+        let report = refresh(&notes, &index, Refresh::Incremental, true).unwrap();
+        assert_eq!((report.rebuilt, report.indexed), (false, 1));
+        fs::remove_file(notes.join("a.md")).unwrap();
+        let report = refresh(&notes, &index, Refresh::Incremental, true).unwrap();
+        assert_eq!((report.indexed, report.removed), (0, 1));
+        let (store, _) = open(&index).unwrap();
+        let manifest = store.unwrap().manifest().unwrap().clone();
+        assert_eq!(manifest.files.keys().collect::<Vec<_>>(), ["b.md"]);
+    }
+
+    #[test]
+    fn the_stamps_notice_an_ignore_file_created_above_the_notes() {
+        let (dir, notes, index) = notes_dir();
+        refresh(&notes, &index, Refresh::Incremental, true).unwrap();
+        let store = open(&index).unwrap().0.unwrap();
+        assert!(store.unchanged(&notes));
+        fs::write(dir.path().join(".ignore"), "a.md\n").unwrap();
+        assert!(!store.unchanged(&notes));
+    }
+
+    #[test]
+    fn a_full_disk_is_recognised_through_the_engines_wrappers() {
+        let enospc = || std::io::Error::from_raw_os_error(28);
+        let dir = Path::new("idx");
+        let wrapped = tantivy::TantivyError::IoError(std::sync::Arc::new(enospc()));
+        assert!(matches!(write_err(dir, wrapped), Error::DiskFull(_)));
+        let open_write = tantivy::TantivyError::OpenWriteError(
+            tantivy::directory::error::OpenWriteError::IoError {
+                io_error: std::sync::Arc::new(enospc()),
+                filepath: PathBuf::from("x.idx"),
+            },
+        );
+        assert!(matches!(write_err(dir, open_write), Error::DiskFull(_)));
+        let thread = tantivy::TantivyError::ErrorInThread(format!("{:?}", enospc().to_string()));
+        assert!(matches!(write_err(dir, thread), Error::DiskFull(_)));
+        assert!(matches!(
+            disk_full(Error::io("x", enospc()), dir),
+            Error::DiskFull(_)
+        ));
+        let other = tantivy::TantivyError::ErrorInThread("An index writer was killed.".into());
+        assert!(matches!(write_err(dir, other), Error::IndexWrite { .. }));
+    }
+}

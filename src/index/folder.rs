@@ -528,6 +528,32 @@ mod tests {
     }
 
     #[test]
+    fn a_lock_holder_removes_only_the_generations_the_marker_lists() {
+        let dir = tempfile::tempdir().unwrap();
+        let notes = dir.path().join("notes");
+        fs::create_dir(&notes).unwrap();
+        let index = dir.path().join("index");
+        claim(&index, &notes).unwrap();
+        let lock = lock(&index, true).unwrap();
+        let live = lock.new_generation().unwrap();
+        let failed = lock.new_generation().unwrap();
+        fs::write(failed.join("segment"), "partial").unwrap();
+        lock.switch(&live).unwrap();
+        assert!(
+            !failed.exists(),
+            "a listed generation CURRENT does not name stays"
+        );
+        let theirs = index.join("gen-1-1");
+        fs::create_dir(&theirs).unwrap();
+        let discarded = lock.new_generation().unwrap();
+        lock.discard(&discarded);
+        lock.sweep();
+        assert!(!discarded.exists() && live.exists() && theirs.exists());
+        let listed = read_marker(&index).unwrap().unwrap().generations;
+        assert_eq!(listed, [live.file_name().unwrap().to_str().unwrap()]);
+    }
+
+    #[test]
     fn a_foreign_folder_is_refused_and_an_empty_one_claimed() {
         let dir = tempfile::tempdir().unwrap();
         let notes = dir.path().join("notes");
