@@ -703,6 +703,11 @@ fn is_name_table(header: &[String], rows: &[Row]) -> bool {
         })
         .sum::<usize>() as f64
         / rows.len() as f64;
+    let second_header = header[1].trim().to_lowercase();
+    if words::DESCRIPTION_HEADERS.contains(&second_header.as_str()) {
+        // `Flag | Meaning`: the header says it; shorter descriptions still count.
+        return names_short && words_in(1) >= 2.0 && prose_in_second >= 1.5;
+    }
     names_short && words_in(1) >= 3.0 && words_in(1) >= words_in(0) + 2.0 && prose_in_second >= 3.0
 }
 
@@ -1109,5 +1114,35 @@ mod tests {
         );
         // A table of byte codes describes nothing.
         assert!(terms("| Protocol | Identification sequence |\n|---|---|\n| HTTP/1.1 | `0x68 0x74 0x74 0x70 0x2F 0x31` |\n").is_empty());
+    }
+
+    #[test]
+    fn more_near_misses_labels_instructions_short_described_tables_indented_html() {
+        let md = "- **Q: What is RAG?** Retrieval then generation.\n- Don't confuse recall and precision: they differ.\n- **Definition:** a word for a thing.\n\n| Flag | Meaning |\n|---|---|\n| -v | verbose output |\n| --json | machine-readable output |\n";
+        assert_eq!(terms(md), ["-v", "--json"]);
+        let md = "<dl>\n  <dt>Throughput</dt>\n\n    <dd>Requests served per second.</dd>\n\n  <dt>Latency</dt>\n  <dd>Time for one request.</dd>\n</dl>\n";
+        assert_eq!(
+            defs(md),
+            vec![
+                ("Throughput".into(), "Requests served per second.".into(), 2),
+                ("Latency".into(), "Time for one request.".into(), 6),
+            ]
+        );
+    }
+
+    #[test]
+    fn html_tables_are_tables() {
+        let md = "<table>\n  <tr><th>Term</th><th>Definition</th></tr>\n  <tr><td><b>KV cache</b></td><td>Stored keys and values of past tokens.</td></tr>\n\n  <tr><td>Prefill</td><td>Reading the whole prompt once.</td></tr>\n</table>\n";
+        assert_eq!(
+            defs(md),
+            vec![
+                (
+                    "KV cache".into(),
+                    "Stored keys and values of past tokens.".into(),
+                    3
+                ),
+                ("Prefill".into(), "Reading the whole prompt once.".into(), 5),
+            ]
+        );
     }
 }

@@ -290,6 +290,8 @@ struct Builder {
     html: Option<(usize, String)>,
     /// HTML glossary state that outlives one HTML block (a `<dl>` split by blank lines).
     html_state: html::State,
+    /// An indented "code block" that is really the inside of an open HTML glossary.
+    html_in_code: bool,
     strong: usize,
     image: usize,
     /// 1-based line of the current event.
@@ -314,6 +316,7 @@ impl Builder {
             meta: None,
             html: None,
             html_state: html::State::default(),
+            html_in_code: false,
             strong: 0,
             image: 0,
             at: 1,
@@ -341,6 +344,13 @@ impl Builder {
     }
 
     fn start(&mut self, tag: Tag) {
+        // Inside an open `<dl>` or `<ul>`, a blank line then four spaces of indent makes
+        // markdown see code; it is still the HTML glossary.
+        if matches!(tag, Tag::CodeBlock(CodeBlockKind::Indented)) && self.html_state.is_open() {
+            self.html = Some((self.at, String::new()));
+            self.html_in_code = true;
+            return;
+        }
         if !matches!(tag, Tag::HtmlBlock) {
             self.close_html_glossary();
         }
@@ -451,6 +461,10 @@ impl Builder {
                     });
                 }
             }
+            TagEnd::CodeBlock if self.html_in_code => {
+                self.html_in_code = false;
+                self.html_block_end();
+            }
             TagEnd::CodeBlock => {
                 if let Some((line, text)) = self.code.take() {
                     if !text.trim().is_empty() {
@@ -469,7 +483,9 @@ impl Builder {
     /// Inline text goes to the innermost open inline container.
     fn inline(&mut self, style: Style, piece: &str) {
         let at = self.at;
-        if let Some((_, _, text)) = self.heading.as_mut() {
+        if self.html_in_code {
+            self.html_text(piece);
+        } else if let Some((_, _, text)) = self.heading.as_mut() {
             text.push_str(piece);
         } else if let Some((_, text)) = self.code.as_mut() {
             text.push_str(piece);

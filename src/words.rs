@@ -72,6 +72,16 @@ pub const NOT_TERMS: &[&str] = &[
     "in short",
     "remember",
     "hint",
+    "reminder",
+    "fyi",
+    "aside",
+    "caveat",
+    "heads up",
+    "analogy",
+    "intuition",
+    "definition",
+    "def",
+    "defn",
     "gotcha",
     "watch out",
     "careful",
@@ -112,6 +122,32 @@ pub const IMPERATIVES: &[&str] = &[
     "name", "explain", "describe", "define", "identify", "memorize", "memorise", "review",
     "practice", "practise", "check", "consider", "think", "keep", "focus", "recall", "map", "link",
     "study", "don't", "never", "always", "expect", "watch", "look", "drill",
+];
+
+/// First words that make a several-word lead-in an instruction whatever follows
+/// (`Don't confuse X and Y: ...`, `Make sure ...`).
+pub const INSTRUCTION_OPENERS: &[&str] = &[
+    "don't", "dont", "do", "never", "always", "compare", "memorize", "memorise", "make", "be",
+    "beware", "avoid", "try", "remember", "recall",
+];
+
+/// Second headers that say the column describes the first (`Flag | Meaning`), so shorter
+/// descriptions still count.
+pub const DESCRIPTION_HEADERS: &[&str] = &[
+    "meaning",
+    "description",
+    "definition",
+    "explanation",
+    "effect",
+    "purpose",
+    "what it does",
+    "what it measures",
+    "what it means",
+    "what it is",
+    "used for",
+    "use",
+    "role",
+    "stands for",
 ];
 
 /// Words after an imperative that show it has an object (`Match the ...`, `Know your ...`).

@@ -8,7 +8,7 @@
 use crate::sections::{Line, Span, Style};
 use crate::text;
 use crate::words::{
-    COURSE_WORDS, DETERMINERS, IMPERATIVES, NOT_HEADING_LAST_WORDS, NOT_TERMS,
+    COURSE_WORDS, DETERMINERS, IMPERATIVES, INSTRUCTION_OPENERS, NOT_HEADING_LAST_WORDS, NOT_TERMS,
     NOT_TERM_FIRST_WORDS, VERB_WORDS,
 };
 
@@ -170,9 +170,12 @@ fn term_alone(line: &Line) -> Option<Found> {
     })
 }
 
-/// A label such as `Note`, `Tip`, `Q`, `A`, never a term.
+/// A label such as `Note`, `Tip`, `Q`, `A`, never a term; also a label with its text in
+/// the bold (`**Q: What is RAG?**`).
 fn is_label(term: &str) -> bool {
-    NOT_TERMS.contains(&term.trim_end_matches([':', '.']).to_lowercase().as_str())
+    let bare = term.trim_end_matches([':', '.']).to_lowercase();
+    let before_colon = bare.split(':').next().unwrap_or("").trim();
+    NOT_TERMS.contains(&bare.as_str()) || (bare.contains(':') && NOT_TERMS.contains(&before_colon))
 }
 
 /// An instruction such as `Match the task to its name`: an imperative with an object.
@@ -184,7 +187,8 @@ pub fn is_instruction(term: &str) -> bool {
         .collect();
     match words.as_slice() {
         [first, second] => {
-            IMPERATIVES.contains(&first.as_str()) && DETERMINERS.contains(&second.as_str())
+            INSTRUCTION_OPENERS.contains(&first.as_str())
+                || IMPERATIVES.contains(&first.as_str()) && DETERMINERS.contains(&second.as_str())
         }
         _ => false,
     }

@@ -3,7 +3,7 @@
 //! `<p>`/`<div>`/bare text become paragraphs, `<ul>`/`<ol>` lists, `<dl>` definition lists.
 //! Everything else keeps its text and loses its tags.
 
-use super::{push_span, Block, DefEntry, Item, Line, Style};
+use super::{push_span, Block, DefEntry, Item, Line, Row, Style};
 use crate::text;
 
 /// What an HTML block turns into, in document order.
@@ -47,6 +47,13 @@ struct DlBuild {
     buffer: String,
 }
 
+/// A `<table>`: its rows (the first is the header), the open row and cell.
+struct TableBuild {
+    line: usize,
+    rows: Vec<Row>,
+    cell: Option<String>,
+}
+
 #[derive(Default)]
 struct ListBuild {
     line: usize,
@@ -62,6 +69,7 @@ pub struct State {
     para: Option<(usize, Vec<Line>)>,
     dl: Option<DlBuild>,
     list: Option<ListBuild>,
+    table: Option<TableBuild>,
     strong: usize,
     code: usize,
     out: Vec<Piece>,
@@ -70,7 +78,7 @@ pub struct State {
 impl State {
     /// True when a list or `<dl>` is still open.
     pub fn is_open(&self) -> bool {
-        self.dl.is_some() || self.list.is_some()
+        self.dl.is_some() || self.list.is_some() || self.table.is_some()
     }
 
     /// Reads one HTML block starting at 1-based `first_line`.
@@ -96,6 +104,7 @@ impl State {
         self.flush_para();
         self.end_dl();
         self.end_list();
+        self.end_table();
         self.strong = 0;
         self.code = 0;
         std::mem::take(&mut self.out)
@@ -118,6 +127,10 @@ impl State {
         }
         if let Some(dl) = self.dl.as_mut().filter(|d| d.part > 0) {
             dl.buffer.push_str(piece);
+            return;
+        }
+        if let Some(cell) = self.table.as_mut().and_then(|t| t.cell.as_mut()) {
+            cell.push_str(piece);
             return;
         }
         let style = self.style();
@@ -193,9 +206,9 @@ impl State {
                     });
                 }
             }
+            "table" | "tr" | "td" | "th" => self.table_tag(name, closing, line),
             "p" | "div" | "blockquote" | "section" | "article" | "header" | "footer" | "main"
-            | "aside" | "figure" | "figcaption" | "table" | "tr" | "td" | "th" | "pre" | "hr"
-            | "details" | "summary" => {
+            | "aside" | "figure" | "figcaption" | "pre" | "hr" | "details" | "summary" => {
                 self.flush_para();
                 if self.list.as_ref().is_some_and(|l| !l.items.is_empty()) {
                     self.line_break();
@@ -260,6 +273,58 @@ impl State {
                 self.end_list();
             }
         }
+    }
+
+    /// `<table>` rows and cells; the first row is the header, as in a markdown table.
+    fn table_tag(&mut self, name: &str, closing: bool, line: usize) {
+        self.flush_para();
+        match (name, closing) {
+            ("table", false) if self.table.is_none() => {
+                self.table = Some(TableBuild {
+                    line,
+                    rows: Vec::new(),
+                    cell: None,
+                })
+            }
+            ("table", true) => self.end_table(),
+            ("tr", false) => {
+                if let Some(t) = self.table.as_mut() {
+                    t.rows.push(Row {
+                        line,
+                        cells: Vec::new(),
+                    });
+                }
+            }
+            ("td" | "th", _) => {
+                let Some(t) = self.table.as_mut() else { return };
+                if let (Some(cell), Some(row)) = (t.cell.take(), t.rows.last_mut()) {
+                    row.cells.push(text::clean(&cell));
+                }
+                if !closing {
+                    t.cell = Some(String::new());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn end_table(&mut self) {
+        let Some(mut t) = self.table.take() else {
+            return;
+        };
+        if let (Some(cell), Some(row)) = (t.cell.take(), t.rows.last_mut()) {
+            row.cells.push(text::clean(&cell));
+        }
+        t.rows.retain(|r| !r.cells.is_empty());
+        if t.rows.is_empty() {
+            return;
+        }
+        let header = t.rows.remove(0).cells;
+        self.out.push(Piece::Block(Block::Table {
+            line: t.line,
+            header,
+            rows: t.rows,
+        }));
     }
 
     fn end_list(&mut self) {

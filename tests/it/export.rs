@@ -651,3 +651,28 @@ fn no_shown_alias_is_invented_every_one_is_written_in_its_note() {
     }
     assert!(checked > 30, "{checked} aliases checked");
 }
+
+#[test]
+fn define_prints_its_best_definitions_whole_and_wrapped() {
+    let sb = shipped();
+    let hits = json_hits(sb, &["define", "rag"]);
+    let best = str_of(&hits[0], "text");
+    assert!(
+        best.len() > 240,
+        "a definition longer than a snippet: {best}"
+    );
+    let out = run(sb, &["define", "rag", "--color", "never"], 0);
+    let block: Vec<&str> = out
+        .lines()
+        .skip(2)
+        .take_while(|l| l.starts_with("  ") && !l.trim_start().starts_with("see also:"))
+        .collect();
+    assert!(block.len() > 1, "wrapped over several lines:\n{out}");
+    assert!(block.iter().all(|l| l.chars().count() <= 80), "{out}");
+    let joined: Vec<&str> = block.iter().map(|l| l.trim()).collect();
+    assert_eq!(
+        joined.join(" "),
+        best,
+        "the whole definition, not a cut:\n{out}"
+    );
+}

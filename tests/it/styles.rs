@@ -71,6 +71,9 @@ fn e_front_matter_title_with_aliases_and_initials() {
         t("Horizontal Pod Autoscaler", file, 10)
     );
     assert_eq!(define(&sb, "hpa"), t("Horizontal Pod Autoscaler", file, 10));
+    // The initials find the term but are not shown: only written aliases are.
+    let v = sb.json(&["define", "hpa"]);
+    assert_eq!(v["hits"][0]["aliases"], serde_json::json!(["autoscaler"]));
     assert_eq!(
         define(&sb, "autoscaler"),
         t("Horizontal Pod Autoscaler", file, 10)
