@@ -31,9 +31,24 @@ pub const PROBE: &str = ".gloss-probe.tmp";
 /// Format of the marker (and of the folder layout it describes).
 pub const FORMAT: u32 = 1;
 const HEADER: &str = "gloss index folder, format ";
-/// Files an index folder may hold before gloss first writes to it: the README committed in
-/// the repository's `index/`.
-const KNOWN: &[&str] = &["README.md"];
+/// The one file an index folder may hold before gloss first writes to it: the README
+/// committed in the repository's `index/`, known by its name and first words.
+const KNOWN: (&str, &str) = (
+    "README.md",
+    "# index/\n\ngloss writes its search index here",
+);
+
+/// True for the repository's `index/README.md` (a user's own README is not gloss's).
+fn is_known(dir: &Path, name: &std::ffi::OsStr) -> bool {
+    use std::io::Read;
+    if name != KNOWN.0 {
+        return false;
+    }
+    let mut head = Vec::new();
+    let read = File::open(dir.join(KNOWN.0))
+        .and_then(|f| f.take(KNOWN.1.len() as u64).read_to_end(&mut head));
+    read.is_ok() && head == KNOWN.1.as_bytes()
+}
 
 /// What the marker of an index folder says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -138,7 +153,7 @@ pub fn inspect(dir: &Path) -> Result<State> {
     // A run claiming the folder right now may have written its temporary marker already.
     let unknown = read.flatten().find(|e| {
         let name = e.file_name();
-        !KNOWN.iter().any(|k| name == *k) && !is_temp_marker(&name.to_string_lossy())
+        !is_known(dir, &name) && !is_temp_marker(&name.to_string_lossy())
     });
     match unknown {
         None => Ok(State::Empty),
@@ -560,7 +575,10 @@ mod tests {
         fs::create_dir(&notes).unwrap();
         let index = dir.path().join("index");
         fs::create_dir(&index).unwrap();
-        fs::write(index.join("README.md"), "readme").unwrap();
+        fs::write(index.join("README.md"), "my own readme").unwrap();
+        assert!(matches!(claim(&index, &notes), Err(Error::NotOurs { .. })));
+        let ours = format!("{}.\nMore.\n", KNOWN.1);
+        fs::write(index.join("README.md"), ours).unwrap();
         claim(&index, &notes).unwrap();
         assert_eq!(inspect(&index).unwrap(), State::Ours);
         let foreign = dir.path().join("mine");

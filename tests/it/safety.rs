@@ -252,6 +252,17 @@ fn the_committed_index_readme_is_known_and_kept() {
 }
 
 #[test]
+fn a_folder_holding_only_a_users_own_readme_is_refused() {
+    let sb = Sandbox::new("styles");
+    std::fs::create_dir(sb.index()).unwrap();
+    std::fs::write(sb.index().join("README.md"), "# My project\n").unwrap();
+    let before = hashes(sb.dir.path());
+    let out = run(&sb, &["define", "token"]);
+    assert_refused(&out, "index", "it holds README.md");
+    assert_eq!(hashes(sb.dir.path()), before);
+}
+
+#[test]
 fn only_generations_gloss_listed_are_removed_and_killed_runs_are_swept() {
     let sb = Sandbox::new("styles");
     assert_eq!(code(&run(&sb, &["index"])), 0);
