@@ -141,6 +141,7 @@ pub struct Watcher {
     content: PathBuf,
     index_dir: PathBuf,
     stop: Arc<AtomicBool>,
+    rebuild: Arc<AtomicBool>,
 }
 
 /// The live file-system watch and the channel its debounced events arrive on.
@@ -156,7 +157,15 @@ impl Watcher {
             content: content.to_path_buf(),
             index_dir: index_dir.to_path_buf(),
             stop,
+            rebuild: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Rebuilds from scratch whenever `flag` is set (a reader sets it when reading the
+    /// index failed: its files may be damaged in a way that opening it does not show).
+    pub fn with_rebuild(mut self, flag: Arc<AtomicBool>) -> Watcher {
+        self.rebuild = flag;
+        self
     }
 
     fn start_watch(&self) -> Option<Live> {
@@ -173,7 +182,12 @@ impl Watcher {
     }
 
     fn refresh(&self, tell: &mut dyn FnMut(Event)) {
-        match index::refresh(&self.content, &self.index_dir, Refresh::Incremental, true) {
+        let how = if self.rebuild.swap(false, Ordering::SeqCst) {
+            Refresh::Rebuild
+        } else {
+            Refresh::Incremental
+        };
+        match index::refresh(&self.content, &self.index_dir, how, true) {
             Ok(report) => tell(Event::Refreshed(report)),
             Err(err) => tell(Event::Failed(err)),
         }
@@ -211,7 +225,7 @@ impl Watcher {
                 live = self.start_watch();
                 dirty = true;
             }
-            if dirty || !self.index_ok() {
+            if dirty || self.rebuild.load(Ordering::SeqCst) || !self.index_ok() {
                 self.refresh(tell);
             }
             if claim.as_ref().is_none_or(|c: &Claim| !c.is_current()) {
@@ -248,7 +262,11 @@ impl Watcher {
         let deadline = Instant::now() + HEALTH_EVERY;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() || self.stop.load(Ordering::SeqCst) {
+            // A stop or a rebuild request ends the wait at once (the caller acts on it).
+            if left.is_zero()
+                || self.stop.load(Ordering::SeqCst)
+                || self.rebuild.load(Ordering::SeqCst)
+            {
                 return false;
             }
             // Short slices so a stop request is seen quickly.

@@ -12,7 +12,7 @@ use axum::Router;
 use serde::Deserialize;
 
 use super::{assets, Loaded, Shared};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::lookup::{self, Related, Request, TermsRequest};
 use crate::render::{Json, Renderer};
 use crate::search::{Mode, Results};
@@ -120,7 +120,15 @@ fn busy() -> Response<Body> {
     )
 }
 
-fn failed(err: &crate::error::Error) -> Response<Body> {
+/// A lookup that failed: the index is rebuilt when reading it was the problem.
+fn failed(shared: &Shared, err: &Error) -> Response<Body> {
+    if matches!(err, Error::Index { .. } | Error::Engine { .. }) {
+        shared.index_failed();
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!("{err}; rebuilding the index, try again in a moment"),
+        );
+    }
     error(StatusCode::INTERNAL_SERVER_ERROR, &err.to_string())
 }
 
@@ -209,7 +217,7 @@ async fn search_route(
         .await;
     match done {
         Some(Ok(body)) => answer(&shared, StatusCode::OK, body),
-        Some(Err(err)) => failed(&err),
+        Some(Err(err)) => failed(&shared, &err),
         None => busy(),
     }
 }
@@ -247,7 +255,7 @@ async fn terms_route(
         .await;
     match done {
         Some(Ok(body)) => answer(&shared, StatusCode::OK, body),
-        Some(Err(err)) => failed(&err),
+        Some(Err(err)) => failed(&shared, &err),
         None => busy(),
     }
 }
@@ -296,7 +304,7 @@ async fn related_route(
             body.push(b'\n');
             answer(&shared, StatusCode::OK, body)
         }
-        Some(Err(err)) => failed(&err),
+        Some(Err(err)) => failed(&shared, &err),
         Some(Ok(None)) => error(
             StatusCode::NOT_FOUND,
             &format!("no definition for {shown:?}"),

@@ -112,8 +112,13 @@ pub(crate) struct Shared {
     loaded: RwLock<Arc<Loaded>>,
     status: RwLock<Status>,
     lookups: Semaphore,
+    /// Set when reading the index failed: the watcher rebuilds it from scratch.
+    rebuild: Arc<AtomicBool>,
     /// `Host` header values this server answers to.
     hosts: Vec<String>,
+    /// Listening beyond loopback (`--host`): any IP literal with our port is fine too (DNS
+    /// rebinding needs a name; an IP literal is its own origin).
+    ip_literals: Option<u16>,
 }
 
 impl Shared {
@@ -134,19 +139,29 @@ impl Shared {
         change(&mut status);
     }
 
-    /// Runs `work` on a blocking thread once a lookup slot is free.
+    /// Runs `work` on a blocking thread once a lookup slot is free. `None` when it could
+    /// not finish: the server is stopping, or the engine panicked on damaged index files
+    /// (then the index is rebuilt).
     pub(crate) async fn blocking<T: Send + 'static>(
         self: &Arc<Self>,
         work: impl FnOnce(&Shared, &Loaded) -> T + Send + 'static,
     ) -> Option<T> {
         let _slot = self.lookups.acquire().await.ok()?;
         let shared = self.clone();
-        tokio::task::spawn_blocking(move || {
+        let done = tokio::task::spawn_blocking(move || {
             let loaded = shared.loaded();
             work(&shared, &loaded)
         })
-        .await
-        .ok()
+        .await;
+        match done {
+            Ok(value) => Some(value),
+            Err(err) => {
+                if err.is_panic() {
+                    self.index_failed();
+                }
+                None
+            }
+        }
     }
 
     /// Takes in what the watcher reports: a new commit is opened and swapped in.
@@ -176,11 +191,21 @@ impl Shared {
         }
     }
 
+    /// Asks the watcher to rebuild the index: a lookup found it damaged.
+    pub(crate) fn index_failed(&self) {
+        self.rebuild.store(true, Ordering::SeqCst);
+    }
+
     fn host_allowed(&self, req: &Request<Incoming>) -> bool {
         req.headers()
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
-            .is_some_and(|h| self.hosts.iter().any(|ok| ok.eq_ignore_ascii_case(h)))
+            .is_some_and(|h| {
+                self.hosts.iter().any(|ok| ok.eq_ignore_ascii_case(h))
+                    || self
+                        .ip_literals
+                        .is_some_and(|port| h.parse::<SocketAddr>().is_ok_and(|a| a.port() == port))
+            })
     }
 }
 
@@ -213,14 +238,12 @@ pub fn bind(options: Options) -> Result<Started> {
         .local_addr()
         .map_err(|e| Error::io(addr.to_string(), e))?
         .port();
-    let mut hosts = vec![
+    let hosts = vec![
         format!("127.0.0.1:{port}"),
         format!("localhost:{port}"),
         format!("[::1]:{port}"),
     ];
-    if !options.host.is_loopback() && !options.host.is_unspecified() {
-        hosts.push(SocketAddr::new(options.host, port).to_string());
-    }
+    let ip_literals = (!options.host.is_loopback()).then_some(port);
     let shared = Arc::new(Shared {
         content: options.content.clone(),
         config: options.config,
@@ -230,7 +253,9 @@ pub fn bind(options: Options) -> Result<Started> {
             ..Status::default()
         }),
         lookups: Semaphore::new(MAX_LOOKUPS),
+        rebuild: Arc::new(AtomicBool::new(false)),
         hosts,
+        ip_literals,
     });
     Ok(Started {
         server: Server {
@@ -295,7 +320,8 @@ impl Server {
         let shared = self.shared.clone();
         let index_dir = self.index_dir.clone();
         std::thread::spawn(move || {
-            let watcher = Watcher::new(&shared.content, &index_dir, stop);
+            let watcher = Watcher::new(&shared.content, &index_dir, stop)
+                .with_rebuild(shared.rebuild.clone());
             watcher.run(&mut |event| {
                 shared.apply(&index_dir, &event);
                 tell(&event);
