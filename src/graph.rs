@@ -27,7 +27,7 @@ use crate::tokenize::{singular, Analyzer, Word};
 
 /// Format of the cached graph and of the matching rules; a cache of another version is
 /// rebuilt. Bump it whenever what counts as a mention changes.
-pub const VERSION: u32 = 4;
+pub const VERSION: u32 = 5;
 
 /// Longest name, in words, looked for in definitions.
 const MAX_NAME_WORDS: usize = 8;
@@ -46,7 +46,7 @@ pub struct Node {
 }
 
 /// Terms and who mentions whom.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Graph {
     /// [`VERSION`].
     pub version: u32,
@@ -54,9 +54,35 @@ pub struct Graph {
     pub nodes: Vec<Node>,
     /// For each node, the nodes its definitions mention, in order of first mention.
     pub mentions: Vec<Vec<usize>>,
+    /// For each node, the normalised keys of its term and then of its aliases, computed
+    /// once when the graph is built so a lookup by name analyses only the name.
+    pub keys: Vec<Vec<String>>,
     /// For each node, the nodes whose definitions mention it, A-Z.
     pub mentioned_by: Vec<Vec<usize>>,
+    /// Node by key: terms first, then aliases (built on first use, not stored).
+    #[serde(skip)]
+    by_key: std::sync::OnceLock<HashMap<String, usize>>,
 }
+
+impl PartialEq for Graph {
+    fn eq(&self, other: &Graph) -> bool {
+        (
+            self.version,
+            &self.nodes,
+            &self.mentions,
+            &self.keys,
+            &self.mentioned_by,
+        ) == (
+            other.version,
+            &other.nodes,
+            &other.mentions,
+            &other.keys,
+            &other.mentioned_by,
+        )
+    }
+}
+
+impl Eq for Graph {}
 
 /// Initials that spell common words: `and` for "Agents, Networks and Data" is not a name.
 const COMMON_WORDS: &[&str] = &[
@@ -323,31 +349,52 @@ pub fn build(definitions: &[Hit]) -> Graph {
     for by in &mut mentioned_by {
         by.sort_by_cached_key(|&n| (nodes[n].term.to_lowercase(), n));
     }
+    let keys = nodes
+        .iter()
+        .map(|n| {
+            std::iter::once(&n.term)
+                .chain(&n.aliases)
+                .map(|name| analyzer.key(name))
+                .collect()
+        })
+        .collect();
     Graph {
         version: VERSION,
         nodes,
         mentions,
+        keys,
         mentioned_by,
+        by_key: std::sync::OnceLock::new(),
     }
 }
 
 impl Graph {
     /// The node named `name` (its term or an alias, compared by key).
     pub fn find(&self, name: &str) -> Option<usize> {
-        let mut analyzer = Analyzer::default();
-        let want = analyzer.key(name);
-        if want.is_empty() {
+        self.find_key(&Analyzer::default().key(name))
+    }
+
+    /// The node whose term has this normalised key, else the first whose alias has it.
+    pub fn find_key(&self, key: &str) -> Option<usize> {
+        if key.is_empty() {
             return None;
         }
-        let by_term = self
-            .nodes
-            .iter()
-            .position(|n| analyzer.key(&n.term) == want);
-        by_term.or_else(|| {
-            self.nodes
-                .iter()
-                .position(|n| n.aliases.iter().any(|a| analyzer.key(a) == want))
-        })
+        let by_key = self.by_key.get_or_init(|| {
+            let mut map = HashMap::new();
+            // All terms first, so a term's key wins over another node's alias.
+            for (n, keys) in self.keys.iter().enumerate() {
+                if let Some(term) = keys.first() {
+                    map.entry(term.clone()).or_insert(n);
+                }
+            }
+            for (n, keys) in self.keys.iter().enumerate() {
+                for alias in keys.iter().skip(1) {
+                    map.entry(alias.clone()).or_insert(n);
+                }
+            }
+            map
+        });
+        by_key.get(key).copied()
     }
 
     /// Up to `max` terms to look at next: those the node mentions, in order, then those
@@ -381,6 +428,7 @@ impl Graph {
         let n = self.nodes.len();
         self.version == VERSION
             && self.mentions.len() == n
+            && self.keys.len() == n
             && self.mentioned_by.len() == n
             && self
                 .mentions
@@ -415,6 +463,15 @@ fn reader_matches(store: &Store, metas: &tantivy::IndexMeta) -> bool {
     seen.sort();
     meta.sort();
     seen == meta
+}
+
+/// Builds and caches the graph of the index just committed in `dir`: called by the index
+/// run, so the first `define` or `related` after an edit reads it instead of building it.
+/// Best effort: a graph that cannot be built or cached now is built on first use.
+pub fn build_after_commit(dir: &Path) {
+    if let Ok((Some(store), _)) = crate::index::open(dir) {
+        let _ = load_or_build(&store);
+    }
 }
 
 /// The graph of the index: read from the cache beside the live index when it was made for

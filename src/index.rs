@@ -638,6 +638,8 @@ fn run(
         }
         return Err(disk_full(err, dir));
     }
+    // Work that depends only on the notes is done here, once per commit, not per query.
+    crate::graph::build_after_commit(dir);
     let mut report = plan.report;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)

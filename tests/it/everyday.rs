@@ -275,6 +275,25 @@ fn the_graph_is_cached_per_commit_and_a_broken_cache_is_rebuilt() {
 }
 
 #[test]
+fn the_index_run_builds_the_graph_so_no_query_has_to() {
+    let sb = Sandbox::new("everyday");
+    run(&mut gloss(&sb, &["index"]), 0);
+    let built = graph_caches(&sb);
+    assert_eq!(built.len(), 1, "{built:?}");
+    // An edit, then an index run: the new commit's graph is there before any query.
+    sb.write(
+        "03-new.md",
+        "**Reranker**: Orders retrieved chunks again.\n",
+    );
+    run(&mut gloss(&sb, &["index"]), 0);
+    let now = graph_caches(&sb);
+    assert_eq!(now.len(), 1, "{now:?}");
+    assert_ne!(now, built);
+    let cache = std::fs::read_to_string(generation(&sb).join(&now[0])).unwrap();
+    assert!(cache.contains("\"Reranker\""), "{cache}");
+}
+
+#[test]
 fn a_cache_that_cannot_be_written_is_not_an_error() {
     let sb = Sandbox::new("everyday");
     let (first, _) = run(&mut gloss(&sb, &["related", "rag", "--color", "never"]), 0);
