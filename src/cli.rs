@@ -106,6 +106,7 @@ const SUBCOMMANDS: &[&str] = &[
     "man",
     "serve",
     "watch",
+    "mcp",
     "help",
 ];
 
@@ -271,6 +272,8 @@ enum Command {
     Serve(crate::serve_cmd::ServeArgs),
     /// Keep the index fresh while notes change (queries then skip their freshness check).
     Watch,
+    /// Serve the glossary to AI assistants: an MCP server on stdin/stdout (see README).
+    Mcp,
     /// Build or refresh the index from the notes.
     Index {
         /// Rebuild from scratch instead of re-indexing changed files.
@@ -1026,6 +1029,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Config => run.show_config(),
         Command::Serve(args) => crate::serve_cmd::serve(args, run.config.clone()),
         Command::Watch => crate::serve_cmd::watch(run.content(), run.index()),
+        Command::Mcp => crate::mcp::run(crate::mcp::Settings {
+            content: run.content().to_path_buf(),
+            index: run.index().to_path_buf(),
+            refresh: !g.no_refresh,
+            config: run.config,
+        }),
         Command::Completions { .. } | Command::Man => unreachable!("handled above"),
     }
 }

@@ -1,6 +1,7 @@
 //! The `gloss` binary: parse flags, run, print errors on one line, map to exit codes.
 
 mod cli;
+mod mcp;
 mod output;
 mod serve_cmd;
 

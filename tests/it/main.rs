@@ -7,6 +7,7 @@ mod content;
 mod everyday;
 mod export;
 mod hostile;
+mod mcp;
 mod props;
 mod relevance;
 mod safety;
