@@ -140,7 +140,7 @@ fn pair(a: &str, b: &str) -> (String, String) {
 fn initialize_names_gloss_and_lists_five_tools_with_schemas() {
     let s = Session::start();
     let info = s.client().peer_info().expect("server info");
-    assert_eq!(info.server_info.name, "gloss");
+    assert_eq!(info.server_info.as_ref().expect("serverInfo").name, "gloss");
     assert!(info.capabilities.tools.is_some());
     let tools = s
         .runtime
@@ -312,7 +312,7 @@ fn nothing_found_is_an_answer_with_suggestions_not_an_error() {
     let s = Session::start();
     let result = s.call("define", json!({ "term": "tokan embeddding" }));
     assert_eq!(result.is_error, Some(false));
-    let found = result.structured_content.unwrap();
+    let found = result.structured_content.as_ref().unwrap();
     assert_eq!(found["hits"], json!([]));
     assert!(text(&result).starts_with("no definition for \"tokan embeddding\""));
 }
