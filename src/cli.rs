@@ -1030,10 +1030,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve(args) => crate::serve_cmd::serve(args, run.config.clone()),
         Command::Watch => crate::serve_cmd::watch(run.content(), run.index()),
         Command::Mcp => crate::mcp::run(crate::mcp::Settings {
-            content: run.content().to_path_buf(),
-            index: run.index().to_path_buf(),
-            refresh: !g.no_refresh,
             config: run.config,
+            refresh: !g.no_refresh,
         }),
         Command::Completions { .. } | Command::Man => unreachable!("handled above"),
     }

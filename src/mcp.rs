@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
@@ -25,27 +25,25 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use gloss::config::Config;
 use gloss::context::{self, Context as ContextSize};
-use gloss::entries::Kind;
-use gloss::graph::{self, Node};
-use gloss::index::{self, Report, Store};
-use gloss::render;
-use gloss::scope::{self, Scope};
-use gloss::search::{self, Hit, Mode, Options, Results};
-use gloss::glossary;
+use gloss::graph::Node;
+use gloss::index::{self, Report};
+use gloss::lookup::{self, Notice};
+use gloss::{render, Config, Hit, Kind, Mode, Request, Scope, Store, TermsRequest};
 
-/// What the server needs from the command line: where the notes and the index are, the
-/// settings in force, and whether queries check the notes for changes.
+/// What the server needs from the command line: the settings in force (notes folder,
+/// index folder, limit, synonyms, boosts) and whether calls check the notes for changes.
 pub struct Settings {
-    /// The notes folder.
-    pub content: PathBuf,
-    /// The index folder.
-    pub index: PathBuf,
     /// The settings resolved from flags, environment and `gloss.toml`.
     pub config: Config,
     /// Check the notes for changes before each call (false with `--no-refresh`).
     pub refresh: bool,
+}
+
+impl Settings {
+    fn content(&self) -> &Path {
+        &self.config.content.value
+    }
 }
 
 /// Runs the server on stdin/stdout until the client closes stdin.
@@ -292,7 +290,7 @@ impl<E: std::fmt::Display> From<E> for Failure {
     }
 }
 
-type Answer = std::result::Result<CallToolResult, Failure>;
+type Reply = std::result::Result<CallToolResult, Failure>;
 
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -357,15 +355,21 @@ fn tools() -> Vec<Tool> {
 /// message for the assistant.
 fn parse<T: DeserializeOwned>(tool: &str, args: Option<JsonObject>) -> Result<T, Failure> {
     let args = serde_json::Value::Object(args.unwrap_or_default());
-    serde_json::from_value(args)
-        .map_err(|e| Failure(format!("invalid arguments for `{tool}`: {}", one_line(&e.to_string()))))
+    serde_json::from_value(args).map_err(|e| {
+        Failure(format!(
+            "invalid arguments for `{tool}`: {}",
+            one_line(&e.to_string())
+        ))
+    })
 }
 
 /// `text` trimmed; an error naming the argument when nothing is left.
 fn required(tool: &str, name: &str, text: &str) -> Result<String, Failure> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(Failure(format!("`{tool}`: `{name}` is empty: give at least one word")));
+        return Err(Failure(format!(
+            "`{tool}`: `{name}` is empty: give at least one word"
+        )));
     }
     Ok(text.to_string())
 }
@@ -382,7 +386,7 @@ fn limit(tool: &str, limit: Option<usize>, default: usize) -> Result<usize, Fail
 }
 
 /// A result with readable text and structured content.
-fn answer<T: Serialize>(text: String, value: &T) -> Answer {
+fn reply<T: Serialize>(text: String, value: &T) -> Reply {
     let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
     result.structured_content = Some(serde_json::to_value(value)?);
     Ok(result)
@@ -403,7 +407,7 @@ impl Gloss {
 
     /// Answers one call; runs on the blocking pool.
     fn call(&self, name: &str, args: Option<JsonObject>) -> CallToolResult {
-        let answer = match name {
+        let reply = match name {
             "define" => parse(name, args).and_then(|a| self.define(a)),
             "search" => parse(name, args).and_then(|a| self.search(a)),
             "related" => parse(name, args).and_then(|a| self.related(a)),
@@ -411,7 +415,7 @@ impl Gloss {
             "context" => parse(name, args).and_then(|a| self.context(a)),
             other => Err(Failure(format!("no tool named {other:?}"))),
         };
-        answer.unwrap_or_else(|Failure(message)| {
+        reply.unwrap_or_else(|Failure(message)| {
             CallToolResult::error(vec![ContentBlock::text(message)])
         })
     }
@@ -421,14 +425,19 @@ impl Gloss {
     fn open_store(&self) -> Result<(Store, Vec<String>), Failure> {
         let s = &self.settings;
         let _one_at_a_time = self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
-        let (store, report, notice) = index::ensure_fresh_with(&s.content, &s.index, s.refresh)
-            .map_err(|e| {
-                Failure(format!(
-                    "opening the index for notes in {}: {}",
-                    s.content.display(),
-                    one_line(&e.to_string())
-                ))
-            })?;
+        let fresh = index::ensure_fresh_with_progress(
+            s.content(),
+            &s.config.index.value,
+            s.refresh,
+            &|_| {},
+        );
+        let (store, report, notice) = fresh.map_err(|e| {
+            Failure(format!(
+                "opening the index for notes in {}: {}",
+                s.content().display(),
+                one_line(&e.to_string())
+            ))
+        })?;
         let mut notices = Vec::new();
         if let Some(report) = &report {
             notices.extend(report_notices(report));
@@ -440,118 +449,94 @@ impl Gloss {
         Ok((store, notices))
     }
 
-    /// Ranked hits for a query, in scope, at most `limit`.
-    fn lookup(
-        &self,
-        store: &Store,
-        query: &str,
-        mode: Mode,
-        limit: usize,
-        scope: &Scope,
-    ) -> Result<Results, Failure> {
-        let fetch = if scope.is_all() {
-            limit
-        } else {
-            limit
-                .saturating_mul(scope::OVERFETCH)
-                .clamp(limit, scope::OVERFETCH_CAP.max(limit))
-        };
-        let options = Options {
-            mode,
-            limit: fetch,
-            ..Options::default()
-        };
-        let mut results = search::search(store, query, &options)?;
-        scope.filter(&mut results.hits);
-        results.hits.truncate(limit);
-        scope::renumber(&mut results.hits);
-        Ok(results)
+    /// A lookup as `gloss search`/`define` makes it: the settings' synonyms and boosts,
+    /// the call's limit and scope.
+    fn request(&self, query: String, mode: Mode, limit: usize, scope: Scope) -> Request {
+        Request {
+            limit,
+            scope,
+            ..Request::configured(query, mode, &self.settings.config)
+        }
     }
 
-    fn define(&self, args: DefineArgs) -> Answer {
+    fn define(&self, args: DefineArgs) -> Reply {
         let term = required("define", "term", &args.term)?;
         let limit = limit("define", args.limit, DEFINE_LIMIT)?;
+        let request = self.request(term, Mode::Define, limit, Scope::default());
         let (store, notices) = self.open_store()?;
-        let results = self.lookup(&store, &term, Mode::Define, limit, &Scope::default())?;
-        found(results, notices, "no definition for")
+        found(
+            lookup::lookup(&store, &request)?,
+            notices,
+            "no definition for",
+        )
     }
 
-    fn search(&self, args: SearchArgs) -> Answer {
+    fn search(&self, args: SearchArgs) -> Reply {
         let query = required("search", "query", &args.query)?;
         let limit = limit("search", args.limit, self.settings.config.limit.value)?;
-        let typed = self.settings.content.to_string_lossy();
+        let typed = self.settings.content().to_string_lossy();
         let scope = Scope::new(&args.scope, &args.tags, &typed)?;
+        let request = self.request(query, Mode::Search, limit, scope);
         let (store, notices) = self.open_store()?;
-        let results = self.lookup(&store, &query, Mode::Search, limit, &scope)?;
-        found(results, notices, "no results for")
+        found(lookup::lookup(&store, &request)?, notices, "no results for")
     }
 
-    fn related(&self, args: RelatedArgs) -> Answer {
+    fn related(&self, args: RelatedArgs) -> Reply {
         let name = required("related", "term", &args.term)?;
-        let cap = limit("related", args.limit, usize::MAX)?;
+        let cap = args
+            .limit
+            .map(|n| limit("related", Some(n), n))
+            .transpose()?;
         let (store, notices) = self.open_store()?;
-        let graph = graph::load_or_build(&store)?;
-        // A name or alias first; else the best definition for it (typos, descriptions).
-        let node = graph.find(&name).or_else(|| {
-            let results = self
-                .lookup(&store, &name, Mode::Define, 1, &Scope::default())
-                .ok()?;
-            graph.find(results.hits.first()?.term.as_deref()?)
-        });
-        let Some(node) = node else {
+        let Some(found) = lookup::related(&store, &name, cap)? else {
             return Err(Failure(format!("no definition for {name:?}")));
         };
-        let pick = |ids: &[usize]| -> Vec<TermRef> {
-            ids.iter().take(cap).map(|&i| term_ref(&graph.nodes[i])).collect()
-        };
         let related = Related {
-            term: term_ref(&graph.nodes[node]),
-            mentions: pick(&graph.mentions[node]),
-            mentioned_by: pick(&graph.mentioned_by[node]),
+            term: term_ref(&found.term),
+            mentions: found.mentions.iter().map(term_ref).collect(),
+            mentioned_by: found.mentioned_by.iter().map(term_ref).collect(),
             notices,
         };
-        answer(related_text(&related), &related)
+        reply(related_text(&related), &related)
     }
 
-    fn terms(&self, args: TermsArgs) -> Answer {
+    fn terms(&self, args: TermsArgs) -> Reply {
         let limit = limit("terms", args.limit, TERMS_LIMIT)?;
         let prefix = args.prefix.unwrap_or_default().trim().to_string();
+        let request = TermsRequest {
+            prefix: Some(prefix.clone()),
+            ..TermsRequest::default()
+        };
         let (store, notices) = self.open_store()?;
-        let results = glossary::terms(&store, Some(&prefix))?;
-        let total = results.hits.len();
-        let terms = results.hits.iter().take(limit).map(glossary_entry).collect();
+        let listed = lookup::terms(&store, &request)?.results.hits;
         let glossary = Glossary {
             prefix,
-            total,
-            terms,
+            total: listed.len(),
+            terms: listed.iter().take(limit).map(glossary_entry).collect(),
             notices,
         };
-        answer(glossary_text(&glossary), &glossary)
+        reply(glossary_text(&glossary), &glossary)
     }
 
-    fn context(&self, args: ContextArgs) -> Answer {
+    fn context(&self, args: ContextArgs) -> Reply {
         let file = required("context", "file", &args.file)?;
         if args.line == 0 {
-            return Err(Failure("`context`: `line` is 1-based: 1 is the first line".into()));
+            return Err(Failure(
+                "`context`: `line` is 1-based: 1 is the first line".into(),
+            ));
         }
         let size = match args.lines {
             Some(n) if n > 200 => {
-                return Err(Failure(format!("`context`: `lines` must be at most 200, not {n}")))
+                return Err(Failure(format!(
+                    "`context`: `lines` must be at most 200, not {n}"
+                )))
             }
             Some(n) => ContextSize::Lines(n),
             None => ContextSize::Section,
         };
-        let Some(note) = context::read(&self.settings.content, &file) else {
-            return Err(Failure(format!(
-                "no readable note {file:?} in the notes folder (give `file` as a hit gives it)"
-            )));
-        };
-        let Some(excerpt) = context::excerpt(&note, args.line, size) else {
-            let lines = note.lines().count();
-            return Err(Failure(format!(
-                "{file} has {lines} lines; line {} is not one of them",
-                args.line
-            )));
+        let content = self.settings.content();
+        let Some(excerpt) = lookup::context(content, &file, args.line, size) else {
+            return Err(Failure(no_context(content, &file, args.line)));
         };
         let last = excerpt.first + excerpt.lines.len().saturating_sub(1);
         let excerpt = Excerpt {
@@ -562,13 +547,30 @@ impl Gloss {
             last,
             text: excerpt.lines.join("\n"),
         };
-        answer(excerpt_text(&excerpt), &excerpt)
+        reply(excerpt_text(&excerpt), &excerpt)
+    }
+}
+
+/// Why there are no lines at `file:line`: no such readable note, or no such line.
+fn no_context(content: &Path, file: &str, line: usize) -> String {
+    match context::read(content, file) {
+        None => {
+            format!("no readable note {file:?} in the notes folder (give `file` as a hit gives it)")
+        }
+        Some(note) => format!(
+            "{file} has {} lines; line {line} is not one of them",
+            note.lines().count()
+        ),
     }
 }
 
 /// What an index run reported that an assistant (and the stderr log) should know.
 fn report_notices(report: &Report) -> Vec<String> {
-    let mut out: Vec<String> = report.warnings.iter().map(|w| format!("warning: {w}")).collect();
+    let mut out: Vec<String> = report
+        .warnings
+        .iter()
+        .map(|w| format!("warning: {w}"))
+        .collect();
     out.extend(report.notice.clone());
     if report.rebuilt {
         out.push(format!(
@@ -619,7 +621,9 @@ fn glossary_entry(hit: &Hit) -> GlossaryEntry {
 }
 
 /// The answer of `define` or `search`; nothing found is an answer too (with suggestions).
-fn found(results: Results, notices: Vec<String>, none: &str) -> Answer {
+fn found(answer: gloss::Answer, mut notices: Vec<String>, none: &str) -> Reply {
+    notices.extend(answer.notices.iter().map(notice_text));
+    let results = answer.results;
     let found = Found {
         hits: results.hits.iter().map(entry).collect(),
         suggestions: if results.hits.is_empty() {
@@ -630,7 +634,15 @@ fn found(results: Results, notices: Vec<String>, none: &str) -> Answer {
         query: results.query,
         notices,
     };
-    answer(found_text(&found, none), &found)
+    reply(found_text(&found, none), &found)
+}
+
+/// A lookup's notice as a sentence.
+fn notice_text(notice: &Notice) -> String {
+    match notice {
+        Notice::Expanded { queries } => format!("also searched: {}", queries.join("; ")),
+        Notice::EmptyScope => "no note is in the scope given".to_string(),
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -671,7 +683,11 @@ fn found_text(found: &Found, none: &str) -> String {
 }
 
 fn related_text(r: &Related) -> String {
-    let mut out = format!("{} — {}\n", names(&r.term.term, &r.term.aliases), r.term.source);
+    let mut out = format!(
+        "{} — {}\n",
+        names(&r.term.term, &r.term.aliases),
+        r.term.source
+    );
     for (label, list) in [("mentions", &r.mentions), ("mentioned by", &r.mentioned_by)] {
         if list.is_empty() {
             let _ = writeln!(out, "{label}: none");
@@ -696,10 +712,21 @@ fn glossary_text(g: &Glossary) -> String {
         }
     }
     for t in &g.terms {
-        let _ = writeln!(out, "{} — {}: {}", names(&t.term, &t.aliases), t.source, t.summary);
+        let _ = writeln!(
+            out,
+            "{} — {}: {}",
+            names(&t.term, &t.aliases),
+            t.source,
+            t.summary
+        );
     }
     if g.terms.len() < g.total {
-        let _ = writeln!(out, "({} of {} terms; raise `limit` or give a `prefix`)", g.terms.len(), g.total);
+        let _ = writeln!(
+            out,
+            "({} of {} terms; raise `limit` or give a `prefix`)",
+            g.terms.len(),
+            g.total
+        );
     }
     notices_text(&mut out, &g.notices);
     out

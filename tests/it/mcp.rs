@@ -90,7 +90,12 @@ impl Session {
     /// Calls `tool` expecting a tool error; its message.
     fn error(&self, tool: &str, args: Value) -> String {
         let result = self.call(tool, args);
-        assert_eq!(result.is_error, Some(true), "{tool} should fail: {}", text(&result));
+        assert_eq!(
+            result.is_error,
+            Some(true),
+            "{tool} should fail: {}",
+            text(&result)
+        );
         text(&result)
     }
 }
@@ -150,7 +155,11 @@ fn initialize_names_gloss_and_lists_five_tools_with_schemas() {
     names.sort_unstable();
     assert_eq!(names, ["context", "define", "related", "search", "terms"]);
     for tool in &tools {
-        assert!(tool.description.as_ref().is_some_and(|d| d.len() > 40), "{}", tool.name);
+        assert!(
+            tool.description.as_ref().is_some_and(|d| d.len() > 40),
+            "{}",
+            tool.name
+        );
         assert_eq!(tool.input_schema["type"], "object", "{}", tool.name);
         assert!(tool.output_schema.is_some(), "{}", tool.name);
     }
@@ -174,14 +183,23 @@ fn define_gives_the_definition_with_aliases_text_headings_and_file_line() {
         top["text"],
         "A vector added to each token embedding so self-attention knows word order."
     );
-    assert_eq!(top["heading_path"], json!(["Transformers", "Building blocks"]));
-    assert_eq!((&top["file"], &top["line"]), (&json!("transformers.md"), &json!(11)));
+    assert_eq!(
+        top["heading_path"],
+        json!(["Transformers", "Building blocks"])
+    );
+    assert_eq!(
+        (&top["file"], &top["line"]),
+        (&json!("transformers.md"), &json!(11))
+    );
     assert_eq!(top["source"], "transformers.md:11");
     // By alias, and the readable text cites the same place.
     let result = s.call("define", json!({ "term": "PE", "limit": 1 }));
     assert!(text(&result).contains("Positional encoding (also: PE) — transformers.md:11"));
     let by_alias = result.structured_content.unwrap();
-    assert_eq!(hits(&by_alias), [pair("Positional encoding", "transformers.md:11")]);
+    assert_eq!(
+        hits(&by_alias),
+        [pair("Positional encoding", "transformers.md:11")]
+    );
 }
 
 #[test]
@@ -190,16 +208,28 @@ fn search_puts_definitions_before_passages_and_honours_limit_and_scope() {
     let found = s.ok("search", json!({ "query": "chunk" }));
     let all = hits(&found);
     assert_eq!(all[0], pair("Chunk", "retrieval/rag.md:5"));
-    assert!(all.contains(&pair("passage", "retrieval/rag.md:7")), "{all:?}");
+    assert!(
+        all.contains(&pair("passage", "retrieval/rag.md:7")),
+        "{all:?}"
+    );
     let first_passage = all.iter().position(|(n, _)| n == "passage").unwrap();
-    assert!(all[first_passage..].iter().all(|(n, _)| n == "passage"), "{all:?}");
+    assert!(
+        all[first_passage..].iter().all(|(n, _)| n == "passage"),
+        "{all:?}"
+    );
 
     let one = s.ok("search", json!({ "query": "token", "limit": 1 }));
     assert_eq!(hits(&one), [pair("Token", "transformers.md:9")]);
 
-    let scoped = s.ok("search", json!({ "query": "token", "scope": ["retrieval/"] }));
+    let scoped = s.ok(
+        "search",
+        json!({ "query": "token", "scope": ["retrieval/"] }),
+    );
     assert_eq!(hits(&scoped), []);
-    let scoped = s.ok("search", json!({ "query": "sequence", "scope": ["transformers.md"] }));
+    let scoped = s.ok(
+        "search",
+        json!({ "query": "sequence", "scope": ["transformers.md"] }),
+    );
     assert!(hits(&scoped)
         .iter()
         .all(|(_, source)| source.starts_with("transformers.md:")));
@@ -216,7 +246,13 @@ fn related_gives_mentions_and_mentioned_by() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|t| format!("{} {}", t["term"].as_str().unwrap(), t["source"].as_str().unwrap()))
+            .map(|t| {
+                format!(
+                    "{} {}",
+                    t["term"].as_str().unwrap(),
+                    t["source"].as_str().unwrap()
+                )
+            })
             .collect()
     };
     assert_eq!(
@@ -262,24 +298,40 @@ fn terms_lists_the_glossary_a_to_z_with_prefix_and_limit() {
     assert_eq!(some["terms"][0]["source"], "retrieval/rag.md:3");
     assert_eq!(some["total"], 1);
     let two = s.ok("terms", json!({ "limit": 2 }));
-    assert_eq!((two["terms"].as_array().unwrap().len(), &two["total"]), (2, &json!(5)));
+    assert_eq!(
+        (two["terms"].as_array().unwrap().len(), &two["total"]),
+        (2, &json!(5))
+    );
 }
 
 #[test]
 fn context_gives_the_section_or_lines_around_a_file_line() {
     let s = Session::start();
     let section = s.ok("context", json!({ "file": "transformers.md", "line": 15 }));
-    assert_eq!((&section["first"], &section["last"]), (&json!(13), &json!(15)));
+    assert_eq!(
+        (&section["first"], &section["last"]),
+        (&json!(13), &json!(16))
+    );
     assert_eq!(
         section["text"],
-        "### Why attention scales\n\nAttention cost grows with the square of the sequence length."
+        "### Why attention scales\n\nAttention cost grows with the square of the sequence length.\n\
+         Pretraining predicts the next token over a large corpus."
     );
     let lines = s.ok(
         "context",
-        json!({ "file": "retrieval/rag.md", "line": 5, "lines": 1 }),
+        json!({ "file": "retrieval/rag.md", "line": 5, "lines": 2 }),
     );
-    assert_eq!(lines["source"], "retrieval/rag.md:4-6");
-    let result = s.call("context", json!({ "file": "transformers.md", "line": 9, "lines": 0 }));
+    assert_eq!(lines["source"], "retrieval/rag.md:3-7");
+    let read = lines["text"].as_str().unwrap();
+    assert!(
+        read.starts_with("**Retrieval-augmented generation (RAG)**"),
+        "{read}"
+    );
+    assert!(read.ends_with("straddle a boundary retrievable."), "{read}");
+    let result = s.call(
+        "context",
+        json!({ "file": "transformers.md", "line": 9, "lines": 0 }),
+    );
     assert!(text(&result).contains(">    9 | **Token**: The basic unit of text a model reads."));
 }
 
@@ -308,26 +360,26 @@ fn bad_arguments_are_tool_errors_and_the_server_keeps_answering() {
 }
 
 #[test]
-fn nothing_found_is_an_answer_with_suggestions_not_an_error() {
+fn nothing_found_is_an_answer_not_an_error() {
     let s = Session::start();
-    let result = s.call("define", json!({ "term": "tokan embeddding" }));
+    let result = s.call("define", json!({ "term": "zebra crossing" }));
     assert_eq!(result.is_error, Some(false));
     let found = result.structured_content.as_ref().unwrap();
     assert_eq!(found["hits"], json!([]));
-    assert!(text(&result).starts_with("no definition for \"tokan embeddding\""));
+    assert!(text(&result).starts_with("no definition for \"zebra crossing\""));
 }
 
 #[test]
 fn an_edit_between_two_calls_is_seen_by_the_second() {
     let s = Session::start();
-    let before = s.ok("define", json!({ "term": "embedding" }));
+    let before = s.ok("define", json!({ "term": "perplexity" }));
     assert_eq!(hits(&before), []);
     s.sandbox.write(
         "retrieval/rag.md",
-        "# Retrieval\n\n**Embedding**: A vector that stands for a piece of text.\n",
+        "# Retrieval\n\n**Perplexity**: How surprised a model is by a text; lower is better.\n",
     );
-    let after = s.ok("define", json!({ "term": "embedding" }));
-    assert_eq!(hits(&after), [pair("Embedding", "retrieval/rag.md:3")]);
+    let after = s.ok("define", json!({ "term": "perplexity" }));
+    assert_eq!(hits(&after), [pair("Perplexity", "retrieval/rag.md:3")]);
     // The definitions the edit removed are gone too.
     let chunk = s.ok("define", json!({ "term": "chunk" }));
     assert_eq!(hits(&chunk), []);
@@ -379,7 +431,10 @@ fn stdout_carries_only_json_rpc_and_the_server_exits_when_stdin_closes() {
     }
     drop(stdin);
     // Nothing else arrives, and the process ends on its own.
-    assert!(lines.recv_timeout(PATIENCE).is_err(), "stdout closes after stdin");
+    assert!(
+        lines.recv_timeout(PATIENCE).is_err(),
+        "stdout closes after stdin"
+    );
     let output = child.wait_with_output().expect("exit");
     assert!(output.status.success(), "{:?}", output.status);
     for answer in &answers {
@@ -389,7 +444,10 @@ fn stdout_carries_only_json_rpc_and_the_server_exits_when_stdin_closes() {
     assert_eq!(answers[0]["result"]["protocolVersion"], "2025-06-18");
     let define = &answers[1]["result"];
     assert_eq!(define["isError"], false);
-    assert_eq!(define["structuredContent"]["hits"][0]["source"], "transformers.md:9");
+    assert_eq!(
+        define["structuredContent"]["hits"][0]["source"],
+        "transformers.md:9"
+    );
     let bad = &answers[2]["result"];
     assert_eq!(bad["isError"], true);
     // The index build was reported on stderr, not stdout.
