@@ -425,12 +425,10 @@ impl Gloss {
     fn open_store(&self) -> Result<(Store, Vec<String>), Failure> {
         let s = &self.settings;
         let _one_at_a_time = self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
-        let fresh = index::ensure_fresh_with_progress(
-            s.content(),
-            &s.config.index.value,
-            s.refresh,
-            &|_| {},
-        );
+        let (content, dir) = (s.content(), s.config.index.value.as_path());
+        // As for a command-line query: a live `gloss watch`/`gloss serve` keeps it fresh.
+        let check = s.refresh && !gloss::watch::is_watched(dir, content);
+        let fresh = index::ensure_fresh_with_progress(content, dir, check, &|_| {});
         let (store, report, notice) = fresh.map_err(|e| {
             Failure(format!(
                 "opening the index for notes in {}: {}",
