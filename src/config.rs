@@ -284,8 +284,12 @@ pub fn user_file(env: &dyn Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
     }
 }
 
+/// A `gloss.toml` that was found, with its path.
+type Layer = (PathBuf, File);
+
 /// Resolves the settings from flags, the environment (`env` looks a variable up; empty
-/// values count as unset) and the config files.
+/// values count as unset) and the config files, in named steps: the user's file, the notes
+/// folder, the notes folder's file, then each setting strongest source first.
 pub fn resolve(
     flags: &Flags,
     env: &dyn Fn(&str) -> Option<OsString>,
@@ -293,101 +297,96 @@ pub fn resolve(
     let env_path = |name: &str| env(name).filter(|v| !v.is_empty()).map(PathBuf::from);
     let mut files = Vec::new();
     let mut warnings = Vec::new();
-
-    let user_path = user_file(env);
-    let user = match &user_path {
-        Some(path) => {
-            let found = read_file(path)?;
-            files.push((path.clone(), found.is_some()));
-            found.map(|f| (path.clone(), f))
-        }
-        None => None,
-    };
-
-    let content = if let Some(dir) = &flags.content {
-        Setting {
-            value: dir.clone(),
-            origin: Origin::Flag("--content"),
-        }
-    } else if let Some(dir) = env_path("GLOSS_CONTENT") {
-        Setting {
-            value: dir,
-            origin: Origin::Env("GLOSS_CONTENT"),
-        }
-    } else if let Some((path, dir)) = user
-        .as_ref()
-        .and_then(|(p, f)| f.content.as_ref().map(|c| (p, c)))
-    {
-        Setting {
-            value: resolve_path(dir, path),
-            origin: Origin::File(path.clone()),
-        }
-    } else {
-        Setting {
-            value: PathBuf::from(DEFAULT_CONTENT),
-            origin: Origin::Default,
-        }
-    };
-
-    let notes_path = content.value.join(FILE_NAME);
-    let notes = read_file(&notes_path)?;
-    files.insert(0, (notes_path.clone(), notes.is_some()));
-    let notes = notes.map(|f| (notes_path, f));
-    if let Some((path, f)) = &notes {
-        if f.content.is_some() {
-            warnings.push(format!(
-                "{}: `content` is ignored in the notes folder's own gloss.toml",
-                path.display()
-            ));
-        }
-    }
+    let user = read_user_file(env, &mut files)?;
+    let content = pick(
+        flags.content.clone().map(|d| (d, "--content")),
+        env_path("GLOSS_CONTENT").map(|d| (d, "GLOSS_CONTENT")),
+        user.as_ref()
+            .and_then(|(p, f)| Some((resolve_path(f.content.as_ref()?, p), p.clone()))),
+        PathBuf::from(DEFAULT_CONTENT),
+    );
+    let notes = read_notes_file(&content.value, &mut files, &mut warnings)?;
     // Strongest file first.
-    let layers: Vec<&(PathBuf, File)> = notes.iter().chain(user.iter()).collect();
+    let layers: Vec<&Layer> = notes.iter().chain(user.iter()).collect();
+    let index = pick(
+        flags.index.clone().map(|d| (d, "--index")),
+        env_path("GLOSS_INDEX").map(|d| (d, "GLOSS_INDEX")),
+        layers
+            .iter()
+            .find_map(|(p, f)| Some((resolve_path(f.index.as_ref()?, p), p.clone()))),
+        PathBuf::from(DEFAULT_INDEX),
+    );
+    let limit = pick(
+        flags.limit.map(|n| (n, "--limit")),
+        None,
+        layers.iter().find_map(|(p, f)| Some((f.limit?, p.clone()))),
+        DEFAULT_LIMIT,
+    );
+    Ok(Config {
+        content,
+        index,
+        limit,
+        synonyms: merge_synonyms(&layers),
+        boosts: merge_boosts(&layers)?,
+        files,
+        warnings,
+    })
+}
 
-    let index = if let Some(dir) = &flags.index {
-        Setting {
-            value: dir.clone(),
-            origin: Origin::Flag("--index"),
-        }
-    } else if let Some(dir) = env_path("GLOSS_INDEX") {
-        Setting {
-            value: dir,
-            origin: Origin::Env("GLOSS_INDEX"),
-        }
-    } else if let Some((path, dir)) = layers
-        .iter()
-        .find_map(|(p, f)| f.index.as_ref().map(|i| (p, i)))
-    {
-        Setting {
-            value: resolve_path(dir, path),
-            origin: Origin::File(path.clone()),
-        }
+/// The setting from the strongest source that has it: flag, environment, file, default.
+fn pick<T>(
+    flag: Option<(T, &'static str)>,
+    env: Option<(T, &'static str)>,
+    file: Option<(T, PathBuf)>,
+    default: T,
+) -> Setting<T> {
+    let setting = |value, origin| Setting { value, origin };
+    if let Some((value, name)) = flag {
+        setting(value, Origin::Flag(name))
+    } else if let Some((value, name)) = env {
+        setting(value, Origin::Env(name))
+    } else if let Some((value, path)) = file {
+        setting(value, Origin::File(path))
     } else {
-        Setting {
-            value: PathBuf::from(DEFAULT_INDEX),
-            origin: Origin::Default,
-        }
-    };
+        setting(default, Origin::Default)
+    }
+}
 
-    let limit = if let Some(n) = flags.limit {
-        Setting {
-            value: n,
-            origin: Origin::Flag("--limit"),
-        }
-    } else if let Some((path, n)) = layers.iter().find_map(|(p, f)| f.limit.map(|n| (p, n))) {
-        Setting {
-            value: n,
-            origin: Origin::File(path.clone()),
-        }
-    } else {
-        Setting {
-            value: DEFAULT_LIMIT,
-            origin: Origin::Default,
-        }
+/// The user's `gloss.toml`, noting in `files` whether it was found.
+fn read_user_file(
+    env: &dyn Fn(&str) -> Option<OsString>,
+    files: &mut Vec<(PathBuf, bool)>,
+) -> Result<Option<Layer>, ConfigError> {
+    let Some(path) = user_file(env) else {
+        return Ok(None);
     };
+    let found = read_file(&path)?;
+    files.push((path.clone(), found.is_some()));
+    Ok(found.map(|f| (path, f)))
+}
 
+/// The notes folder's own `gloss.toml` (listed first in `files`); a `content` key there is
+/// ignored with a warning, since the file is found through the notes folder.
+fn read_notes_file(
+    content: &Path,
+    files: &mut Vec<(PathBuf, bool)>,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Layer>, ConfigError> {
+    let path = content.join(FILE_NAME);
+    let found = read_file(&path)?;
+    files.insert(0, (path.clone(), found.is_some()));
+    if found.as_ref().is_some_and(|f| f.content.is_some()) {
+        warnings.push(format!(
+            "{}: `content` is ignored in the notes folder's own gloss.toml",
+            path.display()
+        ));
+    }
+    Ok(found.map(|f| (path, f)))
+}
+
+/// Synonyms of every file, sorted by key; the stronger file wins for the same key.
+fn merge_synonyms(layers: &[&Layer]) -> Vec<Synonym> {
     let mut synonyms: BTreeMap<String, Synonym> = BTreeMap::new();
-    let mut boosts: BTreeMap<String, Boost> = BTreeMap::new();
     // Weakest first, so the notes folder's file overwrites the user's for the same key.
     for (path, file) in layers.iter().rev() {
         for (key, value) in &file.synonyms {
@@ -397,44 +396,36 @@ pub fn resolve(
                 .into_iter()
                 .filter(|s| !s.trim().is_empty())
                 .collect();
+            let origin = Origin::File(path.clone());
+            let key_as_written = key.clone();
             synonyms.insert(
                 key.to_lowercase(),
                 Synonym {
-                    key: key.clone(),
+                    key: key_as_written,
                     expansions,
-                    origin: Origin::File(path.clone()),
-                },
-            );
-        }
-        for (glob, &Factor(factor)) in &file.boosts {
-            let matcher = Glob::new(glob)
-                .map_err(|e| ConfigError::Glob {
-                    path: path.clone(),
-                    glob: glob.clone(),
-                    message: e.kind().to_string(),
-                })?
-                .compile_matcher();
-            boosts.insert(
-                glob.clone(),
-                Boost {
-                    glob: glob.clone(),
-                    factor,
-                    origin: Origin::File(path.clone()),
-                    matcher,
+                    origin,
                 },
             );
         }
     }
+    synonyms.into_values().collect()
+}
 
-    Ok(Config {
-        content,
-        index,
-        limit,
-        synonyms: synonyms.into_values().collect(),
-        boosts: boosts.into_values().collect(),
-        files,
-        warnings,
-    })
+/// Boosts of every file, sorted by glob; the stronger file wins for the same glob.
+fn merge_boosts(layers: &[&Layer]) -> Result<Vec<Boost>, ConfigError> {
+    let mut boosts: BTreeMap<String, Boost> = BTreeMap::new();
+    for (path, file) in layers.iter().rev() {
+        for (glob, &Factor(factor)) in &file.boosts {
+            let mut boost = Boost::new(glob, factor).map_err(|e| ConfigError::Glob {
+                path: path.clone(),
+                glob: glob.clone(),
+                message: e.kind().to_string(),
+            })?;
+            boost.origin = Origin::File(path.clone());
+            boosts.insert(glob.clone(), boost);
+        }
+    }
+    Ok(boosts.into_values().collect())
 }
 
 impl Boost {
