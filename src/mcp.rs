@@ -16,8 +16,9 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context as _, Result};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    JsonObject, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
-    ToolAnnotations,
+    JsonObject, ListResourceTemplatesResult, ListToolsResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, ResourceContents,
+    ResourceTemplate, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
@@ -79,6 +80,9 @@ const DEFINE_LIMIT: usize = 5;
 const TERMS_LIMIT: usize = 100;
 /// Longest definition excerpt in a `terms` listing, in characters.
 const SUMMARY_CHARS: usize = 200;
+
+/// Notes as MCP resources: `gloss://` then the path a hit gives, optionally `#L12`.
+const URI_SCHEME: &str = "gloss://";
 
 const INSTRUCTIONS: &str = "gloss searches the user's own markdown study notes. Use `define` \
 for 'what is X' (definitions only, best first), `search` for anything broader (definitions, \
@@ -182,6 +186,8 @@ struct Entry {
     line: usize,
     /// `file:line`, for citing.
     source: String,
+    /// The note as an MCP resource (`gloss://FILE#LLINE`), to read it whole.
+    uri: String,
 }
 
 /// What `define` and `search` answer.
@@ -590,6 +596,7 @@ fn entry(hit: &Hit) -> Entry {
         file: hit.file.clone(),
         line: hit.line,
         source: source(&hit.file, hit.line),
+        uri: format!("{URI_SCHEME}{}#L{}", hit.file, hit.line),
     }
 }
 
@@ -747,7 +754,10 @@ fn notices_text(out: &mut String, notices: &[String]) {
 
 impl ServerHandler for Gloss {
     fn get_info(&self) -> ServerConfig {
-        let capabilities = ServerCapabilities::builder().enable_tools().build();
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_resources()
+            .build();
         ServerConfig::new(capabilities)
             .with_server_info(Implementation::new("gloss", env!("CARGO_PKG_VERSION")))
             .with_instructions(INSTRUCTIONS)
@@ -759,6 +769,51 @@ impl ServerHandler for Gloss {
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         Ok(ListToolsResult::with_all_items(tools()))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        let note = ResourceTemplate::new(format!("{URI_SCHEME}{{+file}}"), "note")
+            .with_description(
+                "A note of the notes folder, whole, by the path hits give (`file`); the `uri` \
+                 of a hit adds `#L12` for its line.",
+            )
+            .with_mime_type("text/markdown");
+        Ok(ListResourceTemplatesResult::with_all_items(vec![note]))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let uri = request.uri;
+        let not_found = || {
+            ErrorData::resource_not_found(
+                format!("no readable note at {uri:?} (expected gloss://FILE as hits give it)"),
+                None,
+            )
+        };
+        let Some(rest) = uri.strip_prefix(URI_SCHEME) else {
+            return Err(not_found());
+        };
+        let file = rest.split('#').next().unwrap_or_default().to_string();
+        let content = self.settings.content().to_path_buf();
+        let text = tokio::task::spawn_blocking(move || context::read(&content, &file))
+            .await
+            .ok()
+            .flatten()
+            .ok_or_else(not_found)?;
+        let contents = ResourceContents::TextResourceContents {
+            uri: uri.clone(),
+            mime_type: Some("text/markdown".into()),
+            text,
+            meta: None,
+        };
+        Ok(ReadResourceResult::new(vec![contents]).into())
     }
 
     async fn call_tool(

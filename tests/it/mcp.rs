@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use rmcp::model::{CallToolRequestParams, CallToolResult, JsonObject};
+use rmcp::model::{CallToolRequestParams, CallToolResult, JsonObject, ReadResourceRequestParams};
 use rmcp::service::RunningService;
 use rmcp::transport::TokioChildProcess;
 use rmcp::{RoleClient, ServiceExt};
@@ -147,6 +147,7 @@ fn initialize_names_gloss_and_lists_five_tools_with_schemas() {
     let info = s.client().peer_info().expect("server info");
     assert_eq!(info.server_info.as_ref().expect("serverInfo").name, "gloss");
     assert!(info.capabilities.tools.is_some());
+    assert!(info.capabilities.resources.is_some());
     let tools = s
         .runtime
         .block_on(within(s.client().list_all_tools()))
@@ -200,6 +201,36 @@ fn define_gives_the_definition_with_aliases_text_headings_and_file_line() {
         hits(&by_alias),
         [pair("Positional encoding", "transformers.md:11")]
     );
+}
+
+#[test]
+fn a_hits_uri_reads_its_note_as_a_resource() {
+    let s = Session::start();
+    let found = s.ok("define", json!({ "term": "chunk" }));
+    let uri = found["hits"][0]["uri"].as_str().unwrap().to_string();
+    assert_eq!(uri, "gloss://retrieval/rag.md#L5");
+    let read = s
+        .runtime
+        .block_on(within(
+            s.client()
+                .read_resource(ReadResourceRequestParams::new(&uri)),
+        ))
+        .expect("resources/read");
+    let Some(rmcp::model::ResourceContents::TextResourceContents { text, .. }) =
+        read.contents.first()
+    else {
+        panic!("no text in {read:?}");
+    };
+    assert_eq!(
+        text.lines().nth(4),
+        Some("**Chunk**: A piece of a document, sized to fit beside a question.")
+    );
+    let outside = s
+        .runtime
+        .block_on(within(s.client().read_resource(
+            ReadResourceRequestParams::new("gloss://../etc/passwd"),
+        )));
+    assert!(outside.is_err(), "{outside:?}");
 }
 
 #[test]
