@@ -24,6 +24,7 @@ use crate::glossary;
 use crate::index::Store;
 use crate::search::Hit;
 use crate::tokenize::{singular, Analyzer, Word};
+use crate::words;
 
 /// Format of the cached graph and of the matching rules; a cache of another version is
 /// rebuilt. Bump it whenever what counts as a mention changes.
@@ -83,20 +84,6 @@ impl PartialEq for Graph {
 }
 
 impl Eq for Graph {}
-
-/// Initials that spell common words: `and` for "Agents, Networks and Data" is not a name.
-const COMMON_WORDS: &[&str] = &[
-    "all", "and", "any", "are", "big", "but", "can", "did", "few", "for", "get", "had", "has",
-    "her", "him", "his", "how", "its", "let", "may", "new", "nor", "not", "now", "off", "old",
-    "one", "our", "out", "own", "per", "put", "run", "say", "see", "set", "she", "the", "too",
-    "top", "two", "use", "via", "was", "way", "who", "why", "yes", "yet", "you", "also", "back",
-    "been", "best", "both", "call", "come", "does", "done", "each", "even", "fact", "find", "from",
-    "full", "give", "good", "have", "here", "high", "into", "just", "keep", "kind", "last", "less",
-    "like", "long", "look", "made", "make", "many", "more", "most", "much", "must", "need", "next",
-    "only", "open", "over", "part", "same", "show", "side", "some", "such", "take", "than", "that",
-    "them", "then", "they", "this", "time", "used", "very", "want", "well", "were", "what", "when",
-    "will", "with", "word", "work", "your",
-];
 
 /// A name looked for, by stems.
 struct StemName {
@@ -274,82 +261,18 @@ fn usable(term: &str, name: &str, key: &str, alias: bool) -> bool {
         return false;
     }
     let auto_initials = alias && entries::initials(term).as_deref() == Some(name);
-    !(auto_initials && COMMON_WORDS.contains(&key))
+    !(auto_initials && words::COMMON_WORDS.contains(&key))
 }
 
 /// Builds the graph from definition hits (as listed by [`glossary::terms`]).
 pub fn build(definitions: &[Hit]) -> Graph {
     let mut analyzer = Analyzer::default();
-    let mut nodes: Vec<Node> = Vec::new();
-    let mut texts: Vec<Vec<&str>> = Vec::new();
-    let mut by_key: HashMap<String, usize> = HashMap::new();
-    for hit in definitions {
-        let Some(term) = hit.term.as_deref().filter(|t| !t.trim().is_empty()) else {
-            continue;
-        };
-        let key = analyzer.key(term);
-        let key = if key.is_empty() {
-            term.to_lowercase()
-        } else {
-            key
-        };
-        let n = *by_key.entry(key).or_insert_with(|| {
-            nodes.push(Node {
-                term: term.to_string(),
-                aliases: Vec::new(),
-                file: hit.file.clone(),
-                line: hit.line,
-            });
-            texts.push(Vec::new());
-            nodes.len() - 1
-        });
-        for a in &hit.aliases {
-            if !nodes[n].aliases.contains(a) {
-                nodes[n].aliases.push(a.clone());
-            }
-        }
-        texts[n].push(&hit.text);
-    }
-    // Names of every definition (not only the first of a node): each spelling counts.
-    let mut names: Vec<(usize, &str, &str, bool)> = Vec::new();
-    for (n, node) in nodes.iter().enumerate() {
-        names.push((n, &node.term, &node.term, false));
-        for a in &node.aliases {
-            names.push((n, &node.term, a, true));
-        }
-    }
-    for hit in definitions {
-        if let Some(term) = hit.term.as_deref() {
-            if let Some(&n) = by_key.get(&analyzer.key(term)) {
-                if nodes[n].term != term {
-                    names.push((n, term, term, false));
-                }
-            }
-        }
-    }
-    let mut matcher = Matcher::new(names);
-    let mut mentions: Vec<Vec<usize>> = Vec::with_capacity(nodes.len());
-    for (n, node_texts) in texts.iter().enumerate() {
-        let mut found: Vec<usize> = Vec::new();
-        for text in node_texts {
-            for m in matcher.find(text) {
-                if m != n && !found.contains(&m) {
-                    found.push(m);
-                }
-            }
-        }
-        mentions.push(found);
-    }
-    let mut mentioned_by: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
-    for (n, ms) in mentions.iter().enumerate() {
-        for &m in ms {
-            mentioned_by[m].push(n);
-        }
-    }
-    for by in &mut mentioned_by {
-        by.sort_by_cached_key(|&n| (nodes[n].term.to_lowercase(), n));
-    }
-    let keys = nodes
+    let terms = Terms::of(definitions, &mut analyzer);
+    let names = terms.names(definitions, &mut analyzer);
+    let mentions = terms.mentions(Matcher::new(names));
+    let mentioned_by = mentioned_by(&terms.nodes, &mentions);
+    let keys = terms
+        .nodes
         .iter()
         .map(|n| {
             std::iter::once(&n.term)
@@ -360,12 +283,113 @@ pub fn build(definitions: &[Hit]) -> Graph {
         .collect();
     Graph {
         version: VERSION,
-        nodes,
+        nodes: terms.nodes,
         mentions,
         keys,
         mentioned_by,
         by_key: std::sync::OnceLock::new(),
     }
+}
+
+/// The nodes of the graph: one per term key, with the texts of all its definitions.
+struct Terms<'a> {
+    nodes: Vec<Node>,
+    texts: Vec<Vec<&'a str>>,
+    by_key: HashMap<String, usize>,
+}
+
+impl<'a> Terms<'a> {
+    /// Groups definitions by term key; a node takes the first definition's term and place.
+    fn of(definitions: &'a [Hit], analyzer: &mut Analyzer) -> Terms<'a> {
+        let mut t = Terms {
+            nodes: Vec::new(),
+            texts: Vec::new(),
+            by_key: HashMap::new(),
+        };
+        for hit in definitions {
+            let Some(term) = hit.term.as_deref().filter(|t| !t.trim().is_empty()) else {
+                continue;
+            };
+            let key = analyzer.key(term);
+            let key = if key.is_empty() {
+                term.to_lowercase()
+            } else {
+                key
+            };
+            let n = *t.by_key.entry(key).or_insert_with(|| {
+                t.nodes.push(Node {
+                    term: term.to_string(),
+                    aliases: Vec::new(),
+                    file: hit.file.clone(),
+                    line: hit.line,
+                });
+                t.texts.push(Vec::new());
+                t.nodes.len() - 1
+            });
+            for a in &hit.aliases {
+                if !t.nodes[n].aliases.contains(a) {
+                    t.nodes[n].aliases.push(a.clone());
+                }
+            }
+            t.texts[n].push(&hit.text);
+        }
+        t
+    }
+
+    /// Names to look for: (node, term, name, is an alias). Every definition's spelling of
+    /// its term counts, not only the first of a node.
+    fn names<'b>(
+        &'b self,
+        definitions: &'b [Hit],
+        analyzer: &mut Analyzer,
+    ) -> Vec<(usize, &'b str, &'b str, bool)> {
+        let mut names = Vec::new();
+        for (n, node) in self.nodes.iter().enumerate() {
+            names.push((n, node.term.as_str(), node.term.as_str(), false));
+            for a in &node.aliases {
+                names.push((n, node.term.as_str(), a.as_str(), true));
+            }
+        }
+        for term in definitions.iter().filter_map(|h| h.term.as_deref()) {
+            if let Some(&n) = self.by_key.get(&analyzer.key(term)) {
+                if self.nodes[n].term != term {
+                    names.push((n, term, term, false));
+                }
+            }
+        }
+        names
+    }
+
+    /// For each node, the other nodes its definitions mention, in order of first mention.
+    fn mentions(&self, mut matcher: Matcher) -> Vec<Vec<usize>> {
+        let mut mentions = Vec::with_capacity(self.nodes.len());
+        for (n, node_texts) in self.texts.iter().enumerate() {
+            let mut found: Vec<usize> = Vec::new();
+            for text in node_texts {
+                for m in matcher.find(text) {
+                    if m != n && !found.contains(&m) {
+                        found.push(m);
+                    }
+                }
+            }
+            mentions.push(found);
+        }
+        mentions
+    }
+}
+
+/// For each node, the nodes that mention it, A-Z.
+fn mentioned_by(nodes: &[Node], mentions: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    let mut by: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    for (n, ms) in mentions.iter().enumerate() {
+        for &m in ms {
+            by[m].push(n);
+        }
+    }
+    for list in &mut by {
+        list.sort_by_cached_key(|&n| (nodes[n].term.to_lowercase(), n));
+    }
+    by
 }
 
 impl Graph {

@@ -31,33 +31,44 @@
 //! assert_eq!((hit.file.as_str(), hit.line), ("nlp.md", 3));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-pub mod config;
-pub mod context;
-pub mod entries;
-pub mod error;
-pub mod glossary;
-pub mod graph;
-pub mod index;
-pub mod lint;
-pub mod lookup;
-pub mod notes;
-pub mod query;
-pub mod rank;
-pub mod render;
-pub mod scope;
-pub mod search;
-pub mod sections;
-pub mod serve;
-pub mod snippet;
-pub mod text;
-pub mod tokenize;
-pub mod watch;
-pub mod words;
+// The table of contents. The types a front end needs are re-exported here; the modules
+// stay public for the integration tests and benchmarks that drive one stage at a time.
 
+// What a front end calls: one request in, one answer out (see ARCHITECTURE.md).
 pub use crate::config::{Boost, Config, Synonym};
 pub use crate::entries::Kind;
 pub use crate::error::{Error, Result};
 pub use crate::index::Store;
 pub use crate::lookup::{lookup, Answer, Notice, Related, Request, TermsRequest};
 pub use crate::scope::Scope;
-pub use crate::search::{Hit, Mode, Results};
+pub use crate::search::{Hit, Mode, Results, Tier, TIERS};
+
+// Index time: notes → sections → entries → index (and the graph of each commit).
+pub mod entries;
+pub mod graph;
+pub mod index;
+pub mod notes;
+pub mod sections;
+pub mod text;
+pub mod tokenize;
+pub mod words;
+
+// Query time: request → tiers → one order.
+pub mod lookup;
+pub mod query;
+pub mod rank;
+pub mod scope;
+pub mod search;
+pub mod snippet;
+
+// Output and the other listings.
+pub mod context;
+pub mod glossary;
+pub mod lint;
+pub mod render;
+
+// Settings, errors, and the long-running front ends.
+pub mod config;
+pub mod error;
+pub mod serve;
+pub mod watch;

@@ -388,6 +388,118 @@ mod tests {
             .collect()
     }
 
+    /// A tiny index of two notes, kept alive with its folders.
+    fn tiny() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let notes = dir.path().join("notes");
+        std::fs::create_dir(&notes).unwrap();
+        std::fs::write(
+            notes.join("a.md"),
+            "# A\n\n**Token**: The basic unit of text.\n\n**Token budget**: How many tokens a \
+             request may use.\n\nA token is counted by the tokenizer, one piece at a time.\n",
+        )
+        .unwrap();
+        std::fs::write(
+            notes.join("b.md"),
+            "# B\n\n**Vector database**: Stores embeddings for search.\n\nEach token maps to \
+             a vector.\n",
+        )
+        .unwrap();
+        let index = dir.path().join("index");
+        crate::index::refresh(&notes, &index, crate::index::Refresh::Rebuild, true).unwrap();
+        let store = crate::index::open(&index).unwrap().0.unwrap();
+        (dir, store)
+    }
+
+    fn places(answer: &Answer) -> Vec<(Kind, String, usize)> {
+        let hits = &answer.results.hits;
+        hits.iter()
+            .map(|h| (h.kind, h.file.clone(), h.line))
+            .collect()
+    }
+
+    #[test]
+    fn an_exact_term_comes_before_terms_that_contain_it() {
+        let (_dir, store) = tiny();
+        let answer = lookup(&store, &Request::new("token", Mode::Define)).unwrap();
+        let terms: Vec<_> = answer.results.hits.iter().map(|h| h.term.clone()).collect();
+        assert_eq!(
+            terms[..2],
+            [Some("Token".into()), Some("Token budget".into())]
+        );
+        assert!(answer
+            .results
+            .hits
+            .iter()
+            .all(|h| h.kind == Kind::Definition));
+    }
+
+    #[test]
+    fn a_typo_finds_the_term_and_nothing_suggests() {
+        let (_dir, store) = tiny();
+        let answer = lookup(&store, &Request::new("tokne", Mode::Define)).unwrap();
+        assert_eq!(answer.results.hits[0].term.as_deref(), Some("Token"));
+        let none = lookup(&store, &Request::new("zzyzx", Mode::Define)).unwrap();
+        assert!(none.results.hits.is_empty());
+    }
+
+    #[test]
+    fn search_lists_passages_after_definitions_and_not_a_definition_twice() {
+        let (_dir, store) = tiny();
+        let answer = lookup(&store, &Request::new("token", Mode::Search)).unwrap();
+        let found = places(&answer);
+        let first_passage = found.iter().position(|p| p.0 == Kind::Passage).unwrap();
+        assert!(found[first_passage..].iter().all(|p| p.0 == Kind::Passage));
+        // The paragraph `**Token**: ...` is the Token definition: listed once, as that.
+        assert!(
+            !found.contains(&(Kind::Passage, "a.md".into(), 3)),
+            "{found:?}"
+        );
+        assert!(
+            found.contains(&(Kind::Passage, "a.md".into(), 7)),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_scope_is_part_of_the_query_and_an_empty_one_is_a_notice() {
+        let (_dir, store) = tiny();
+        let request = Request {
+            scope: Scope::new(&["b".into()], &[], "").unwrap(),
+            ..Request::new("token", Mode::Search)
+        };
+        let answer = lookup(&store, &request).unwrap();
+        assert_eq!(places(&answer), [(Kind::Passage, "b.md".into(), 5)]);
+        let request = Request {
+            scope: Scope::new(&["nowhere/".into()], &[], "").unwrap(),
+            ..Request::new("token", Mode::Search)
+        };
+        let answer = lookup(&store, &request).unwrap();
+        assert!(answer.results.hits.is_empty());
+        assert_eq!(answer.notices, [Notice::EmptyScope]);
+    }
+
+    #[test]
+    fn a_synonym_is_searched_when_the_query_leaves_room() {
+        let (_dir, store) = tiny();
+        let request = Request {
+            synonyms: synonyms(&[("vdb", &["vector database"])]),
+            ..Request::new("vdb", Mode::Define)
+        };
+        let answer = lookup(&store, &request).unwrap();
+        assert_eq!(
+            answer.results.hits[0].term.as_deref(),
+            Some("Vector database")
+        );
+        assert_eq!(answer.results.query, "vdb");
+        assert_eq!(
+            answer.notices,
+            [Notice::Expanded {
+                queries: vec!["vector database".into()]
+            }]
+        );
+    }
+
     #[test]
     fn synonyms_expand_words_and_phrases_by_key() {
         let s = synonyms(&[

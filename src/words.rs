@@ -394,3 +394,17 @@ pub const NOT_ALIASES: &[&str] = &[
     "verb",
     "adj",
 ];
+
+/// Initials that spell common words: `and` for "Agents, Networks and Data" is not a name.
+pub const COMMON_WORDS: &[&str] = &[
+    "all", "and", "any", "are", "big", "but", "can", "did", "few", "for", "get", "had", "has",
+    "her", "him", "his", "how", "its", "let", "may", "new", "nor", "not", "now", "off", "old",
+    "one", "our", "out", "own", "per", "put", "run", "say", "see", "set", "she", "the", "too",
+    "top", "two", "use", "via", "was", "way", "who", "why", "yes", "yet", "you", "also", "back",
+    "been", "best", "both", "call", "come", "does", "done", "each", "even", "fact", "find", "from",
+    "full", "give", "good", "have", "here", "high", "into", "just", "keep", "kind", "last", "less",
+    "like", "long", "look", "made", "make", "many", "more", "most", "much", "must", "need", "next",
+    "only", "open", "over", "part", "same", "show", "side", "some", "such", "take", "than", "that",
+    "them", "then", "they", "this", "time", "used", "very", "want", "well", "were", "what", "when",
+    "will", "with", "word", "work", "your",
+];
