@@ -1145,4 +1145,10 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn obsidian_wikilinks_read_as_their_text() {
+        let md = "- [[Vector Search]] - ANN index over embeddings\n- **[[Delta table|Delta tables]]**: versioned Parquet tables\n";
+        assert_eq!(terms(md), ["Vector Search", "Delta tables"]);
+    }
 }

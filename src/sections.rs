@@ -22,6 +22,8 @@ pub fn options() -> Options {
         | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS
         | Options::ENABLE_PLUSES_DELIMITED_METADATA_BLOCKS
         | Options::ENABLE_DEFINITION_LIST
+        // Obsidian's `[[Page]]` and `[[Page|shown text]]` read as their text.
+        | Options::ENABLE_WIKILINKS
 }
 
 /// How a piece of inline text was marked up.
