@@ -34,6 +34,7 @@ use crate::query::{self, Part};
 use crate::rank::{self, Batch};
 use crate::snippet::{self, QueryWord};
 use crate::tokenize::{singular, typo_budget, Analyzer, Word};
+use crate::words::SPLITTABLE;
 
 /// What to look for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,9 +138,6 @@ struct Plan {
     /// The query was a question or a request (`how do I get JSON out of a model`).
     question: bool,
 }
-
-/// Short forms that also end longer words (`vectordb` → `vector database`).
-const SPLITTABLE: &[&str] = &["config", "db", "dbs", "docs", "env", "eval", "info", "repo"];
 
 impl Plan {
     fn new(query: &str, question: bool, analyzer: &mut Analyzer) -> Plan {
