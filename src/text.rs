@@ -5,19 +5,35 @@
 /// `{{< tooltip text="labels" >}}`) become their display text or vanish, control characters
 /// (ANSI escapes included) are dropped, and runs of whitespace become one space.
 pub fn clean(s: &str) -> String {
-    let without_macros = if s.contains("{{") {
-        strip_macros(s)
+    if s.contains("{{") {
+        collapse(&strip_macros(s))
     } else {
-        s.to_string()
-    };
-    collapse(&without_macros)
+        collapse(s)
+    }
 }
 
 /// Drops control characters and collapses whitespace, trimming both ends.
 pub fn collapse(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut space = false;
-    for c in s.chars() {
+    let mut rest = s;
+    while !rest.is_empty() {
+        // Printable ASCII other than space, the bulk of any note, is copied a run at a time.
+        let plain = rest
+            .bytes()
+            .position(|b| !(b'!'..=b'~').contains(&b))
+            .unwrap_or(rest.len());
+        if plain > 0 {
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.push_str(&rest[..plain]);
+            rest = &rest[plain..];
+            continue;
+        }
+        let Some(c) = rest.chars().next() else { break };
+        rest = &rest[c.len_utf8()..];
         if c.is_whitespace() {
             space = !out.is_empty();
             continue;
@@ -130,6 +146,40 @@ fn quoted_args(s: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn collapse_by_runs_matches_collapse_by_chars() {
+        let by_chars = |s: &str| {
+            let mut out = String::new();
+            let mut space = false;
+            for c in s.chars() {
+                if c.is_whitespace() {
+                    space = !out.is_empty();
+                } else if !(c.is_control() || is_invisible_format(c)) {
+                    if space {
+                        out.push(' ');
+                    }
+                    space = false;
+                    out.push(c);
+                }
+            }
+            out
+        };
+        for s in [
+            "",
+            " ",
+            "  a  b  ",
+            "\u{1b}[31mred\u{1b}[0m",
+            "a\u{202e}b",
+            "\t\nx\u{85}y\u{a0}z\u{3000}",
+            "caf\u{e9} \u{1c}x",
+            "\u{7f}a b\u{2028}",
+            "a\u{0}\u{0} b",
+            "\u{200f} lead",
+        ] {
+            assert_eq!(collapse(s), by_chars(s), "{s:?}");
+        }
+    }
 
     #[test]
     fn mdn_macros_become_their_display_text() {
