@@ -24,7 +24,7 @@ pub const RAW: &str = "gloss_raw";
 const MAX_TOKEN_BYTES: usize = 48;
 
 /// Distinct words whose stems one tokenizer remembers before it starts afresh.
-const STEM_CACHE_WORDS: usize = 1 << 17;
+const STEM_CACHE_WORDS: usize = 1 << 16;
 
 /// Splits text on Unicode word bounds, adding joined tokens for hyphenated and camel-case
 /// compounds at the position of their first part; then, in the same pass, drops tokens of
@@ -51,10 +51,29 @@ struct Scratch {
 }
 
 /// English stems of lowercased words, remembered: most words of a text were seen before.
+/// Words and stems are kept inline (no pointer to follow on a lookup: the table is bigger
+/// than the cache, and a second miss per token cost more than stemming saved).
 #[derive(Clone)]
 struct StemCache {
     stemmer: TextAnalyzer,
-    known: HashMap<Box<str>, Box<str>, rustc_hash::FxBuildHasher>,
+    known: HashMap<Inline, Inline, rustc_hash::FxBuildHasher>,
+}
+
+/// A short string stored in place: its length, then its bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Inline([u8; 24]);
+
+impl Inline {
+    fn new(s: &str) -> Option<Inline> {
+        let mut bytes = [0u8; 24];
+        bytes[0] = u8::try_from(s.len()).ok().filter(|&n| n < 24)?;
+        bytes[1..=s.len()].copy_from_slice(s.as_bytes());
+        Some(Inline(bytes))
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0[1..=usize::from(self.0[0])]).unwrap_or("")
+    }
 }
 
 impl StemCache {
@@ -69,20 +88,22 @@ impl StemCache {
 
     /// Replaces `word` by its stem.
     fn stem(&mut self, word: &mut String) {
-        if let Some(stem) = self.known.get(word.as_str()) {
+        let key = Inline::new(word);
+        if let Some(stem) = key.and_then(|k| self.known.get(&k)) {
             word.clear();
-            word.push_str(stem);
+            word.push_str(stem.as_str());
             return;
         }
         let stem = match self.stemmer.token_stream(word.as_str()).next() {
             Some(token) => token.text.clone(),
             None => return,
         };
-        if self.known.len() >= STEM_CACHE_WORDS {
-            self.known.clear();
+        if let (Some(key), Some(value)) = (key, Inline::new(&stem)) {
+            if self.known.len() >= STEM_CACHE_WORDS {
+                self.known.clear();
+            }
+            self.known.insert(key, value);
         }
-        self.known
-            .insert(word.as_str().into(), stem.as_str().into());
         *word = stem;
     }
 }
