@@ -132,6 +132,16 @@ fn failed(shared: &Shared, err: &Error) -> Response<Body> {
     error(StatusCode::INTERNAL_SERVER_ERROR, &err.to_string())
 }
 
+/// The answer to a lookup run on the blocking pool: its JSON, its failure, or busy when the
+/// server is shutting down.
+fn reply(shared: &Shared, done: Option<Result<Vec<u8>>>) -> Response<Body> {
+    match done {
+        Some(Ok(body)) => answer(shared, StatusCode::OK, body),
+        Some(Err(err)) => failed(shared, &err),
+        None => busy(),
+    }
+}
+
 /// Checks a text parameter: present, not blank, not too long.
 fn text_param(value: Option<String>, name: &str) -> Result<String, BadRequest> {
     let value = value.unwrap_or_default();
@@ -215,11 +225,7 @@ async fn search_route(
     let done = shared
         .blocking(move |shared, loaded| lookup(shared, loaded, &request).map(|r| render_json(&r)))
         .await;
-    match done {
-        Some(Ok(body)) => answer(&shared, StatusCode::OK, body),
-        Some(Err(err)) => failed(&shared, &err),
-        None => busy(),
-    }
+    reply(&shared, done)
 }
 
 #[derive(Debug, Deserialize)]
@@ -253,11 +259,7 @@ async fn terms_route(
             lookup::terms(&loaded.store, &request).map(|a| render_json(&a.results))
         })
         .await;
-    match done {
-        Some(Ok(body)) => answer(&shared, StatusCode::OK, body),
-        Some(Err(err)) => failed(&shared, &err),
-        None => busy(),
-    }
+    reply(&shared, done)
 }
 
 #[derive(Debug, Deserialize)]
