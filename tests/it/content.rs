@@ -156,6 +156,30 @@ const RETIRED_PHRASES: &[(&str, &str)] = &[
         "a delta sync index with databricks-computed embeddings is the least work",
         "a sentence extracted as a term",
     ),
+    (
+        "typically up to a few billion",
+        "SLM: Microsoft's Phi family, the usual example, reaches 14 billion parameters (Phi-3-medium, Phi-4)",
+    ),
+    (
+        "first published there",
+        "Hugging Face Hub: where open models first appear could not be verified; say they are distributed there",
+    ),
+    (
+        "50 tables, views or metric views",
+        "Genie space: the December 2026 docs allow up to 30 tables or views per space",
+    ),
+    (
+        "storage-optimized endpoints allow only triggered",
+        "Delta Sync Index: no such restriction found in the vector search docs",
+    ),
+    (
+        "(the recommended task)",
+        "task_type: the fine-tuning docs do not single out chat completion as recommended",
+    ),
+    (
+        "applies the model's template automatically",
+        "Chat template: automatic templating by Databricks fine-tuning could not be verified",
+    ),
 ];
 
 fn folded(text: &str) -> String {
