@@ -2,7 +2,7 @@
 
 use predicates::prelude::*;
 
-use crate::common::{hits, top, Sandbox};
+use crate::common::{hits, top, tree, Sandbox};
 
 #[test]
 fn shorthand_search_prints_term_file_line_and_snippet() {
@@ -131,7 +131,7 @@ fn color_is_off_when_piped_and_on_when_asked() {
 fn quirky_folder_indexes_with_warnings_and_notes_stay_unchanged() {
     let sb = Sandbox::new("quirks");
     sb.write("ignored.md", "**Ignored**: Listed in .gitignore.\n");
-    let before = snapshot(&sb.notes());
+    let before = tree(&sb.notes());
     sb.gloss(&["index"])
         .assert()
         .code(0)
@@ -158,28 +158,7 @@ fn quirky_folder_indexes_with_warnings_and_notes_stay_unchanged() {
     for hidden in ["secret", "ignored", "plain text file"] {
         sb.gloss(&["define", hidden]).assert().code(1);
     }
-    assert_eq!(before, snapshot(&sb.notes()), "notes were modified");
-}
-
-fn snapshot(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    for entry in walk(dir) {
-        out.push((entry.display().to_string(), std::fs::read(&entry).unwrap()));
-    }
-    out.sort();
-    out
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        if e.file_type().unwrap().is_dir() {
-            out.extend(walk(&e.path()));
-        } else {
-            out.push(e.path());
-        }
-    }
-    out
+    assert_eq!(before, tree(&sb.notes()), "notes were modified");
 }
 
 #[test]

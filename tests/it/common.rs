@@ -1,6 +1,8 @@
 //! Helpers: fixture folders copied into a fresh temp dir, the built binary run against them.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use assert_cmd::Command;
 use tempfile::TempDir;
@@ -88,6 +90,53 @@ pub fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), target).unwrap();
         }
     }
+}
+
+/// Every entry under `dir`, to compare a folder before and after a run: files by their
+/// BLAKE3 hash, symlinks by their target, folders and special files (a FIFO) by kind. Links
+/// are never followed and special files never read (reading a FIFO would block).
+pub fn tree(dir: &Path) -> BTreeMap<PathBuf, String> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, String>) {
+        for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+            let path = entry.path();
+            let rel = path.strip_prefix(root).expect("under root").to_path_buf();
+            let meta = std::fs::symlink_metadata(&path).expect("lstat");
+            let value = if meta.file_type().is_symlink() {
+                format!(
+                    "link {}",
+                    std::fs::read_link(&path).expect("readlink").display()
+                )
+            } else if meta.is_dir() {
+                walk(root, &path, out);
+                "dir".to_string()
+            } else if meta.is_file() {
+                blake3::hash(&std::fs::read(&path).expect("read"))
+                    .to_hex()
+                    .to_string()
+            } else {
+                "special".to_string()
+            };
+            out.insert(rel, value);
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// A run's exit code (-1 when a signal ended it).
+pub fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+/// A run's stderr, lossily decoded.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A run's stdout, lossily decoded.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// (term, file, line) of each hit.

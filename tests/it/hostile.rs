@@ -1,12 +1,11 @@
 //! Reliability: hostile notes, hostile queries, terminal safety and index faults. Every
 //! hostile input is generated here in a temp folder; nothing large is committed.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::Sandbox;
+use crate::common::{code, stderr, stdout, tree, Sandbox};
 
 // ---------------------------------------------------------------------------------------
 // Helpers
@@ -45,14 +44,6 @@ fn run_on_damage(sb: &Sandbox, args: &[&str]) -> Output {
     out
 }
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// No panic, no death by signal (a stack overflow aborts), whatever the exit code.
 fn assert_no_panic(out: &Output, what: &[&str]) {
     let err = stderr(out);
@@ -62,10 +53,6 @@ fn assert_no_panic(out: &Output, what: &[&str]) {
         out.status
     );
     assert!(!err.contains("panicked"), "{what:?} panicked:\n{err}");
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().unwrap_or(-1)
 }
 
 /// `(term, file, line, text)` of each hit of a `--format json` run.
@@ -104,35 +91,6 @@ fn define(sb: &Sandbox, term: &str) -> (String, String, u64) {
         .next()
         .unwrap_or_else(|| panic!("no definition for {term:?}"));
     (t, f, l)
-}
-
-/// Everything under `dir`, symlinks as their targets (never followed), files as bytes,
-/// FIFOs by their kind.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
-            let path = entry.path();
-            let rel = path.strip_prefix(root).expect("under root").to_path_buf();
-            let meta = std::fs::symlink_metadata(&path).expect("lstat");
-            if meta.file_type().is_symlink() {
-                let target = std::fs::read_link(&path).expect("readlink");
-                let mut v = b"symlink -> ".to_vec();
-                v.extend(target.as_os_str().as_encoded_bytes());
-                out.insert(rel, v);
-            } else if meta.is_dir() {
-                out.insert(rel.clone(), b"dir".to_vec());
-                walk(root, &path, out);
-            } else if !meta.is_file() {
-                // A FIFO: reading it would block.
-                out.insert(rel, b"special".to_vec());
-            } else {
-                out.insert(rel, std::fs::read(&path).expect("read note"));
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
 }
 
 /// Tests run as root in CI containers, where permission bits stop nothing.
@@ -337,7 +295,7 @@ fn hostile_folder(sb: &Sandbox) -> Vec<&'static str> {
 fn hostile_notes_index_with_a_warning_per_bad_file_and_stay_unchanged() {
     let sb = Sandbox::empty();
     let bad = hostile_folder(&sb);
-    let before = snapshot(&sb.notes());
+    let before = tree(&sb.notes());
     let started = Instant::now();
     let out = run(&sb, &["index"]);
     let took = started.elapsed();
@@ -401,7 +359,7 @@ fn hostile_notes_index_with_a_warning_per_bad_file_and_stay_unchanged() {
 
     let check = run(&sb, &["index", "--check"]);
     assert_eq!(code(&check), 0, "{}{}", stdout(&check), stderr(&check));
-    assert_eq!(before, snapshot(&sb.notes()), "notes were modified");
+    assert_eq!(before, tree(&sb.notes()), "notes were modified");
 }
 
 #[test]

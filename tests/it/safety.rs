@@ -2,14 +2,13 @@
 //! that never destroys, read-only and full disks, lost updates, the lock. Every test hashes
 //! the folders it hands gloss before and after.
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
 
 use assert_cmd::Command;
 
-use crate::common::Sandbox;
+use crate::common::{code, stderr, stdout, tree, Sandbox};
 
 /// gloss with no settings from the environment, run in `cwd`.
 fn bare(cwd: &Path) -> Command {
@@ -35,49 +34,6 @@ fn gloss(sb: &Sandbox, args: &[&str]) -> Command {
 
 fn run(sb: &Sandbox, args: &[&str]) -> Output {
     gloss(sb, args).output().expect("run gloss")
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().unwrap_or(-1)
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Every entry under `dir`: files by their BLAKE3 hash, symlinks by their target, folders
-/// and special files by kind (never followed, never read when special).
-fn hashes(dir: &Path) -> BTreeMap<PathBuf, String> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, String>) {
-        for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
-            let path = entry.path();
-            let rel = path.strip_prefix(root).expect("under root").to_path_buf();
-            let meta = std::fs::symlink_metadata(&path).expect("lstat");
-            let value = if meta.file_type().is_symlink() {
-                format!(
-                    "link {}",
-                    std::fs::read_link(&path).expect("readlink").display()
-                )
-            } else if meta.is_dir() {
-                walk(root, &path, out);
-                "dir".to_string()
-            } else if meta.is_file() {
-                blake3::hash(&std::fs::read(&path).expect("read"))
-                    .to_hex()
-                    .to_string()
-            } else {
-                "special".to_string()
-            };
-            out.insert(rel, value);
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
 }
 
 /// A refusal: exit 2, one line on stderr naming the folder and the reason, nothing on stdout.
@@ -119,7 +75,7 @@ fn index_dot_in_gloss_toml_with_notes_in_gen_ai_is_refused_and_nothing_changes()
     let notes = dir.path().join("notes");
     users_folder(&notes);
     std::fs::write(notes.join("gloss.toml"), "index = \".\"\n").unwrap();
-    let before = hashes(dir.path());
+    let before = tree(dir.path());
     for _ in 0..2 {
         let out = bare(dir.path())
             .args(["--content", "notes", "define", "agent"])
@@ -127,7 +83,7 @@ fn index_dot_in_gloss_toml_with_notes_in_gen_ai_is_refused_and_nothing_changes()
             .unwrap();
         assert_refused(&out, "notes", "is the notes folder");
     }
-    assert_eq!(hashes(dir.path()), before);
+    assert_eq!(tree(dir.path()), before);
 }
 
 #[test]
@@ -135,7 +91,7 @@ fn an_index_folder_holding_the_notes_folder_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     users_folder(dir.path());
     std::fs::rename(dir.path().join("gen-ai"), dir.path().join("gen-ai-notes")).unwrap();
-    let before = hashes(dir.path());
+    let before = tree(dir.path());
     let out = bare(dir.path())
         .args([
             "--content",
@@ -160,7 +116,7 @@ fn an_index_folder_holding_the_notes_folder_is_refused() {
         .output()
         .unwrap();
     assert_refused(&out, ".", "contains the notes folder");
-    assert_eq!(hashes(dir.path()), before);
+    assert_eq!(tree(dir.path()), before);
 }
 
 #[test]
@@ -168,7 +124,7 @@ fn gloss_index_at_a_users_folder_with_current_and_gen_entries_is_refused() {
     let sb = Sandbox::new("styles");
     let theirs = sb.dir.path().join("theirs");
     users_folder(&theirs);
-    let before = hashes(sb.dir.path());
+    let before = tree(sb.dir.path());
     for args in [
         &["define", "token"][..],
         &["--no-refresh", "define", "token"],
@@ -193,13 +149,13 @@ fn gloss_index_at_a_users_folder_with_current_and_gen_entries_is_refused() {
         .output()
         .unwrap();
     assert_refused(&out, "theirs", "has no .gloss-index marker");
-    assert_eq!(hashes(sb.dir.path()), before);
+    assert_eq!(tree(sb.dir.path()), before);
 }
 
 #[test]
 fn an_index_folder_inside_the_notes_is_refused_unless_the_walk_skips_it() {
     let sb = Sandbox::new("styles");
-    let before = hashes(sb.dir.path());
+    let before = tree(sb.dir.path());
     let inside = sb.notes().join("idx/deeper");
     let out = bare(sb.dir.path())
         .arg("--content")
@@ -211,7 +167,7 @@ fn an_index_folder_inside_the_notes_is_refused_unless_the_walk_skips_it() {
         .unwrap();
     assert_refused(&out, "idx/deeper", "inside the notes folder");
     // The folders made to ask the walk are gone again.
-    assert_eq!(hashes(sb.dir.path()), before);
+    assert_eq!(tree(sb.dir.path()), before);
     // A hidden folder, or one the notes' .gitignore names, is fine.
     for (index, ignore) in [(".gloss/index", None), ("built", Some("built/\n"))] {
         if let Some(ignore) = ignore {
@@ -256,10 +212,10 @@ fn a_folder_holding_only_a_users_own_readme_is_refused() {
     let sb = Sandbox::new("styles");
     std::fs::create_dir(sb.index()).unwrap();
     std::fs::write(sb.index().join("README.md"), "# My project\n").unwrap();
-    let before = hashes(sb.dir.path());
+    let before = tree(sb.dir.path());
     let out = run(&sb, &["define", "token"]);
     assert_refused(&out, "index", "it holds README.md");
-    assert_eq!(hashes(sb.dir.path()), before);
+    assert_eq!(tree(sb.dir.path()), before);
 }
 
 #[test]
@@ -409,11 +365,11 @@ fn output_onto_a_folder_is_refused() {
     let sb = Sandbox::new("styles");
     let folder = sb.dir.path().join("out");
     std::fs::create_dir(&folder).unwrap();
-    let before = hashes(sb.dir.path());
+    let before = tree(sb.dir.path());
     let out = terms_to(&sb, &folder, true);
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("is a folder"), "{}", stderr(&out));
-    let mut after = hashes(sb.dir.path());
+    let mut after = tree(sb.dir.path());
     // The index gloss built is its own; the rest must be as it was.
     after.retain(|p, _| !p.starts_with("index"));
     let mut before = before;
@@ -638,7 +594,7 @@ fn assert_read_only_index_answers(run: &dyn Fn(&[&str]) -> Output, sb: &Sandbox)
     assert_eq!(code(&check), 0, "{}{}", stdout(&check), stderr(&check));
     assert!(stdout(&check).contains("read-only"), "{}", stdout(&check));
     assert!(!stdout(&check).contains("corrupt"), "{}", stdout(&check));
-    let before = hashes(&sb.index());
+    let before = tree(&sb.index());
     sb.write("zebra.md", "**Zebra**: A striped animal.\n");
     for no_refresh in [false, true] {
         for (args, expect) in [
@@ -682,7 +638,7 @@ fn assert_read_only_index_answers(run: &dyn Fn(&[&str]) -> Output, sb: &Sandbox)
         stderr(&out)
     );
     assert!(stderr(&out).contains("read-only"), "{}", stderr(&out));
-    assert_eq!(hashes(&sb.index()), before);
+    assert_eq!(tree(&sb.index()), before);
 }
 
 #[test]
@@ -809,7 +765,7 @@ fn a_rebuild_on_a_full_disk_says_so_and_leaves_the_last_index_answering() {
         }
     };
     assert_eq!(code(&run(&sb, &["index"])), 0);
-    let before = hashes(&sb.index());
+    let before = tree(&sb.index());
     megabyte_of_notes(&sb);
     let out = run(&sb, &["index", "--rebuild"]);
     assert_eq!(code(&out), 2, "{}", stderr(&out));
@@ -820,11 +776,7 @@ fn a_rebuild_on_a_full_disk_says_so_and_leaves_the_last_index_answering() {
         stderr(&out)
     );
     assert!(stderr(&out).contains("is full"), "{}", stderr(&out));
-    assert_eq!(
-        hashes(&sb.index()),
-        before,
-        "the partial generation was left"
-    );
+    assert_eq!(tree(&sb.index()), before, "the partial generation was left");
     // A search still answers, saying why it could not refresh.
     let out = run(&sb, &["define", "token"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
