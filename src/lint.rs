@@ -24,6 +24,7 @@ use crate::notes::{self, Warning};
 use crate::sections::{self, Block, Line, Style};
 use crate::text;
 use crate::tokenize::Analyzer;
+use crate::words::NOT_TERMS;
 
 /// What a finding is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -101,65 +102,6 @@ struct Marked {
     file: String,
     line: usize,
 }
-
-/// Labels that are bold for emphasis, not terms.
-const LABELS: &[&str] = &[
-    "note",
-    "notes",
-    "tip",
-    "tips",
-    "example",
-    "examples",
-    "warning",
-    "caution",
-    "important",
-    "key idea",
-    "key ideas",
-    "key point",
-    "key points",
-    "summary",
-    "steps",
-    "remember",
-    "why",
-    "how",
-    "what",
-    "when",
-    "where",
-    "yes",
-    "no",
-    "true",
-    "false",
-    "pros",
-    "cons",
-    "positive",
-    "negative",
-    "advantages",
-    "disadvantages",
-    "goal",
-    "idea",
-    "question",
-    "answer",
-    "exam tip",
-    "definition",
-    "input",
-    "output",
-    "result",
-    "results",
-    "step",
-    "todo",
-    "see also",
-    "also",
-    "not",
-    "only",
-    "never",
-    "always",
-    "must",
-    "should",
-    "do",
-    "don't",
-    "before",
-    "after",
-];
 
 /// What one note contributes: its definitions, marked spans and empty-definition findings.
 #[derive(Default)]
@@ -332,8 +274,9 @@ fn collect(
     }
 }
 
+/// A label or a word bold for emphasis ([`NOT_TERMS`]), never a term.
 fn is_label(s: &str) -> bool {
-    LABELS.contains(
+    NOT_TERMS.contains(
         &s.trim_end_matches([':', '!', '?', '.'])
             .to_lowercase()
             .as_str(),

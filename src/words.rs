@@ -6,7 +6,9 @@ pub const SMALL_WORDS: &[&str] = &[
     "a", "an", "and", "the", "of", "for", "from", "to", "in", "on", "with", "by", "or",
 ];
 
-/// Lead-ins that are labels, never terms (`**Note:**`, `Example: ...`, `Q: ...`).
+/// Lead-ins that are labels, never terms (`**Note:**`, `Example: ...`, `Q: ...`), and
+/// words set in bold for emphasis (`**never**`, `**Before:**`). The extractor does not read
+/// them as terms, and lint neither asks for their definitions nor calls them empty.
 pub const NOT_TERMS: &[&str] = &[
     "note",
     "notes",
@@ -99,6 +101,20 @@ pub const NOT_TERMS: &[&str] = &[
     "a.k.a",
     "aliases",
     "synonyms",
+    "advantages",
+    "disadvantages",
+    "goal",
+    "idea",
+    "not",
+    "only",
+    "never",
+    "always",
+    "must",
+    "should",
+    "do",
+    "don't",
+    "before",
+    "after",
 ];
 
 /// First words that make a line prose, not a `Term: definition`.
