@@ -107,11 +107,6 @@ pub struct Answer {
     pub notices: Vec<Notice>,
 }
 
-/// Hits asked of the search per hit shown when boosts may reorder hits.
-const BOOST_OVERFETCH: usize = 20;
-/// Most hits asked of the search for one query, whatever the limit.
-const OVERFETCH_CAP: usize = 2000;
-
 /// Answers a request from an opened index: the one query pipeline of gloss.
 pub fn lookup(store: &Store, request: &Request) -> Result<Answer> {
     if request.query.trim().is_empty() {
@@ -138,6 +133,7 @@ pub fn lookup(store: &Store, request: &Request) -> Result<Answer> {
         limit: fetch_size(request, limit),
         within,
         mentions: request.mentions,
+        boosts: request.boosts.clone(),
         ..Options::default()
     };
     let first = search::search(store, &request.query, &options)?;
@@ -161,14 +157,9 @@ pub fn lookup(store: &Store, request: &Request) -> Result<Answer> {
 
 /// How many hits to ask of the search: the limit; twice it for `search`, whose passages
 /// may be dropped as repeats of definitions (tiers fill in order, so the first hits of a
-/// longer list are the hits of a shorter one); more when boosts may reorder hits (a boosted
-/// hit just below the limit may climb into it).
+/// longer list are the hits of a shorter one). Boosts need no more: the search cuts each
+/// tier by boosted score.
 fn fetch_size(request: &Request, limit: usize) -> usize {
-    if !request.boosts.is_empty() {
-        return limit
-            .saturating_mul(BOOST_OVERFETCH)
-            .clamp(limit, OVERFETCH_CAP.max(limit));
-    }
     match request.mode {
         Mode::Search => limit.saturating_mul(2),
         Mode::Define => limit,
@@ -517,7 +508,7 @@ mod tests {
     }
 
     #[test]
-    fn the_fetch_grows_only_for_boosts_not_for_a_scope() {
+    fn the_fetch_is_the_limit_whatever_the_scope_or_the_boosts() {
         let define = Request::new("x", Mode::Define);
         assert_eq!(fetch_size(&define, 10), 10);
         let search = Request {
@@ -529,6 +520,61 @@ mod tests {
             boosts: vec![Boost::new("a*.md", 2.0).unwrap()],
             ..Request::new("x", Mode::Define)
         };
-        assert_eq!(fetch_size(&boosted, 10), 200);
+        assert_eq!(fetch_size(&boosted, 10), 10);
+    }
+
+    /// Thirty definitions whose text holds `widget`, one per note; the one in `z.md` is the
+    /// weakest BM25 match (its text is the longest), and `z.md` has a passage on widgets.
+    fn widgets() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let notes = dir.path().join("notes");
+        std::fs::create_dir(&notes).unwrap();
+        for n in 0..29 {
+            let text = format!("# Parts\n\n**Part {n}**: A widget.\n");
+            std::fs::write(notes.join(format!("p{n:02}.md")), text).unwrap();
+        }
+        std::fs::write(
+            notes.join("z.md"),
+            "# Parts\n\n**Part z**: A widget among many other words that make this \
+             definition long, and so the weakest match of all by its length.\n\n\
+             Widgets, widgets: a passage on widgets.\n",
+        )
+        .unwrap();
+        let index = dir.path().join("index");
+        crate::index::refresh(&notes, &index, crate::index::Refresh::Rebuild, true).unwrap();
+        let store = crate::index::open(&index).unwrap().0.unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn a_boost_lifts_the_weakest_match_of_a_tier_past_more_matches_than_the_fetch() {
+        let (_dir, store) = widgets();
+        let plain = Request {
+            limit: 1,
+            ..Request::new("widget", Mode::Search)
+        };
+        let unboosted = lookup(&store, &plain).unwrap();
+        assert_ne!(unboosted.results.hits[0].file, "z.md");
+        // Thirty matches in one tier (more than twenty times the limit of one): the boosted
+        // weakest comes first, and its note's passage, boosted as much, after definitions.
+        let boosted = Request {
+            boosts: vec![Boost::new("z.md", 1000.0).unwrap()],
+            limit: 3,
+            ..plain.clone()
+        };
+        let answer = lookup(&store, &boosted).unwrap();
+        let hits = &answer.results.hits;
+        assert_eq!(
+            (hits[0].term.as_deref(), hits[0].file.as_str(), hits[0].line),
+            (Some("Part z"), "z.md", 3)
+        );
+        assert_eq!(hits.len(), 3);
+        assert!(hits.iter().all(|h| h.kind == Kind::Definition), "{hits:?}");
+        let one = Request {
+            limit: 1,
+            ..boosted
+        };
+        let first = &lookup(&store, &one).unwrap().results.hits[0];
+        assert_eq!((first.file.as_str(), first.line), ("z.md", 3));
     }
 }

@@ -9,16 +9,24 @@
 //! 2. **One hit per place**: a passage is dropped when a definition listed from the same
 //!    lines already holds everything it says (see [`covers`]).
 //! 3. **Boosts**: a hit's score is multiplied by every boost whose glob matches its file.
+//!    The search cuts each tier by the same boosted score ([`Lift`]), so a boosted hit that
+//!    would climb into the list is among the hits it returns, without fetching more.
 //! 4. **Order**: definitions before passages; then the query the hit came from (as typed
 //!    first); then the tier; then, among exact term matches, the spelling typed first;
 //!    then (only when boosts apply) the boosted score. Otherwise the search's own order
 //!    within a tier stands (BM25, or edit distance for typo matches of a term).
 //! 5. **Cut and number**: the first `limit` hits, ranked 1..n.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use tantivy::index::SegmentId;
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED};
 
 use crate::config::Boost;
 use crate::entries::Kind;
+use crate::error::{Error, Result};
 use crate::search::Hit;
 use crate::tokenize::Analyzer;
 
@@ -112,13 +120,114 @@ pub fn covers(definitions: &[&Hit], passage: &Hit, analyzer: &mut Analyzer) -> b
 /// Rule 3: multiplies scores by the matching boosts; true when any boost is configured.
 fn apply_boosts(hits: &mut [Ranked], boosts: &[Boost]) -> bool {
     for r in hits.iter_mut() {
-        for b in boosts {
-            if b.matches(&r.hit.file) {
-                r.hit.score *= b.factor;
-            }
-        }
+        r.hit.score = boosted(r.hit.score, &factors(boosts, &r.hit.file));
     }
     !boosts.is_empty()
+}
+
+/// The factors of the boosts whose glob matches `file`, in the order configured.
+fn factors(boosts: &[Boost], file: &str) -> Vec<f32> {
+    boosts
+        .iter()
+        .filter(|b| b.matches(file))
+        .map(|b| b.factor)
+        .collect()
+}
+
+/// A score multiplied by each factor in turn (rule 3 for one hit).
+fn boosted(score: f32, factors: &[f32]) -> f32 {
+    factors.iter().fold(score, |s, f| s * f)
+}
+
+/// Rule 3 where the search cuts a tier: the boost factors of the indexed notes, looked up by
+/// document, so a tier keeps the hits that rank first once boosted (a boosted match below
+/// the unboosted cut climbs into it) and the search needs no more hits than the limit.
+/// Hits keep their own score; [`rank`] multiplies it.
+#[derive(Debug, Default)]
+pub struct Lift {
+    /// Per segment, its boosted documents → their file's factors (an index in `factors`).
+    docs: HashMap<SegmentId, Arc<HashMap<DocId, usize>>>,
+    /// The segments in order, for [`DocAddress::segment_ord`].
+    segments: Vec<SegmentId>,
+    /// The factors of each boosted file.
+    factors: Arc<Vec<Vec<f32>>>,
+}
+
+impl Lift {
+    /// The factors of the notes indexed in `file` (the field of file paths) that any of
+    /// `boosts` matches; `None` when there are no boosts.
+    pub fn new(searcher: &Searcher, file: Field, boosts: &[Boost]) -> Result<Option<Arc<Lift>>> {
+        if boosts.is_empty() {
+            return Ok(None);
+        }
+        let mut lift = Lift::default();
+        let mut factors = Vec::new();
+        let mut by_file: HashMap<String, usize> = HashMap::new();
+        for segment in searcher.segment_readers() {
+            lift.segments.push(segment.segment_id());
+            let mut docs = HashMap::new();
+            for (path, postings) in boosted_files(segment, file, boosts)? {
+                let at = *by_file.entry(path).or_insert_with_key(|path| {
+                    factors.push(self::factors(boosts, path));
+                    factors.len() - 1
+                });
+                docs.extend(postings.into_iter().map(|doc| (doc, at)));
+            }
+            lift.docs.insert(segment.segment_id(), Arc::new(docs));
+        }
+        lift.factors = Arc::new(factors);
+        Ok(Some(Arc::new(lift)))
+    }
+
+    /// A hit's score once boosted.
+    pub fn boost(&self, address: DocAddress, score: f32) -> f32 {
+        let segment = self.segments.get(address.segment_ord as usize);
+        match segment.and_then(|id| self.docs.get(id)?.get(&address.doc_id)) {
+            Some(&at) => boosted(score, &self.factors[at]),
+            None => score,
+        }
+    }
+
+    /// For a collector ordering a segment's documents: (boosted score, score) of a document.
+    pub fn scorer(&self, segment: &SegmentReader) -> impl Fn(DocId, Score) -> (Score, Score) {
+        let docs = self.docs.get(&segment.segment_id()).cloned();
+        let factors = Arc::clone(&self.factors);
+        move |doc, score| match docs.as_ref().and_then(|d| d.get(&doc)) {
+            Some(&at) => (boosted(score, &factors[at]), score),
+            None => (score, score),
+        }
+    }
+}
+
+/// The files of a segment that a boost matches, each with its documents.
+fn boosted_files(
+    segment: &SegmentReader,
+    file: Field,
+    boosts: &[Boost],
+) -> Result<Vec<(String, Vec<DocId>)>> {
+    let failed = |e| Error::engine("reading the index's files for boosts", e);
+    let inverted = segment.inverted_index(file).map_err(failed)?;
+    let mut terms = inverted.terms().stream().map_err(|e| failed(e.into()))?;
+    let mut out = Vec::new();
+    while terms.advance() {
+        let Ok(path) = std::str::from_utf8(terms.key()) else {
+            continue;
+        };
+        if !boosts.iter().any(|b| b.matches(path)) {
+            continue;
+        }
+        let mut postings = inverted
+            .read_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)
+            .map_err(|e| failed(e.into()))?;
+        let mut docs = Vec::new();
+        let mut doc = postings.doc();
+        while doc != TERMINATED {
+            docs.push(doc);
+            doc = postings.advance();
+        }
+        out.push((path.to_string(), docs));
+    }
+    Ok(out)
 }
 
 /// Rule 4: a stable sort, so the search's order stands where no rule decides.

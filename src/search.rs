@@ -25,13 +25,14 @@ use tantivy::query::{
     BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
-use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, Searcher, SegmentReader, TantivyDocument, Term};
 
+use crate::config::Boost;
 use crate::entries::Kind;
 use crate::error::{Error, Result};
 use crate::index::{Fields, Store};
 use crate::query::{self, Part};
-use crate::rank::{self, Batch};
+use crate::rank::{self, Batch, Lift};
 use crate::snippet::{self, QueryWord};
 use crate::tokenize::{singular, typo_budget, Analyzer, Word};
 use crate::words::SPLITTABLE;
@@ -60,6 +61,9 @@ pub struct Options {
     /// `define` also lists, as hits, definitions that only mention the query (otherwise
     /// they are named in [`Results::mentioned_in`]).
     pub mentions: bool,
+    /// Score multipliers by note: each tier keeps the hits that rank first once boosted
+    /// ([`rank::Lift`]); the scores returned are not multiplied.
+    pub boosts: Vec<Boost>,
 }
 
 impl Default for Options {
@@ -70,6 +74,7 @@ impl Default for Options {
             snippet_bytes: 240,
             within: None,
             mentions: false,
+            boosts: Vec::new(),
         }
     }
 }
@@ -642,6 +647,8 @@ struct Tiers<'a> {
     mode: Mode,
     limit: usize,
     within: Option<&'a Arc<dyn Query>>,
+    /// The boosts, when any: tiers are cut by boosted score.
+    lift: Option<Arc<Lift>>,
     found: Vec<Found>,
     seen: HashSet<DocAddress>,
 }
@@ -841,6 +848,7 @@ impl Tiers<'_> {
             }
         }
         scored.sort_by(|a, b| a.0.cmp(&b.0));
+        self.by_boosted_score(&mut scored, |s| (s.1, s.2));
         for (_, score, address) in scored.into_iter().take(want) {
             self.keep(tier, score, address);
         }
@@ -868,6 +876,7 @@ impl Tiers<'_> {
             weighed.push((score * share * share, address));
         }
         weighed.sort_by(|a, b| b.0.total_cmp(&a.0));
+        self.by_boosted_score(&mut weighed, |w| *w);
         for (score, address) in weighed.into_iter().take(want) {
             self.keep(Tier::Description, score, address);
         }
@@ -889,11 +898,35 @@ impl Tiers<'_> {
             .map_err(|e| Error::engine("reading a hit", e))
     }
 
-    /// The best `n` documents for a query, by score.
+    /// With boosts, reorders a tier's candidates by boosted score, as [`rank`] will (a
+    /// stable sort: the tier's own order stands among equals), so the tier's cut keeps the
+    /// hits that rank first.
+    fn by_boosted_score<T>(&self, candidates: &mut [T], score: impl Fn(&T) -> (f32, DocAddress)) {
+        if let Some(lift) = &self.lift {
+            let boosted = |c: &T| {
+                let (score, address) = score(c);
+                lift.boost(address, score)
+            };
+            candidates.sort_by(|a, b| boosted(b).total_cmp(&boosted(a)));
+        }
+    }
+
+    /// The best `n` documents for a query, by score (boosted, when there are boosts; the
+    /// scores returned are the query's own).
     fn top(&self, q: &dyn Query, n: usize) -> Result<Vec<(f32, DocAddress)>> {
-        self.searcher
-            .search(q, &TopDocs::with_limit(n).order_by_score())
-            .map_err(|e| Error::engine("searching", e))
+        let failed = |e| Error::engine("searching", e);
+        let Some(lift) = &self.lift else {
+            let by_score = TopDocs::with_limit(n).order_by_score();
+            return self.searcher.search(q, &by_score).map_err(failed);
+        };
+        let lift = Arc::clone(lift);
+        let by_boosted =
+            TopDocs::with_limit(n).tweak_score(move |s: &SegmentReader| lift.scorer(s));
+        let top = self.searcher.search(q, &by_boosted).map_err(failed)?;
+        Ok(top
+            .into_iter()
+            .map(|((_, score), at)| (score, at))
+            .collect())
     }
 }
 
@@ -1052,6 +1085,7 @@ fn answer(
         mode: opts.mode,
         limit: opts.limit,
         within: opts.within.as_ref(),
+        lift: Lift::new(searcher, store.fields.file, &opts.boosts)?,
         found: Vec::new(),
         seen: HashSet::new(),
     };
@@ -1332,3 +1366,6 @@ fn suggestions(store: &Store, searcher: &Searcher, plan: &Plan) -> Result<Vec<St
     terms.sort();
     Ok(terms.into_iter().take(5).map(|(_, t)| t).collect())
 }
+
+#[cfg(test)]
+mod tests;
