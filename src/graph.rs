@@ -563,7 +563,7 @@ mod tests {
             line: 1,
             score: 0.0,
             tags: vec![],
-            tier: 0,
+            ..Hit::default()
         }
     }
 

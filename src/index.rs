@@ -34,7 +34,7 @@ mod read_only;
 pub use folder::{inspect, State, MARKER};
 
 /// Version of the schema and analyzers; an index written with another one is rebuilt.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// Notes parsed per batch while the previous batch is being indexed.
 const PARSE_BATCH: usize = 256;
@@ -57,6 +57,8 @@ pub struct Fields {
     pub names_raw: tantivy::schema::Field,
     /// Normalised keys of the term and aliases, for exact lookups.
     pub key: tantivy::schema::Field,
+    /// The term's own normalised key, stored even when empty: anchors and card ids.
+    pub term_key: tantivy::schema::Field,
     /// Definition or passage text, stemmed and stored.
     pub body: tantivy::schema::Field,
     /// Heading path text, stemmed.
@@ -99,6 +101,7 @@ pub fn schema() -> (Schema, Fields) {
         names: b.add_text_field("names", text_options(tokenize::STEMMED, true, false)),
         names_raw: b.add_text_field("names_raw", text_options(tokenize::RAW, false, false)),
         key: b.add_text_field("key", STRING | STORED),
+        term_key: b.add_text_field("term_key", STORED),
         body: b.add_text_field("body", text_options(tokenize::STEMMED, true, true)),
         heading: b.add_text_field("heading", text_options(tokenize::STEMMED, false, false)),
         heading_path: b.add_text_field("heading_path", STORED),
@@ -514,6 +517,7 @@ fn add_entries(
         }
         if let (Kind::Definition, Some(term)) = (e.kind, &e.term) {
             d.add_text(fields.term, term);
+            d.add_text(fields.term_key, analyzer.key(term));
             let mut keys = Vec::new();
             // Silent keys (initials) are searchable names but never stored for display.
             for name in std::iter::once(term).chain(&e.aliases).chain(&e.keys) {

@@ -344,10 +344,11 @@ fn best_definition(store: &Store, query: &str) -> Result<Option<String>> {
 
 /// Up to `max` terms to show under a definition hit (`see also:`); none for passages.
 pub fn see_also(graph: &Graph, hit: &Hit, max: usize) -> Vec<String> {
-    let (Kind::Definition, Some(term)) = (hit.kind, &hit.term) else {
+    if hit.kind != Kind::Definition {
         return Vec::new();
-    };
-    graph.find(term).map_or_else(Vec::new, |node| {
+    }
+    // By the key the index stored: the term is not analysed again per hit.
+    graph.find_key(&hit.key).map_or_else(Vec::new, |node| {
         graph
             .see_also(node, max)
             .into_iter()

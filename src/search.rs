@@ -110,6 +110,10 @@ pub struct Hit {
     /// Ranking tier (0 best); internal.
     #[serde(skip)]
     pub tier: u8,
+    /// The term's normalised key as the index stored it (HTML anchors, Anki card ids);
+    /// empty for passages; internal.
+    #[serde(skip)]
+    pub key: String,
 }
 
 /// The answer to a query.
@@ -1295,6 +1299,7 @@ impl Hit {
             score: 0.0,
             tags: all_str(doc, f.tag),
             tier: 0,
+            key: first_str(doc, f.term_key),
         }
     }
 }

@@ -17,7 +17,6 @@ use html_escape::encode_double_quoted_attribute as escape;
 use super::{source, title, Renderer};
 use crate::entries::Kind;
 use crate::search::{Hit, Results};
-use crate::tokenize::Analyzer;
 
 /// The header lines, in the order Anki reads them.
 pub const HEADER: &str =
@@ -74,18 +73,18 @@ pub fn guid(key: &str, file: &str, n: usize) -> String {
 impl Renderer for Anki {
     fn render(&self, results: &Results, out: &mut dyn Write) -> io::Result<()> {
         out.write_all(HEADER.as_bytes())?;
-        let mut analyzer = Analyzer::default();
         let cards: Vec<(&Hit, String)> = results
             .hits
             .iter()
             .filter(|h| h.kind == Kind::Definition)
             .filter_map(|h| {
                 let term = h.term.as_deref()?;
-                let key = analyzer.key(term);
-                let key = if key.is_empty() {
+                // The key the index stored; a term with no words to key (too long, only
+                // symbols) is told apart by its lowercased spelling.
+                let key = if h.key.is_empty() {
                     term.to_lowercase()
                 } else {
-                    key
+                    h.key.clone()
                 };
                 (!term.trim().is_empty()).then_some((h, key))
             })

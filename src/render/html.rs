@@ -145,13 +145,10 @@ fn letter_id(letter: char) -> String {
     }
 }
 
-/// A unique anchor for a term, from its normalised key (`Fine-tuning` → `term-finetuning`).
-fn anchor(analyzer: &mut Analyzer, term: &str, taken: &mut HashSet<String>) -> String {
-    let slug: String = analyzer
-        .key(term)
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .collect();
+/// A unique anchor for a term, from the normalised key the index stored for it
+/// (`Fine-tuning` → `term-finetuning`).
+fn anchor(key: &str, taken: &mut HashSet<String>) -> String {
+    let slug: String = key.chars().filter(|c| c.is_alphanumeric()).collect();
     let base = if slug.is_empty() {
         "term".to_string()
     } else {
@@ -210,7 +207,7 @@ fn glossary(results: &Results, out: &mut dyn Write) -> io::Result<()> {
             current = Some(letter);
         }
         let term = hit.term.as_deref().unwrap_or("");
-        let id = anchor(&mut analyzer, term, &mut taken);
+        let id = anchor(&hit.key, &mut taken);
         writeln!(
             out,
             "<dt id=\"{id}\"><a href=\"#{id}\">{}</a>{}</dt>\n<dd>\n<p>{}</p>\n<p class=\"source\">{}</p>\n</dd>",
@@ -262,6 +259,7 @@ mod tests {
     fn html_glossary_has_a_jump_bar_and_unique_anchors() {
         let mut results = plain();
         results.hits[1].term = Some("token".into());
+        results.hits[1].key = "token".into();
         results.hits[1].kind = Kind::Definition;
         let out = render(Format::Html, View::Glossary, &results);
         assert!(out.contains("<a href=\"#letter-t\">T</a>"), "{out}");

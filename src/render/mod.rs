@@ -30,6 +30,7 @@
 //!     score: 1.0,
 //!     tags: vec![],
 //!     tier: 0,
+//!     key: "token".into(),
 //! };
 //! let results = Results { query: "unit".into(), hits: vec![hit], ..Results::default() };
 //! let mut out = Vec::new();
@@ -194,12 +195,13 @@ pub(crate) mod tests {
 
     /// A definition whose every field is hostile: markup, quotes, tabs, newlines.
     pub fn hostile() -> Hit {
+        let term = "\"><img src=x onerror=alert(1)> *a*_b_\t`c`";
         let snippet = "Use <script>alert(\"x\")</script> & *stars* _under_\tthen\n# not a heading\n1. not a list | pipe";
         let at = snippet.find("stars").unwrap();
         Hit {
             rank: 1,
             kind: Kind::Definition,
-            term: Some("\"><img src=x onerror=alert(1)> *a*_b_\t`c`".into()),
+            term: Some(term.into()),
             aliases: vec!["<b>B</b>".into()],
             text: snippet.into(),
             snippet: snippet.into(),
@@ -210,6 +212,7 @@ pub(crate) mod tests {
             score: 1.5,
             tags: Vec::new(),
             tier: 0,
+            key: crate::tokenize::Analyzer::default().key(term),
         }
     }
 
@@ -232,6 +235,7 @@ pub(crate) mod tests {
                     score: 1.5,
                     tags: Vec::new(),
                     tier: 0,
+                    key: "token".into(),
                 },
                 Hit {
                     rank: 2,
@@ -247,6 +251,7 @@ pub(crate) mod tests {
                     score: 0.5,
                     tags: Vec::new(),
                     tier: 5,
+                    key: String::new(),
                 },
             ],
             ..Results::default()

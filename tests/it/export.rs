@@ -424,6 +424,50 @@ fn hostile_html_shows_the_markup_as_text() {
 }
 
 #[test]
+fn anchors_and_card_ids_come_from_the_stored_term_keys_as_before() {
+    // The values gloss wrote before term keys were stored: a re-export must keep every
+    // anchor and card id, so links and Anki cards survive. `Fine tuning` and `Fine-tuning`
+    // share a key; the 52-letter word is too long to have one.
+    let sb = Sandbox::new("keys");
+    let html = export(&sb, &["terms"], "html");
+    let ids: Vec<&str> = html
+        .lines()
+        .filter_map(|l| l.strip_prefix("<dt id=\""))
+        .map(|l| &l[..l.find('"').unwrap_or(0)])
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "term-cafe",
+            "term-finetuning",
+            "term-finetuning-2",
+            "term-llm",
+            "term"
+        ]
+    );
+    let anki = export(&sb, &["terms"], "anki");
+    let cards: Vec<(String, String)> = anki_rows(&anki)
+        .iter()
+        .map(|r| (r[0].to_string(), r[1].to_string()))
+        .collect();
+    let expected = [
+        ("db0a961e18713f4e", "Café"),
+        ("d45b68a469814a9e", "Fine tuning"),
+        ("7e5bac6c5c9c7146", "Fine-tuning"),
+        ("4e216107638a1799", "LLMs (large language models)"),
+        (
+            "4b0440c6b77eb31b",
+            "Pneumonoultramicroscopicsilicovolcanoconiosisandmore",
+        ),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(g, t)| (g.to_string(), t.to_string()))
+        .collect();
+    assert_eq!(cards, expected);
+}
+
+#[test]
 fn terms_are_a_to_z_with_prefix_and_limit() {
     let sb = Sandbox::new("styles");
     let hits = json_hits(&sb, &["terms"]);
