@@ -60,13 +60,10 @@ pub struct Line {
 impl Line {
     /// The line's text, cleaned.
     pub fn text(&self) -> String {
-        text::clean(
-            &self
-                .spans
-                .iter()
-                .map(|s| s.text.as_str())
-                .collect::<String>(),
-        )
+        match self.spans.as_slice() {
+            [one] => text::clean(&one.text),
+            spans => text::clean(&spans.iter().map(|s| s.text.as_str()).collect::<String>()),
+        }
     }
 }
 

@@ -38,18 +38,33 @@ impl QueryWord {
     /// a stem, shorter than the word, gets no more than its own length allows, so
     /// `faithfulness` (stem `faith`) cannot reach `with`.
     pub(crate) fn close(&self, token: &Word) -> bool {
-        let stem_budget = self.stem_budget() as usize;
-        self.budget > 0
-            && token.raw.chars().count() >= 3
-            && (strsim::osa_distance(&token.raw, &self.raw) <= self.budget as usize
-                || (stem_budget > 0
-                    && strsim::osa_distance(&token.stem, &self.stem) <= stem_budget))
+        let token_len = token.raw.chars().count();
+        if self.budget == 0 || token_len < 3 {
+            return false;
+        }
+        within(&token.raw, token_len, &self.raw, usize::from(self.budget)) || {
+            let stem_budget = usize::from(self.stem_budget());
+            stem_budget > 0
+                && within(
+                    &token.stem,
+                    token.stem.chars().count(),
+                    &self.stem,
+                    stem_budget,
+                )
+        }
     }
 
     /// Edits allowed on the stem: the word's budget, capped by the stem's own length.
     pub fn stem_budget(&self) -> u8 {
         self.budget.min(typo_budget(self.stem.chars().count()))
     }
+}
+
+/// Whether `a` (of `a_len` chars) is within `budget` edits of `b`. Words whose lengths
+/// differ by more than the budget never are: most tokens of a text are rejected without
+/// computing a distance.
+fn within(a: &str, a_len: usize, b: &str, budget: usize) -> bool {
+    a_len.abs_diff(b.chars().count()) <= budget && strsim::osa_distance(a, b) <= budget
 }
 
 /// A snippet and the byte ranges of its highlighted words.

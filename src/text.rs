@@ -5,7 +5,7 @@
 /// `{{< tooltip text="labels" >}}`) become their display text or vanish, control characters
 /// (ANSI escapes included) are dropped, and runs of whitespace become one space.
 pub fn clean(s: &str) -> String {
-    if s.contains("{{") {
+    if find_double(s, b'{').is_some() {
         collapse(&strip_macros(s))
     } else {
         collapse(s)
@@ -18,11 +18,9 @@ pub fn collapse(s: &str) -> String {
     let mut space = false;
     let mut rest = s;
     while !rest.is_empty() {
-        // Printable ASCII other than space, the bulk of any note, is copied a run at a time.
-        let plain = rest
-            .bytes()
-            .position(|b| !(b'!'..=b'~').contains(&b))
-            .unwrap_or(rest.len());
+        // Printable ASCII, with single spaces between printable bytes (the bulk of any
+        // note), is copied a run at a time.
+        let plain = plain_run(rest.as_bytes());
         if plain > 0 {
             if space {
                 out.push(' ');
@@ -48,6 +46,31 @@ pub fn collapse(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// Length of the run at the start of `bytes` that [`collapse`] copies as it is: printable
+/// ASCII other than space, and single spaces between two such bytes.
+fn plain_run(bytes: &[u8]) -> usize {
+    let graphic = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_graphic);
+    let mut i = 0;
+    while i < bytes.len() {
+        if graphic(i) {
+            i += 1;
+        } else if bytes[i] == b' ' && i > 0 && graphic(i + 1) {
+            i += 2;
+        } else {
+            break;
+        }
+    }
+    i
+}
+
+/// Where `s` first holds the ASCII byte `b` twice in a row (`{{`): a byte search, not a
+/// substring search set up afresh for every piece of text.
+fn find_double(s: &str, b: u8) -> Option<usize> {
+    s.match_indices(char::from(b))
+        .map(|(at, _)| at)
+        .find(|&at| s.as_bytes().get(at + 1) == Some(&b))
 }
 
 /// The start of `s`, at most `max` bytes plus `…` when cut, cut at whitespace when there is
@@ -78,10 +101,10 @@ fn is_invisible_format(c: char) -> bool {
 fn strip_macros(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
-    while let Some(open) = rest.find("{{") {
+    while let Some(open) = find_double(rest, b'{') {
         out.push_str(&rest[..open]);
         let after = &rest[open + 2..];
-        match after.find("}}") {
+        match find_double(after, b'}') {
             Some(close) => {
                 out.push_str(&macro_text(&after[..close]));
                 rest = &after[close + 2..];
@@ -176,6 +199,11 @@ mod tests {
             "\u{7f}a b\u{2028}",
             "a\u{0}\u{0} b",
             "\u{200f} lead",
+            "a b c",
+            "a b  c d",
+            " a b ",
+            "x y\tz w\u{a0}v",
+            "ab cd\u{1b}ef gh",
         ] {
             assert_eq!(collapse(s), by_chars(s), "{s:?}");
         }
@@ -216,6 +244,14 @@ mod tests {
         assert_eq!(truncate("alpha beta gamma", 12), "alpha beta\u{2026}");
         assert_eq!(truncate("\u{e9}\u{e9}\u{e9}", 3), "\u{e9}\u{2026}");
         assert_eq!(truncate("abcdef", 0), "\u{2026}");
+    }
+
+    #[test]
+    fn doubled_braces_are_found_like_a_substring_search() {
+        for s in ["", "{", "a{b{{c", "{{{x}}}", "x}}", "{ {", "\u{e9}{{"] {
+            assert_eq!(find_double(s, b'{'), s.find("{{"), "{s:?}");
+            assert_eq!(find_double(s, b'}'), s.find("}}"), "{s:?}");
+        }
     }
 
     #[test]

@@ -265,36 +265,48 @@ enum Wb {
     Other,
 }
 
-fn wb(b: u8) -> Wb {
-    match b {
-        b'a'..=b'z' | b'A'..=b'Z' => Wb::Letter,
-        b'0'..=b'9' => Wb::Numeric,
-        b'_' => Wb::ExtendNumLet,
-        b'.' | b'\'' => Wb::MidNumLet,
-        b':' => Wb::MidLetter,
-        b',' | b';' => Wb::MidNum,
-        b'\r' => Wb::Cr,
-        b'\n' => Wb::Lf,
-        0x0b | 0x0c => Wb::Newline,
-        b' ' => Wb::Space,
-        _ => Wb::Other,
+/// [`Wb`] of every byte: one load per byte in the hot loop instead of a match.
+static WB: [Wb; 256] = {
+    let mut table = [Wb::Other; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = match b as u8 {
+            b'a'..=b'z' | b'A'..=b'Z' => Wb::Letter,
+            b'0'..=b'9' => Wb::Numeric,
+            b'_' => Wb::ExtendNumLet,
+            b'.' | b'\'' => Wb::MidNumLet,
+            b':' => Wb::MidLetter,
+            b',' | b';' => Wb::MidNum,
+            b'\r' => Wb::Cr,
+            b'\n' => Wb::Lf,
+            0x0b | 0x0c => Wb::Newline,
+            b' ' => Wb::Space,
+            _ => Wb::Other,
+        };
+        b += 1;
     }
-}
+    table
+};
 
 /// The end of the segment of ASCII `bytes` that starts at `i` (annex 29 rules for ASCII).
 fn ascii_segment_end(bytes: &[u8], i: usize) -> usize {
     use Wb::*;
-    let class = |k: usize| bytes.get(k).map_or(Other, |&b| wb(b));
+    let class = |k: usize| bytes.get(k).map_or(Other, |&b| WB[usize::from(b)]);
     match class(i) {
         Letter | Numeric | ExtendNumLet => {
             // Letters, digits and `_` all join; `.` `'` `:` join letters to letters, and
             // `.` `'` `,` `;` digits to digits.
             let mut j = i + 1;
             loop {
-                match (class(j - 1), class(j), class(j + 1)) {
-                    (_, Letter | Numeric | ExtendNumLet, _) => j += 1,
-                    (Letter, MidLetter | MidNumLet, Letter) => j += 2,
-                    (Numeric, MidNum | MidNumLet, Numeric) => j += 2,
+                match class(j) {
+                    Letter | Numeric | ExtendNumLet => j += 1,
+                    mid @ (MidLetter | MidNumLet | MidNum) => {
+                        match (class(j - 1), mid, class(j + 1)) {
+                            (Letter, MidLetter | MidNumLet, Letter)
+                            | (Numeric, MidNum | MidNumLet, Numeric) => j += 2,
+                            _ => return j,
+                        }
+                    }
                     _ => return j,
                 }
             }
@@ -430,16 +442,18 @@ pub struct Word {
 }
 
 /// Both analyzers, for code outside tantivy that must cut words exactly as the index does.
+/// Text is cut once: a word's stem is the stem of its unstemmed token, which is what the
+/// stemmed analyzer computes (same split, same normalisation, then the stemmer).
 pub struct Analyzer {
-    raw: TextAnalyzer,
-    stemmed: TextAnalyzer,
+    raw: WordTokenizer,
+    stems: StemCache,
 }
 
 impl Default for Analyzer {
     fn default() -> Self {
         Analyzer {
-            raw: raw_analyzer(),
-            stemmed: stemmed_analyzer(),
+            raw: WordTokenizer::new(false),
+            stems: StemCache::new(),
         }
     }
 }
@@ -447,21 +461,15 @@ impl Default for Analyzer {
 impl Analyzer {
     /// Every token of `text`, compounds included, in order of position.
     pub fn words(&mut self, text: &str) -> Vec<Word> {
-        let mut raw = Vec::new();
         let mut stream = self.raw.token_stream(text);
-        while let Some(token) = stream.next() {
-            raw.push(token.clone());
-        }
-        let mut stems = Vec::with_capacity(raw.len());
-        let mut stream = self.stemmed.token_stream(text);
-        while let Some(token) = stream.next() {
-            stems.push(token.text.clone());
-        }
-        let mut words = Vec::with_capacity(raw.len());
-        for (n, token) in raw.into_iter().enumerate() {
+        let mut words = Vec::with_capacity(stream.tokens.len());
+        while stream.advance() {
+            let token = stream.token();
+            let mut stem = token.text.clone();
+            self.stems.stem(&mut stem);
             words.push(Word {
-                stem: stems.get(n).cloned().unwrap_or_else(|| token.text.clone()),
-                raw: token.text,
+                raw: token.text.clone(),
+                stem,
                 start: token.offset_from,
                 end: token.offset_to,
                 compound: false,
@@ -473,10 +481,9 @@ impl Analyzer {
 
     /// The plain words of `text` (no compound tokens), as the user typed them.
     pub fn plain_words(&mut self, text: &str) -> Vec<Word> {
-        self.words(text)
-            .into_iter()
-            .filter(|w| !w.compound)
-            .collect()
+        let mut words = self.words(text);
+        words.retain(|w| !w.compound);
+        words
     }
 
     /// The normalised key of a term: its words lowercased, folded, joined without separators
@@ -484,19 +491,30 @@ impl Analyzer {
     /// `LLMs` and `LLM` another. Full stemming would be too coarse here (`Tokenizer` and
     /// `Token` would collide).
     pub fn key(&mut self, term: &str) -> String {
-        let joined: String = self
-            .plain_words(term)
-            .iter()
-            .map(|w| w.raw.as_str())
-            .collect();
+        // Only the unstemmed plain tokens: no stem is looked up.
+        let stream = self.raw.token_stream(term);
+        let tokens: &[Token] = stream.tokens;
+        let mut joined = String::new();
+        for (n, token) in tokens.iter().enumerate() {
+            let compound = tokens.get(n + 1).is_some_and(|next| {
+                next.offset_from == token.offset_from && next.offset_to < token.offset_to
+            });
+            if !compound {
+                joined.push_str(&token.text);
+            }
+        }
         singular(&joined)
     }
 
     /// The stem of one lowercased word.
     pub fn stem(&mut self, word: &str) -> String {
-        let mut stream = self.stemmed.token_stream(word);
+        let mut stream = self.raw.token_stream(word);
         match stream.next() {
-            Some(token) => token.text.clone(),
+            Some(token) => {
+                let mut stem = token.text.clone();
+                self.stems.stem(&mut stem);
+                stem
+            }
             None => word.to_string(),
         }
     }

@@ -56,9 +56,9 @@ pub fn lead_ins(lines: &[Line]) -> Vec<Found> {
         // A bold or code lead-in on the next line means this line is not a term alone.
         let next_is_lead_in = lines
             .get(i + 1)
-            .is_some_and(|n| !n.starts_block && lead_in(n, false).is_some());
+            .is_some_and(|n| !n.starts_block && lead_in(n, None).is_some());
         let candidate = if allowed {
-            lead_in(line, allowed).or_else(|| {
+            lead_in(line, Some(&text)).or_else(|| {
                 lines
                     .get(i + 1)
                     .filter(|n| !n.starts_block && !next_is_lead_in)
@@ -91,7 +91,14 @@ pub fn lead_ins(lines: &[Line]) -> Vec<Found> {
 
 /// `Also known as: X, Y` (or `AKA`, `Aliases:`, `Synonyms:`) → the names.
 pub fn alias_line(text: &str) -> Option<Vec<String>> {
-    let lower = text.to_lowercase();
+    // Only the start can hold a label: lowercase that, not the whole line. Labels are ASCII
+    // and lowercasing never makes a char shorter, so the first few chars are enough.
+    const LABEL_CHARS: usize = 24;
+    let lower = text
+        .chars()
+        .take(LABEL_CHARS)
+        .collect::<String>()
+        .to_lowercase();
     let label = crate::words::ALIAS_LABELS
         .iter()
         .filter(|l| lower.starts_with(*l))
@@ -278,11 +285,20 @@ pub fn other_names(inside: &str) -> Vec<String> {
     names
 }
 
-/// The lead-in term of one line, if it opens with one: bold, code, or a short plain term
-/// followed by a separator.
-fn lead_in(line: &Line, plain_allowed: bool) -> Option<Found> {
+/// The lead-in term of one line, if it opens with one: bold, code, or (when `plain`, the
+/// line's cleaned text, is given) a short plain term followed by a separator.
+fn lead_in(line: &Line, plain: Option<&str>) -> Option<Found> {
     let first = line.spans.iter().position(|s| !s.text.trim().is_empty())?;
     let head = &line.spans[first];
+    if head.style == Style::Plain {
+        let text = plain?;
+        return plain_lead_in(text).map(|(term, body)| Found {
+            term,
+            aliases: Vec::new(),
+            body,
+            line: line.line,
+        });
+    }
     let rest: String = line.spans[first + 1..]
         .iter()
         .map(|s| s.text.as_str())
@@ -326,9 +342,6 @@ fn lead_in(line: &Line, plain_allowed: bool) -> Option<Found> {
             let term = qualified(text::clean(&head.text), p.qualifier);
             Some(found(term, p.names, body))
         }
-        Style::Plain if plain_allowed => {
-            plain_lead_in(&line.text()).map(|(term, body)| found(term, Vec::new(), &body))
-        }
         Style::Plain => None,
     }
 }
@@ -349,17 +362,11 @@ fn strip_separator(s: &str) -> (&str, bool) {
 /// `Term -> definition`, `Term => definition`, `Term :: definition` with a short term.
 pub fn plain_lead_in(text: &str) -> Option<(String, String)> {
     let colon = text
-        .char_indices()
-        .find(|&(i, c)| c == ':' && !text[i..].starts_with("://"))
+        .match_indices(':')
+        .find(|&(i, _)| !text[i..].starts_with("://"))
         .map(|(i, _)| (i, 1));
-    let dash = [" - ", " \u{2013} ", " \u{2014} "]
-        .iter()
-        .filter_map(|d| text.find(d).map(|i| (i, d.len())))
-        .min();
-    let arrow = ARROWS
-        .iter()
-        .filter_map(|a| text.find(a).map(|i| (i, a.len())))
-        .min();
+    let dash = first_of(text, &[" - ", " \u{2013} ", " \u{2014} "]);
+    let arrow = first_of(text, ARROWS);
     let chosen = match (colon, dash) {
         (Some(c), _) if c.0 <= 80 => Some(c),
         (_, Some(d)) => Some(d),
@@ -401,6 +408,18 @@ pub fn plain_lead_in(text: &str) -> Option<(String, String)> {
         return None;
     }
     Some((term.to_string(), body.to_string()))
+}
+
+/// The first place in `text` where one of `patterns`, which all start with a space, occurs,
+/// and that pattern's length: one pass over the spaces instead of a search per pattern.
+fn first_of(text: &str, patterns: &[&str]) -> Option<(usize, usize)> {
+    text.match_indices(' ').find_map(|(i, _)| {
+        let rest = &text[i..];
+        patterns
+            .iter()
+            .find(|p| rest.starts_with(**p))
+            .map(|p| (i, p.len()))
+    })
 }
 
 /// `x = y + 1` and `tokenize -> embed -> attend` are formulas and pipelines, not
