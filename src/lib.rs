@@ -50,6 +50,7 @@ pub mod index;
 pub mod notes;
 pub mod sections;
 pub mod text;
+pub mod thesaurus;
 pub mod tokenize;
 pub mod words;
 

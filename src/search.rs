@@ -22,7 +22,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
 use tantivy::query::{
-    BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+    BooleanQuery, BoostQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
+    TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, Searcher, SegmentReader, TantivyDocument, Term};
@@ -34,6 +35,7 @@ use crate::index::{Fields, Store};
 use crate::query::{self, Part};
 use crate::rank::{self, Batch, Lift};
 use crate::snippet::{self, QueryWord};
+use crate::thesaurus;
 use crate::tokenize::{singular, typo_budget, Analyzer, Word};
 use crate::words::SPLITTABLE;
 
@@ -141,6 +143,9 @@ struct Plan {
     alternatives: Vec<Vec<QueryWord>>,
     /// Long forms of each word (`repo` → `repository`), by position.
     long: Vec<Vec<QueryWord>>,
+    /// Words that stand in for each word in a description ([`crate::thesaurus`]), by
+    /// position; empty unless the query describes.
+    related: Vec<Vec<QueryWord>>,
     keys: Vec<String>,
     /// Words that are not common English words.
     content: usize,
@@ -214,15 +219,25 @@ impl Plan {
         }
         keys.dedup();
         let content = words.iter().filter(|w| !query::is_stopword(&w.raw)).count();
-        Plan {
+        let mut plan = Plan {
             words,
             joined,
             alternatives,
             long,
+            related: Vec::new(),
             keys,
             content,
             question,
+        };
+        if plan.describes() {
+            plan.related = related_words(&plan.words, analyzer);
         }
+        plan
+    }
+
+    /// The words related to the content word at `i` (none for common words).
+    fn related(&self, i: usize) -> &[QueryWord] {
+        self.related.get(i).map_or(&[], Vec::as_slice)
     }
 
     /// The word lists to try.
@@ -244,15 +259,6 @@ impl Plan {
         }
     }
 
-    /// Words that weigh a description's match: content words and common words that are
-    /// not articles or prepositions (`at every step`).
-    fn weighed_words(&self) -> usize {
-        self.words
-            .iter()
-            .filter(|w| !query::is_stopword(&w.raw) || !is_small(&w.raw))
-            .count()
-    }
-
     /// The same query with words of [`SHORT_TYPO_LEN`] letters given one edit; `None`
     /// when it has none.
     fn with_short_typos(&self) -> Option<Plan> {
@@ -267,6 +273,27 @@ impl Plan {
         plan.alternatives = vec![plan.words.clone()];
         widened.then_some(plan)
     }
+}
+
+/// The [`thesaurus`] words of each content word, by position.
+fn related_words(words: &[QueryWord], analyzer: &mut Analyzer) -> Vec<Vec<QueryWord>> {
+    words
+        .iter()
+        .map(|w| {
+            if query::is_stopword(&w.raw) {
+                return Vec::new();
+            }
+            let word = analyzer.plain_words(&w.raw).into_iter().next();
+            word.map(|word| thesaurus::related(&word, analyzer))
+                .unwrap_or_default()
+                .iter()
+                .map(|r| QueryWord {
+                    budget: 0,
+                    ..QueryWord::new(r)
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// The query with every short form spelled out, once per long form (`auth` has two), and
@@ -361,6 +388,9 @@ const FUZZY_CANDIDATES: usize = 50;
 
 /// Low constant score of a typo match: below any exact BM25 contribution that matters.
 const FUZZY_BOOST: f32 = 0.2;
+
+/// Weight of a word that stands in for a description's word ([`crate::thesaurus`]).
+const RELATED_BOOST: f32 = 0.5;
 
 /// Description matches fetched by BM25 before weighing them by the words they match.
 const DESCRIBE_CANDIDATES: usize = 50;
@@ -532,16 +562,28 @@ fn description_query(plan: &Plan, f: &Fields) -> Box<dyn Query> {
         stemmed: vec![(f.names, 2.0), (f.body, 1.0), (f.heading, 0.3)],
         raw: vec![f.names_raw],
     };
-    let content: Vec<(&QueryWord, &[QueryWord])> = plan
+    let content: Vec<(usize, &QueryWord, &[QueryWord])> = plan
         .words
         .iter()
         .zip(&plan.long)
-        .filter(|(w, _)| !query::is_stopword(&w.raw))
-        .map(|(w, l)| (w, l.as_slice()))
+        .enumerate()
+        .filter(|(_, (w, _))| !query::is_stopword(&w.raw))
+        .map(|(i, (w, l))| (i, w, l.as_slice()))
         .collect();
     let clauses: Vec<(Occur, Box<dyn Query>)> = content
         .iter()
-        .map(|(w, l)| (Occur::Should, word_or_long_query(w, l, &target)))
+        .map(|&(i, w, l)| {
+            let word = word_or_long_query(w, l, &target);
+            let related = plan.related(i);
+            if related.is_empty() {
+                return (Occur::Should, word);
+            }
+            let stand_ins = related.iter().map(|r| word_query(r, &target, false));
+            let stand_ins = boost(should(stand_ins.collect()), RELATED_BOOST);
+            // The better of the word and its stand-ins: a text with both is not counted twice.
+            let either = DisjunctionMaxQuery::new(vec![word, stand_ins]);
+            (Occur::Should, Box::new(either) as Box<dyn Query>)
+        })
         .collect();
     let words = BooleanQuery::with_minimum_required_clauses(clauses, plan.needed().max(1));
     let mut all = vec![(Occur::Must, Box::new(words) as Box<dyn Query>)];
@@ -555,7 +597,7 @@ fn description_query(plan: &Plan, f: &Fields) -> Box<dyn Query> {
             .filter(|w| query::is_stopword(&w.raw) && !is_small(&w.raw))
             .map(|w| (Occur::Should, word_query(w, &common, false))),
     );
-    let plain: Vec<&QueryWord> = content.iter().map(|(w, _)| *w).collect();
+    let plain: Vec<&QueryWord> = content.iter().map(|&(_, w, _)| w).collect();
     all.extend(proximity(&plain, f.body));
     all.extend(proximity(&plain, f.names));
     Box::new(BooleanQuery::new(all))
@@ -866,17 +908,17 @@ impl Tiers<'_> {
     fn run_described(&mut self, q: &dyn Query, want: usize) -> Result<()> {
         let mut analyzer = Analyzer::default();
         let plan = self.plan;
+        let weights = self.word_weights()?;
         let mut weighed = Vec::new();
         for (score, address) in self.top(q, DESCRIBE_CANDIDATES + self.seen.len())? {
             if self.seen.contains(&address) {
                 continue;
             }
             let text = doc_text(&self.doc(address)?, self.f);
-            if matched_words(plan, &text, &mut analyzer, false) < plan.needed() {
+            if matched_words(plan, &text, &mut analyzer, false).words < plan.needed() {
                 continue;
             }
-            let matched = matched_words(plan, &text, &mut analyzer, true);
-            let share = matched as f32 / plan.weighed_words().max(1) as f32;
+            let share = matched_words(plan, &text, &mut analyzer, true).share(&weights);
             weighed.push((score * share * share, address));
         }
         weighed.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -885,6 +927,28 @@ impl Tiers<'_> {
             self.keep(Tier::Description, score, address);
         }
         Ok(())
+    }
+
+    /// How much each word of a description weighs in the share of it a match holds: its
+    /// inverse document frequency in definitions and passages (a word every note uses
+    /// says little), zero for articles and prepositions.
+    fn word_weights(&self) -> Result<Vec<f32>> {
+        let docs = self.searcher.num_docs() as f32;
+        self.plan
+            .words
+            .iter()
+            .map(|w| {
+                if query::is_stopword(&w.raw) && is_small(&w.raw) {
+                    return Ok(0.0);
+                }
+                let term = Term::from_field_text(self.f.body, &w.stem);
+                let df = self
+                    .searcher
+                    .doc_freq(&term)
+                    .map_err(|e| Error::engine("reading a word's frequency", e))?;
+                Ok((1.0 + (docs - df as f32 + 0.5) / (df as f32 + 0.5)).ln())
+            })
+            .collect()
     }
 
     fn keep(&mut self, tier: Tier, score: f32, address: DocAddress) {
@@ -1130,7 +1194,7 @@ fn keep_what_was_asked(results: &mut Results, plan: &Plan, analyzer: &mut Analyz
         } else if tier == Tier::DefinitionTypo as u8 {
             names_some_word(&hit, plan, analyzer) && {
                 let text = format!("{} {}", hit.term.as_deref().unwrap_or(""), hit.text);
-                matched_words(plan, &text, analyzer, false) == plan.content
+                matched_words(plan, &text, analyzer, false).words == plan.content
             }
         } else {
             tier != Tier::DefinitionSomeWords as u8
@@ -1220,7 +1284,7 @@ fn doc_text(doc: &TantivyDocument, f: &Fields) -> String {
 /// not small) `text` matches: by stem, plural, long form, as half of a joined pair
 /// (`roll back` in `Rollback`), or within the word's typo budget (a typo never lands on a
 /// common word: `width` is not `with`).
-fn matched_words(plan: &Plan, text: &str, analyzer: &mut Analyzer, common: bool) -> usize {
+fn matched_words(plan: &Plan, text: &str, analyzer: &mut Analyzer, common: bool) -> Matched {
     let tokens = analyzer.words(text);
     let found = |w: &QueryWord| tokens.iter().any(|t| w.exact(t));
     let mut in_pair = vec![false; plan.words.len()];
@@ -1230,20 +1294,54 @@ fn matched_words(plan: &Plan, text: &str, analyzer: &mut Analyzer, common: bool)
             in_pair[*i + 1] = true;
         }
     }
-    plan.words
+    let mut matched = Matched::default();
+    matched.by_word = vec![0.0; plan.words.len()];
+    let counted = plan
+        .words
         .iter()
         .zip(&plan.long)
         .zip(in_pair)
-        .filter(|((w, _), _)| !query::is_stopword(&w.raw) || (common && !is_small(&w.raw)))
-        .filter(|((w, long), paired)| {
-            *paired
-                || found(w)
-                || long.iter().any(found)
-                || tokens
-                    .iter()
-                    .any(|t| !query::is_stopword(&t.raw) && w.close(t))
-        })
-        .count()
+        .enumerate()
+        .filter(|(_, ((w, _), _))| !query::is_stopword(&w.raw) || (common && !is_small(&w.raw)));
+    for (i, ((w, long), paired)) in counted {
+        let itself = paired
+            || found(w)
+            || long.iter().any(found)
+            || tokens
+                .iter()
+                .any(|t| !query::is_stopword(&t.raw) && w.close(t));
+        if itself {
+            matched.words += 1;
+            matched.by_word[i] = 1.0;
+        } else if plan.related(i).iter().any(found) {
+            matched.words += 1;
+            matched.by_word[i] = RELATED_BOOST;
+        }
+    }
+    matched
+}
+
+/// How much of a query a text matches.
+#[derive(Debug, Default, Clone)]
+struct Matched {
+    /// Words matched, by themselves or by a word that stands in for them.
+    words: usize,
+    /// By query word: 1 when the text has it, [`RELATED_BOOST`] when it has only a word
+    /// that stands in for it, 0 otherwise (and for words not counted).
+    by_word: Vec<f32>,
+}
+
+impl Matched {
+    /// The share of the query's weight matched, each word weighing `weights[i]`.
+    fn share(&self, weights: &[f32]) -> f32 {
+        let total: f32 = weights.iter().sum();
+        let got: f32 = self.by_word.iter().zip(weights).map(|(m, w)| m * w).sum();
+        if total > 0.0 {
+            got / total
+        } else {
+            0.0
+        }
+    }
 }
 
 /// The hits of found documents, with snippets highlighting the query's words.
