@@ -1294,8 +1294,10 @@ fn matched_words(plan: &Plan, text: &str, analyzer: &mut Analyzer, common: bool)
             in_pair[*i + 1] = true;
         }
     }
-    let mut matched = Matched::default();
-    matched.by_word = vec![0.0; plan.words.len()];
+    let mut matched = Matched {
+        words: 0,
+        by_word: vec![0.0; plan.words.len()],
+    };
     let counted = plan
         .words
         .iter()
