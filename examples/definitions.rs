@@ -2,8 +2,8 @@
 //! `cargo run --example definitions -- notes/file.md`. Handy when writing notes or
 //! checking why a term is (not) picked up.
 
-use gloss::entries::{extract, Kind};
-use gloss::sections::parse;
+use gloss::stages::{extract, parse};
+use gloss::Kind;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args()

@@ -16,12 +16,11 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use gloss::config::{self, Config};
 use gloss::context::{self, Context as ContextSize};
-use gloss::graph::{self, Graph};
 use gloss::index::{self, Progress, Refresh, Report};
 use gloss::lint;
 use gloss::lookup::{Related, TermsRequest};
 use gloss::render::{self, Format, Text, View};
-use gloss::{lookup, Answer, Hit, Mode, Notice, Request, Results, Scope, Store};
+use gloss::{lookup, Answer, Graph, Hit, Mode, Notice, Request, Results, Scope, Store};
 
 use crate::output::Output;
 
@@ -624,7 +623,7 @@ impl Run<'_> {
         if matches!(self.g.format, FormatArg::Text) {
             // The graph only feeds `see also` lines; a failure to build it costs only those.
             let graph = (request.mode == Mode::Define)
-                .then(|| graph::load_or_build(store).ok())
+                .then(|| lookup::graph(store).ok())
                 .flatten();
             // `define` prints its best definitions whole, not cut to a snippet.
             let whole = if request.mode == Mode::Define { 3 } else { 0 };
@@ -734,8 +733,8 @@ impl Run<'_> {
                 color: use_color(self.g.color, &out),
                 whole: 0,
             };
-            let mentions: Vec<&graph::Node> = mentions.iter().collect();
-            let mentioned_by: Vec<&graph::Node> = mentioned_by.iter().collect();
+            let mentions: Vec<&gloss::Node> = mentions.iter().collect();
+            let mentioned_by: Vec<&gloss::Node> = mentioned_by.iter().collect();
             text.render_related(term, &mentions, &mentioned_by, out.writer())?;
         }
         out.finish()?;

@@ -31,45 +31,56 @@
 //! assert_eq!((hit.file.as_str(), hit.line), ("nlp.md", 3));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-// The table of contents. The types a front end needs are re-exported here; the modules
-// stay public for the integration tests and benchmarks that drive one stage at a time.
+// The table of contents. A front end needs the types re-exported here and the modules
+// below that stay public; the stages themselves are private, and [`stages`] lends them
+// to the tests, benchmarks, fuzz targets and examples that drive one at a time.
 
 // What a front end calls: one request in, one answer out (see ARCHITECTURE.md).
 pub use crate::config::{Boost, Config, Synonym};
 pub use crate::entries::Kind;
 pub use crate::error::{Error, Result};
+pub use crate::graph::{Graph, Node};
 pub use crate::index::Store;
 pub use crate::lookup::{lookup, Answer, Notice, Related, Request, TermsRequest};
 pub use crate::scope::Scope;
 pub use crate::search::{Hit, Mode, Results, Tier, TIERS};
 
-// Index time: notes → sections → entries → index (and the graph of each commit).
-pub mod entries;
-pub mod graph;
-pub mod index;
-pub mod notes;
-pub mod sections;
-pub mod text;
-pub mod thesaurus;
-pub mod tokenize;
-pub mod words;
-
-// Query time: request → tiers → one order.
-pub mod lookup;
-pub mod query;
-pub mod rank;
-pub mod scope;
-pub mod search;
-pub mod snippet;
-
-// Output and the other listings.
-pub mod context;
-pub mod glossary;
-pub mod lint;
-pub mod render;
-
-// Settings, errors, and the long-running front ends.
+// The modules a front end uses by name: opening and refreshing the index, the listings,
+// output formats, settings, errors, and the long-running front ends.
 pub mod config;
+pub mod context;
 pub mod error;
+pub mod index;
+pub mod lint;
+pub mod lookup;
+pub mod render;
 pub mod serve;
 pub mod watch;
+
+// Index time: notes → sections → entries → index (and the graph of each commit).
+mod entries;
+mod graph;
+mod notes;
+mod sections;
+mod text;
+mod thesaurus;
+mod tokenize;
+mod words;
+
+// Query time: request → tiers → one order.
+mod glossary;
+mod query;
+mod rank;
+mod scope;
+mod search;
+mod snippet;
+
+/// The pipeline one stage at a time, for tests, benchmarks, fuzz targets and examples. A
+/// front end calls [`lookup()`] instead, which runs every stage and ranks the hits.
+pub mod stages {
+    pub use crate::entries::{extract, Entry};
+    pub use crate::notes::{decode, read, NoteFile, Warning};
+    pub use crate::search::{search, Options};
+    pub use crate::sections::{parse, Document};
+    pub use crate::tokenize::Analyzer;
+}

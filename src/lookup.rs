@@ -137,7 +137,7 @@ pub fn lookup(store: &Store, request: &Request) -> Result<Answer> {
         ..Options::default()
     };
     let first = search::search(store, &request.query, &options)?;
-    let mut batches = vec![batch(&request.query, first.hits)];
+    let mut batches = vec![Batch { hits: first.hits }];
     let expanded = expand_while_short(store, request, &options, limit, &mut batches)?;
     if !expanded.is_empty() {
         answer.notices.push(Notice::Expanded { queries: expanded });
@@ -166,14 +166,6 @@ fn fetch_size(request: &Request, limit: usize) -> usize {
     }
 }
 
-/// The hits of one query.
-fn batch(query: &str, hits: Vec<Hit>) -> Batch {
-    Batch {
-        query: query.to_string(),
-        hits,
-    }
-}
-
 /// Searches the synonym expansions of the query, one by one, while the hits listed so far
 /// do not fill the limit; returns the expansions searched.
 fn expand_while_short(
@@ -191,7 +183,7 @@ fn expand_while_short(
     }
     for expansion in expand(&request.synonyms, &request.query) {
         let more = search::search(store, &expansion, options)?;
-        batches.push(batch(&expansion, more.hits));
+        batches.push(Batch { hits: more.hits });
         searched.push(expansion);
         if listed(batches) >= limit {
             break;
@@ -340,6 +332,12 @@ fn best_definition(store: &Store, query: &str) -> Result<Option<String>> {
     };
     let results = search::search(store, query, &options)?;
     Ok(results.hits.into_iter().next().and_then(|h| h.term))
+}
+
+/// The concept graph of the index (built by the index run and kept beside it), for
+/// [`see_also`].
+pub fn graph(store: &Store) -> Result<Graph> {
+    graph::load_or_build(store)
 }
 
 /// Up to `max` terms to show under a definition hit (`see also:`); none for passages.

@@ -27,10 +27,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use gloss::context::{self, Context as ContextSize};
-use gloss::graph::Node;
 use gloss::index::{self, Report};
 use gloss::lookup::{self, Notice};
-use gloss::{render, Config, Hit, Kind, Mode, Request, Scope, Store, TermsRequest};
+use gloss::{render, Config, Hit, Kind, Mode, Node, Request, Scope, Store, TermsRequest};
 
 /// What the server needs from the command line: the settings in force (notes folder,
 /// index folder, limit, synonyms, boosts) and whether calls check the notes for changes.

@@ -30,11 +30,10 @@ use crate::error::{Error, Result};
 use crate::search::Hit;
 use crate::tokenize::Analyzer;
 
-/// The hits of one query run by a lookup, best first as the search ranked them.
+/// The hits of one query run by a lookup (the query as typed, or an expansion), best first
+/// as the search ranked them.
 #[derive(Debug, Clone, Default)]
 pub struct Batch {
-    /// The query as run (the typed query or an expansion).
-    pub query: String,
     /// Its hits.
     pub hits: Vec<Hit>,
 }
@@ -278,10 +277,7 @@ mod tests {
     }
 
     fn batch(hits: Vec<Hit>) -> Batch {
-        Batch {
-            query: "q".into(),
-            hits,
-        }
+        Batch { hits }
     }
 
     fn places(hits: &[Hit]) -> Vec<(&str, usize)> {

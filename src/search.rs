@@ -1065,14 +1065,8 @@ fn compare(
         }
         answers.extend(best);
     }
-    let mut first = Batch {
-        query: query.to_string(),
-        hits: Vec::new(),
-    };
-    let mut rest = Batch {
-        query: query.to_string(),
-        hits: Vec::new(),
-    };
+    let mut first = Batch::default();
+    let mut rest = Batch::default();
     for a in &mut answers {
         if let Some(at) = a.hits.iter().position(|h| h.kind == Kind::Definition) {
             first.hits.push(a.hits.remove(at));
@@ -1159,10 +1153,7 @@ fn answer(
     };
     tiers.run_all()?;
     let hits = read_hits(searcher, &store.fields, plan, &tiers.found, opts, analyzer)?;
-    let batch = Batch {
-        query: query.to_string(),
-        hits,
-    };
+    let batch = Batch { hits };
     results.hits = rank::rank(vec![batch], query, &[], usize::MAX);
     if opts.mode == Mode::Define && !opts.mentions {
         keep_what_was_asked(&mut results, plan, analyzer);

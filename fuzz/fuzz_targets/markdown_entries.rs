@@ -6,11 +6,11 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let mut warnings = Vec::new();
-    let Some(text) = gloss::notes::decode("note.md", data.to_vec(), &mut warnings) else {
+    let Some(text) = gloss::stages::decode("note.md", data.to_vec(), &mut warnings) else {
         return;
     };
-    let doc = gloss::sections::parse(&text);
-    let entries = gloss::entries::extract("note.md", &doc);
+    let doc = gloss::stages::parse(&text);
+    let entries = gloss::stages::extract("note.md", &doc);
     let lines = text.matches('\n').count() + 1;
     for e in &entries {
         assert!(

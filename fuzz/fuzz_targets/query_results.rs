@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use gloss::index::{self, Refresh, Store};
-use gloss::search::{self, Mode, Options};
+use gloss::stages::{self, Options};
+use gloss::Mode;
 use libfuzzer_sys::fuzz_target;
 
 fn store() -> &'static Store {
@@ -38,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
         limit: 1 + usize::from(first >> 4),
         ..Options::default()
     };
-    let results = match search::search(store(), &query, &options) {
+    let results = match stages::search(store(), &query, &options) {
         Ok(results) => results,
         Err(gloss::error::Error::EmptyQuery) => return,
         Err(err) => panic!("query {query:?} failed: {err}"),

@@ -12,9 +12,8 @@
 //! syntax (HTML entities, Markdown backslashes, CSV quoting, Anki's tab-separated rows).
 //!
 //! ```
-//! use gloss::entries::Kind;
 //! use gloss::render::{renderer, Format, Options};
-//! use gloss::search::{Hit, Results};
+//! use gloss::{Hit, Kind, Results};
 //!
 //! let hit = Hit {
 //!     rank: 1,

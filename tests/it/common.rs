@@ -200,7 +200,8 @@ pub fn table(name: &str) -> Vec<(String, String, String)> {
 
 /// Runs every row as `define`, prints recall per category, and returns the failures.
 pub fn score_table(name: &str) -> Vec<String> {
-    use gloss::search::{search, Mode, Options};
+    use gloss::stages::{search, Options};
+    use gloss::Mode;
     let store = shipped();
     let rows = table(name);
     let mut per: std::collections::BTreeMap<String, (usize, usize, f64)> = Default::default();

@@ -3,9 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use gloss::entries::{extract, Kind};
-use gloss::sections::parse;
-use gloss::tokenize::Analyzer;
+use gloss::stages::{extract, parse, Analyzer};
+use gloss::Kind;
 
 use crate::common::{root, score_table};
 

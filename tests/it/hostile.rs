@@ -419,14 +419,14 @@ fn twenty_megabyte_single_line_note_indexes_in_bounded_memory() {
 #[test]
 fn reading_a_missing_note_is_a_warning_not_an_error() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let file = gloss::notes::NoteFile {
+    let file = gloss::stages::NoteFile {
         rel: "gone.md".into(),
         abs: dir.path().join("gone.md"),
         size: 10,
         mtime_ns: 0,
     };
     let mut warnings = Vec::new();
-    assert!(gloss::notes::read(&file, &mut warnings).is_none());
+    assert!(gloss::stages::read(&file, &mut warnings).is_none());
     assert_eq!(warnings.len(), 1);
     assert_eq!(warnings[0].file, "gone.md");
     assert!(warnings[0].message.starts_with("skipped: "), "{warnings:?}");
@@ -644,7 +644,8 @@ fn long_and_exotic_unicode_queries_do_not_panic() {
 #[test]
 fn nul_bytes_in_a_query_do_not_panic() {
     // argv cannot carry NUL: the library is called directly.
-    use gloss::search::{search, Mode, Options};
+    use gloss::stages::{search, Options};
+    use gloss::Mode;
     let store = crate::common::shipped();
     for q in ["\0", "tok\0en", "\0token\0", "fine\0tuning", "\0 \0"] {
         for mode in [Mode::Search, Mode::Define] {

@@ -1,7 +1,7 @@
 //! Property tests: the analyzer's keys and the markdown-to-entries pipeline on generated
 //! input. Case counts are modest so the suite stays fast in a debug build.
 
-use gloss::tokenize::Analyzer;
+use gloss::stages::Analyzer;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence};
 
@@ -156,8 +156,8 @@ proptest! {
 }
 
 fn check_note(md: &str) -> Result<(), TestCaseError> {
-    let doc = gloss::sections::parse(md);
-    let entries = gloss::entries::extract("note.md", &doc);
+    let doc = gloss::stages::parse(md);
+    let entries = gloss::stages::extract("note.md", &doc);
     let lines = md.matches('\n').count() + 1;
     for e in &entries {
         prop_assert!(

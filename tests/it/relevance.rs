@@ -8,7 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use gloss::search::{search, Mode, Options};
+use gloss::stages::{search, Options};
+use gloss::Mode;
 
 use crate::common::{shipped, table};
 
