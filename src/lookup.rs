@@ -576,4 +576,24 @@ mod tests {
         let first = &lookup(&store, &one).unwrap().results.hits[0];
         assert_eq!((first.file.as_str(), first.line), ("z.md", 3));
     }
+
+    #[test]
+    fn a_boost_that_matches_no_note_changes_no_hit_and_no_score() {
+        let (_dir, store) = widgets();
+        let plain = Request {
+            limit: 5,
+            ..Request::new("widget", Mode::Search)
+        };
+        let boosted = Request {
+            boosts: vec![Boost::new("nowhere/*.md", 9.0).unwrap()],
+            ..plain.clone()
+        };
+        let hits = |request: &Request| -> Vec<(String, usize, f32)> {
+            let answer = lookup(&store, request).unwrap();
+            let hits = answer.results.hits.into_iter();
+            hits.map(|h| (h.file, h.line, h.score)).collect()
+        };
+        assert_eq!(hits(&plain).len(), 5);
+        assert_eq!(hits(&boosted), hits(&plain));
+    }
 }

@@ -21,6 +21,10 @@ const DEFINITIONS: &str = "# Language models
 **Retrieval augmented generation**: Answering with passages fetched from an index.
 
 **Agent**: A model that calls tools in a loop.
+
+**Fine-tuning**: Training a model further on a narrower task.
+
+**Pneumonoultramicroscopicsilicovolcanoconiosisandmore**: A word too long to have a key.
 ";
 
 /// Passages, no definitions.
@@ -239,4 +243,30 @@ fn nothing_found_lists_close_terms_as_suggestions() {
     assert_eq!(results.suggestions, ["LLM"]);
     let none = search(store(), "zzyzx", &options(Mode::Define)).expect("search");
     assert!(none.hits.is_empty() && none.suggestions.is_empty());
+}
+
+#[test]
+fn a_hit_carries_the_term_key_the_index_stored() {
+    let key = |query: &str, mode: Mode| {
+        let results = search(store(), query, &options(mode)).expect("search");
+        let hit = results.hits.into_iter().next().expect("a hit");
+        (name(&hit), hit.key)
+    };
+    assert_eq!(
+        key("fine tuning", Mode::Define),
+        ("Fine-tuning".into(), "finetuning".into())
+    );
+    assert_eq!(key("LLMs", Mode::Define), ("LLM".into(), "llm".into()));
+    // A word over the analyzer's length limit has no key: stored empty, not the alias's.
+    assert_eq!(
+        key("too long to have a key", Mode::Search),
+        (
+            "Pneumonoultramicroscopicsilicovolcanoconiosisandmore".into(),
+            String::new()
+        )
+    );
+    assert_eq!(
+        key("pieces", Mode::Search),
+        ("b.md:3".into(), String::new())
+    );
 }
