@@ -498,6 +498,23 @@ pub fn build_after_commit(dir: &Path) {
     }
 }
 
+/// Makes the graph cached for the commit `from` the graph of the commit just made in `dir`,
+/// for an index run that changed no definition (the graph is made of definitions only);
+/// builds it when there is no such cache.
+pub fn carry_after_commit(dir: &Path, from: u64) {
+    let Ok((Some(store), _)) = crate::index::open(dir) else {
+        return;
+    };
+    if let (Some(folder), Ok(metas)) = (generation(&store.dir), store.index.load_metas()) {
+        let old = folder.join(format!("graph-{from}.json"));
+        let new = folder.join(format!("graph-{}.json", metas.opstamp));
+        if old != new && std::fs::rename(&old, &new).is_ok() {
+            return;
+        }
+    }
+    let _ = load_or_build(&store);
+}
+
 /// The graph of the index: read from the cache beside the live index when it was made for
 /// the same commit, else built and cached. A missing, unreadable or outdated cache is
 /// rebuilt; failing to write it (a read-only index) is not an error.

@@ -28,10 +28,13 @@ use crate::notes::{self, NoteFile, Warning};
 use crate::sections;
 use crate::tokenize::{self, Analyzer};
 
+mod defs;
 mod folder;
+mod manifest;
 mod read_only;
 
 pub use folder::{inspect, State, MARKER};
+pub use manifest::{unchanged, FileState, Manifest};
 
 /// Version of the schema and analyzers; an index written with another one is rebuilt.
 pub const SCHEMA_VERSION: u32 = 7;
@@ -112,17 +115,6 @@ pub fn schema() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
-/// What gloss knows of one indexed file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileState {
-    /// Size in bytes when indexed.
-    pub size: u64,
-    /// Modification time (ns since the epoch) when indexed.
-    pub mtime_ns: u64,
-    /// BLAKE3 hash of the content, hex.
-    pub hash: String,
-}
-
 /// The commit payload: small, read on every open.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Payload {
@@ -132,91 +124,6 @@ pub struct Payload {
     pub content: String,
     /// File name of the manifest in the generation folder.
     pub manifest: String,
-}
-
-/// What was indexed, for the freshness check and incremental refreshes.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Manifest {
-    /// Indexed files by relative path.
-    pub files: BTreeMap<String, FileState>,
-    /// Folder modification times at the last walk (`""` is the notes folder).
-    #[serde(default)]
-    pub dirs: BTreeMap<String, u64>,
-    /// Ignore-file modification times at the last walk.
-    #[serde(default)]
-    pub ignores: BTreeMap<String, u64>,
-}
-
-impl Manifest {
-    /// The stamps file: one line per note, folder and ignore file with its size and time,
-    /// all [`unchanged`] needs, in a form read without parsing JSON or building maps.
-    fn stamps(&self) -> String {
-        let mut out = String::with_capacity(self.files.len() * 64);
-        for (rel, f) in &self.files {
-            out.push_str(&format!(
-                "{}\t{}\t{}\n",
-                f.size,
-                f.mtime_ns,
-                escape_line(rel)
-            ));
-        }
-        for (rel, t) in self.dirs.iter().chain(&self.ignores) {
-            out.push_str(&format!("-\t{t}\t{}\n", escape_line(rel)));
-        }
-        out
-    }
-}
-
-/// A note key on one line of the stamps file: backslash, newline and carriage return escaped.
-fn escape_line(rel: &str) -> String {
-    rel.replace('\\', "\\\\")
-        .replace('\n', "\\n")
-        .replace('\r', "\\r")
-}
-
-/// Reverses [`escape_line`].
-fn unescape_line(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('r') => out.push('\r'),
-            Some(other) => out.push(other),
-            None => out.push('\\'),
-        }
-    }
-    out
-}
-
-/// True when nothing in `root` changed since the walk recorded in `stamps`: every note,
-/// folder and ignore file has the same size and time (and an ignore file that was absent
-/// still is). A few thousand `stat`s in parallel instead of a walk; any difference (or a
-/// line that does not parse) sends the caller to a full walk.
-pub fn unchanged(stamps: &str, root: &Path) -> bool {
-    let lines: Vec<&str> = stamps.lines().collect();
-    lines.par_iter().all(|line| {
-        let mut parts = line.splitn(3, '\t');
-        let (Some(size), Some(mtime), Some(rel)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return false;
-        };
-        let Ok(mtime) = mtime.parse::<u64>() else {
-            return false;
-        };
-        let path = notes::rel_path(root, &unescape_line(rel));
-        match fs::metadata(path) {
-            Ok(m) => {
-                notes::mtime_ns(&m) == mtime
-                    && (size == "-" || size.parse::<u64>().is_ok_and(|s| s == m.len()))
-            }
-            Err(_) => size == "-" && mtime == notes::ABSENT,
-        }
-    })
 }
 
 /// What an index run did.
@@ -260,10 +167,13 @@ pub struct Store {
 }
 
 impl Store {
-    /// True when the notes in `root` are exactly as last indexed (see [`unchanged`]).
+    /// True when the notes in `root` are exactly as last indexed (see [`unchanged`]). An
+    /// index whose manifest is in the JSON of earlier versions is refreshed once, which
+    /// writes it anew.
     pub fn unchanged(&self, root: &Path) -> bool {
-        let path = self.generation.join(stamps_name(&self.payload.manifest));
-        fs::read_to_string(path).is_ok_and(|stamps| unchanged(&stamps, root))
+        let path = self.generation.join(&self.payload.manifest);
+        !self.payload.manifest.ends_with(".json")
+            && fs::read_to_string(path).is_ok_and(|text| unchanged(&text, root))
     }
 
     /// The manifest of the last commit, read on first use.
@@ -273,8 +183,12 @@ impl Store {
         }
         let path = self.generation.join(&self.payload.manifest);
         let bytes = fs::read(&path).map_err(|e| index_err(&self.dir, format!("manifest: {e}")))?;
-        let m: Manifest = serde_json::from_slice(&bytes)
-            .map_err(|e| index_err(&self.dir, format!("manifest: {e}")))?;
+        let m = if self.payload.manifest.ends_with(".json") {
+            serde_json::from_slice(&bytes).ok()
+        } else {
+            std::str::from_utf8(&bytes).ok().and_then(Manifest::parse)
+        };
+        let m = m.ok_or_else(|| index_err(&self.dir, "manifest: not a gloss manifest"))?;
         Ok(self.manifest.get_or_init(|| m))
     }
 }
@@ -606,8 +520,10 @@ fn pause_for_test(var: &str) {
     }
 }
 
-/// One index run, in named steps: claim the folder, walk the notes, lock, plan, write the
-/// changes, commit them. A run that fails removes the generation it was building.
+/// One index run, in named steps: claim the folder, read the last commit's manifest, walk
+/// the notes (only the folders that changed, when the manifest allows), lock, plan, write
+/// the changes, commit them, update the graph. A run that fails removes the generation it
+/// was building.
 fn run(
     content: &Path,
     dir: &Path,
@@ -617,18 +533,21 @@ fn run(
 ) -> Result<Report> {
     let started = std::time::Instant::now();
     folder::claim(dir, content)?;
+    let content_id = canonical(content);
     let seen = folder::commit_id(dir);
-    let mut tree = notes::walk_tree(content)?;
+    let mut last = Last::read(dir, &content_id, mode);
+    let mut tree = last.walk(content)?;
     pause_for_test("GLOSS_TEST_PAUSE_BEFORE_LOCK");
     let lock = folder::lock(dir, wait)?;
     pause_for_test("GLOSS_TEST_PAUSE_LOCKED");
     if folder::commit_id(dir) != seen {
         // Another run committed after this walk: its index is newer than what the walk
         // saw, so plan again from the notes as they are now.
-        tree = notes::walk_tree(content)?;
+        last = Last::read(dir, &content_id, mode);
+        tree = last.walk(content)?;
     }
     probe_writable(dir)?;
-    let mut plan = plan(&lock, content, dir, tree, mode)?;
+    let mut plan = plan(&lock, content_id, dir, tree, last)?;
     if plan.is_current() {
         let mut report = plan.report;
         report.seconds = started.elapsed().as_secs_f64();
@@ -642,11 +561,48 @@ fn run(
         }
         return Err(disk_full(err, dir));
     }
-    // Work that depends only on the notes is done here, once per commit, not per query.
-    crate::graph::build_after_commit(dir);
+    // Work that depends only on the notes is done here, once per commit, not per query:
+    // the graph, unless no definition changed (then the last commit's graph is this one's).
+    match (&plan.target, &plan.defs) {
+        (Target::Live { opstamp, .. }, Some(defs)) if !defs.changed => {
+            crate::graph::carry_after_commit(dir, *opstamp);
+        }
+        _ => crate::graph::build_after_commit(dir),
+    }
     let mut report = plan.report;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// The last commit as a run finds it: the live index and its manifest when the run can
+/// update them in place, otherwise why not (when that is news to the user).
+struct Last {
+    existing: Option<(Store, Manifest)>,
+    notice: Option<String>,
+}
+
+impl Last {
+    fn read(dir: &Path, content_id: &str, mode: Refresh) -> Last {
+        let (existing, notice) = reusable(dir, content_id, mode);
+        Last { existing, notice }
+    }
+
+    /// The notes as they are now: from the last walk's record, listing again only the
+    /// folders that changed, when the manifest says that record is whole; else a full walk.
+    fn walk(&self, content: &Path) -> Result<notes::Tree> {
+        if let Some((_, manifest)) = self.existing.as_ref().filter(|(_, m)| m.listed) {
+            let previous = notes::Previous {
+                files: manifest.files.keys().map(String::as_str).collect(),
+                dirs: &manifest.dirs,
+                ignores: &manifest.ignores,
+                unsettled: &manifest.unsettled,
+            };
+            if let Some(tree) = notes::rewalk(content, &previous)? {
+                return Ok(tree);
+            }
+        }
+        notes::walk_tree(content)
+    }
 }
 
 /// Fails with [`Error::ReadOnly`] when nothing can be written in the index folder: gloss
@@ -676,6 +632,8 @@ enum Target {
     Live {
         /// Its tantivy index.
         index: Index,
+        /// The opstamp of its last commit.
+        opstamp: u64,
         /// Its folder.
         generation: PathBuf,
         /// The stamps file of its last commit.
@@ -693,15 +651,21 @@ enum Target {
 /// What a run is going to do, decided under the lock.
 struct Plan {
     target: Target,
+    /// The definitions of the live index, to tell whether this run changes the graph
+    /// (none for a fresh build).
+    defs: Option<defs::Defs>,
     /// The manifest as it will be committed, updated as notes are added.
     manifest: Manifest,
     /// Notes to (re-)read.
     to_index: Vec<NoteFile>,
     /// Notes gone since the last commit.
     removed: Vec<String>,
-    /// Folder and ignore-file times of this walk.
+    /// True while the walk and the notes read so far met nothing unreadable.
+    listed: bool,
+    /// Folder and ignore-file times of this walk, and those it could not vouch for.
     dirs: BTreeMap<String, u64>,
     ignores: BTreeMap<String, u64>,
+    unsettled: std::collections::BTreeSet<String>,
     /// The notes folder, as recorded in the payload.
     content_id: String,
     report: Report,
@@ -717,6 +681,8 @@ impl Plan {
             && self.removed.is_empty()
             && self.manifest.dirs == self.dirs
             && self.manifest.ignores == self.ignores
+            && self.manifest.listed == self.listed
+            && self.manifest.unsettled == self.unsettled
             && stamps.exists()
     }
 }
@@ -756,23 +722,25 @@ fn reusable(
 /// new generation.
 fn plan(
     lock: &folder::Lock,
-    content: &Path,
+    content_id: String,
     dir: &Path,
     tree: notes::Tree,
-    mode: Refresh,
+    last: Last,
 ) -> Result<Plan> {
-    let content_id = canonical(content);
-    let (existing, notice) = reusable(dir, &content_id, mode);
     let mut report = Report {
         files: tree.files.len(),
         warnings: tree.warnings,
         ..Report::default()
     };
-    let (target, manifest, to_index, removed) = match existing {
+    let mut defs = None;
+    let (target, manifest, to_index, removed) = match last.existing {
         Some((store, manifest)) => {
             let (changed, removed) = stale(&manifest, &tree.files);
-            let stamps = store.generation.join(stamps_name(&store.payload.manifest));
+            let stamps = store.generation.join(&store.payload.manifest);
+            defs = Some(defs::Defs::new(store.reader.clone(), store.fields));
             let target = Target::Live {
+                // No opstamp (meta.json unreadable now): no graph to carry over.
+                opstamp: store.index.load_metas().map_or(u64::MAX, |m| m.opstamp),
                 index: store.index,
                 generation: store.generation,
                 stamps,
@@ -781,7 +749,7 @@ fn plan(
         }
         None => {
             report.rebuilt = true;
-            report.notice = notice;
+            report.notice = last.notice;
             let generation = lock.new_generation()?;
             let (schema, _) = schema();
             let index = Index::create_in_dir(&generation, schema).map_err(|e| {
@@ -795,11 +763,14 @@ fn plan(
     };
     Ok(Plan {
         target,
+        defs,
+        listed: report.warnings.is_empty(),
         manifest,
         to_index,
         removed,
         dirs: tree.dirs.into_iter().collect(),
         ignores: tree.ignores.into_iter().collect(),
+        unsettled: tree.unsettled,
         content_id,
         report,
     })
@@ -831,6 +802,9 @@ fn write(
     let _ = writer.garbage_collect_files().wait();
     let (_, fields) = schema();
     for rel in &plan.removed {
+        if let Some(defs) = &mut plan.defs {
+            defs.note(rel, &[]);
+        }
         writer.delete_term(Term::from_field_text(fields.file, rel));
         plan.manifest.files.remove(rel);
         plan.report.removed += 1;
@@ -888,6 +862,9 @@ fn add_notes(
             progress(Progress::Added { done: n + 1 });
             let rel = p.file.rel.clone();
             if let Some(entries) = record(plan, p, fresh) {
+                if let Some(defs) = &mut plan.defs {
+                    defs.note(&rel, &entries);
+                }
                 // The note's entries from the last commit go; its new ones replace them.
                 writer.delete_term(Term::from_field_text(fields.file, &rel));
                 add_entries(writer, fields, &mut analyzer, &entries)?;
@@ -904,6 +881,7 @@ fn add_notes(
 fn record(plan: &mut Plan, p: Parsed, fresh: bool) -> Option<Vec<Entry>> {
     plan.report.warnings.extend(p.warnings);
     if p.skipped {
+        plan.listed = false;
         return None;
     }
     let unchanged = plan
@@ -937,8 +915,10 @@ fn record(plan: &mut Plan, p: Parsed, fresh: bool) -> Option<Vec<Entry>> {
 fn commit(lock: &folder::Lock, dir: &Path, plan: &mut Plan, mut writer: IndexWriter) -> Result<()> {
     plan.manifest.dirs = std::mem::take(&mut plan.dirs);
     plan.manifest.ignores = std::mem::take(&mut plan.ignores);
+    plan.manifest.listed = plan.listed;
+    plan.manifest.unsettled = std::mem::take(&mut plan.unsettled);
     let (Target::Live { generation, .. } | Target::Fresh { generation, .. }) = &plan.target;
-    let manifest_name = write_manifest(dir, generation, &plan.manifest)?;
+    let manifest_name = write_manifest(generation, &plan.manifest)?;
     let payload = serde_json::to_string(&Payload {
         schema: SCHEMA_VERSION,
         content: plan.content_id.clone(),
@@ -960,18 +940,12 @@ fn commit(lock: &folder::Lock, dir: &Path, plan: &mut Plan, mut writer: IndexWri
 
 /// Writes the manifest beside the index, durably, under a fresh name (the last commit's
 /// payload still names the old one until this commit lands).
-fn write_manifest(dir: &Path, generation: &Path, manifest: &Manifest) -> Result<String> {
+fn write_manifest(generation: &Path, manifest: &Manifest) -> Result<String> {
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    let name = format!("gloss-manifest-{stamp}-{}.json", std::process::id());
-    let path = generation.join(&name);
-    let bytes = serde_json::to_vec(manifest).map_err(|e| index_err(dir, e))?;
-    write_durably(
-        &generation.join(stamps_name(&name)),
-        manifest.stamps().as_bytes(),
-    )?;
-    write_durably(&path, &bytes)?;
+    let name = format!("gloss-manifest-{stamp}-{}.tsv", std::process::id());
+    write_durably(&generation.join(&name), manifest.render().as_bytes())?;
     Ok(name)
 }
 
@@ -982,17 +956,12 @@ fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
         .map_err(|e| Error::io(path, e))
 }
 
-/// The stamps file that goes with a manifest.
-fn stamps_name(manifest: &str) -> String {
-    format!("{}.stamps", manifest.trim_end_matches(".json"))
-}
-
 /// Removes manifests no commit names any more (best effort).
 fn remove_other_manifests(generation: &Path, keep: &str) {
     if let Ok(read) = fs::read_dir(generation) {
         for entry in read.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with("gloss-manifest-") && name != keep && name != stamps_name(keep) {
+            if name.starts_with("gloss-manifest-") && name != keep {
                 let _ = fs::remove_file(entry.path());
             }
         }
@@ -1167,21 +1136,6 @@ mod tests {
         fs::write(notes.join("a.md"), "**Alpha**: First letter.\n").unwrap();
         let index = dir.path().join("index");
         (dir, notes, index)
-    }
-
-    #[test]
-    fn stamp_lines_keep_newlines_and_backslashes_in_names() {
-        for rel in [
-            "plain.md",
-            "two\nlines.md",
-            "back\\slash\\n.md",
-            "cr\r.md",
-            "x\\xE9.md",
-        ] {
-            let line = escape_line(rel);
-            assert!(!line.contains('\n') && !line.contains('\r'), "{line:?}");
-            assert_eq!(unescape_line(&line), rel);
-        }
     }
 
     #[test]

@@ -5,6 +5,13 @@ use std::time::UNIX_EPOCH;
 
 use crate::error::{Error, Result};
 
+mod rewalk;
+
+pub use rewalk::{rewalk, rewalk_with, Previous};
+
+/// The ignore files a walk honours in each folder.
+const IGNORE_FILES: [&str; 2] = [".gitignore", ".ignore"];
+
 /// A problem with one file that did not stop the run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {
@@ -56,17 +63,22 @@ pub fn walk(root: &Path) -> Result<(Vec<NoteFile>, Vec<Warning>)> {
     Ok((tree.files, tree.warnings))
 }
 
-/// What a walk of the notes folder saw: the notes, and the modification times of every
-/// folder and ignore file, so a later run can tell "nothing changed" from a few `stat`s
-/// (a note added, removed or renamed changes its folder's time) without walking again.
+/// What a walk of the notes folder saw: the notes, the stamps of every folder
+/// ([`dir_stamp`]) and the modification times of every ignore file, so a later run can tell
+/// "nothing changed" from a few `stat`s (a note added, removed or renamed changes its
+/// folder's stamp) and list again only the folders that changed ([`rewalk`]).
 #[derive(Debug, Clone, Default)]
 pub struct Tree {
     /// Markdown files, sorted by relative path.
     pub files: Vec<NoteFile>,
-    /// Folders (relative, `""` for the root) and their modification times.
+    /// Folders (relative, `""` for the root) and their stamps ([`dir_stamp`]).
     pub dirs: Vec<(String, u64)>,
     /// `.gitignore` and `.ignore` files (relative) and their modification times.
     pub ignores: Vec<(String, u64)>,
+    /// Folders and ignore files whose stamp or time was too recent to vouch for what the
+    /// walk saw (see [`RACY_NS`]): the next run lists those folders again, and walks the
+    /// whole folder again for such an ignore file.
+    pub unsettled: std::collections::BTreeSet<String>,
     /// Entries that could not be read.
     pub warnings: Vec<Warning>,
 }
@@ -77,6 +89,54 @@ pub fn mtime_ns(meta: &std::fs::Metadata) -> u64 {
         .ok()
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// A folder's stamp: its change time in nanoseconds (its modification time off Unix). It
+/// moves when an entry is added, removed or renamed in the folder, and also when the
+/// folder's permissions change (which its modification time does not show), so a folder
+/// whose stamp did not move lists the same entries as when it was last listed.
+pub fn dir_stamp(meta: &std::fs::Metadata) -> u64 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let secs = u64::try_from(meta.ctime()).unwrap_or(0);
+        let nanos = u64::try_from(meta.ctime_nsec()).unwrap_or(0);
+        secs.saturating_mul(1_000_000_000).saturating_add(nanos)
+    }
+    #[cfg(not(unix))]
+    {
+        mtime_ns(meta)
+    }
+}
+
+/// How close to the start of a walk a folder's stamp (or an ignore file's time) may be
+/// before the walk cannot vouch for its listing: an entry added in the same clock tick as a
+/// change the walk saw would leave the stamp where it was (file systems stamp times with a
+/// coarse clock, some to the second). Such folders are [`Tree::unsettled`] and listed again
+/// by the next run whatever their stamp.
+pub const RACY_NS: u64 = 2_000_000_000;
+
+/// When a walk started, to tell which stamps are too recent to vouch for a listing.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    since: u64,
+    margin: u64,
+}
+
+impl Clock {
+    /// A walk starting now; stamps within `margin` ns of now are unsettled ([`RACY_NS`];
+    /// tests use a short one).
+    pub fn start(margin: u64) -> Clock {
+        let since = std::time::SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        Clock { since, margin }
+    }
+
+    /// True when `stamp` is too close to the start of the walk to vouch for its listing.
+    pub fn unsettled(&self, stamp: u64) -> bool {
+        stamp.saturating_add(self.margin) > self.since
+    }
 }
 
 /// The walk of a notes folder: `.gitignore` and `.ignore` honoured (also those in the
@@ -101,7 +161,7 @@ fn parent_ignores(root: &Path) -> Vec<(String, u64)> {
     };
     let mut out = Vec::new();
     for parent in base.ancestors().skip(1) {
-        for name in [".gitignore", ".ignore"] {
+        for name in IGNORE_FILES {
             let path = parent.join(name);
             let time = std::fs::metadata(&path).map_or(ABSENT, |m| mtime_ns(&m));
             out.push((path.to_string_lossy().into_owned(), time));
@@ -115,6 +175,12 @@ pub const ABSENT: u64 = u64::MAX;
 
 /// [`walk`], also recording folder and ignore-file times (see [`Tree`]).
 pub fn walk_tree(root: &Path) -> Result<Tree> {
+    walk_tree_with(root, RACY_NS)
+}
+
+/// [`walk_tree`] with the margin of [`Clock`] given (tests use a short one).
+pub fn walk_tree_with(root: &Path, margin: u64) -> Result<Tree> {
+    let clock = Clock::start(margin);
     if !root.is_dir() {
         return Err(Error::ContentMissing(root.to_path_buf()));
     }
@@ -136,18 +202,10 @@ pub fn walk_tree(root: &Path) -> Result<Tree> {
         let rel = relative(entry.path(), root);
         if entry.file_type().is_some_and(|t| t.is_dir()) {
             if let Ok(meta) = entry.metadata() {
-                tree.dirs.push((rel.clone(), mtime_ns(&meta)));
+                tree.dirs.push((rel.clone(), dir_stamp(&meta)));
             }
-            for name in [".gitignore", ".ignore"] {
-                if let Ok(meta) = std::fs::metadata(entry.path().join(name)) {
-                    let path = if rel.is_empty() {
-                        name.to_string()
-                    } else {
-                        format!("{rel}/{name}")
-                    };
-                    tree.ignores.push((path, mtime_ns(&meta)));
-                }
-            }
+            tree.ignores
+                .extend(rewalk::ignore_files(entry.path(), &rel));
             continue;
         }
         if !entry.file_type().is_some_and(|t| t.is_file()) || !is_markdown(entry.path()) {
@@ -167,6 +225,13 @@ pub fn walk_tree(root: &Path) -> Result<Tree> {
         }
     }
     tree.files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    tree.unsettled = tree
+        .dirs
+        .iter()
+        .chain(&tree.ignores)
+        .filter(|(_, t)| *t != ABSENT && clock.unsettled(*t))
+        .map(|(rel, _)| rel.clone())
+        .collect();
     Ok(tree)
 }
 

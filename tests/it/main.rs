@@ -9,6 +9,7 @@ mod export;
 mod hostile;
 mod mcp;
 mod props;
+mod refresh;
 mod relevance;
 mod safety;
 mod seed;

@@ -1,0 +1,147 @@
+//! Refreshes that list again only the folders that changed and re-read only the notes that
+//! changed give the same index as a build from scratch: after each kind of change, the
+//! glossary, a search and the related terms of every term are compared with those of a
+//! fresh `--rebuild` into another index folder.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+use crate::common::Sandbox;
+
+/// `gloss --content notes --index INDEX ARGS...`, as `Sandbox::gloss` runs it.
+fn gloss_at(sb: &Sandbox, index: &Path, args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("gloss")
+        .expect("binary")
+        .current_dir(sb.dir.path())
+        .env_remove("GLOSS_CONTENT")
+        .env_remove("GLOSS_INDEX")
+        .env_remove("GLOSS_NO_REFRESH")
+        .env("GLOSS_CONFIG", "")
+        .arg("--content")
+        .arg(sb.notes())
+        .arg("--index")
+        .arg(index)
+        .args(args)
+        .output()
+        .expect("run gloss")
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// What the index answers: the glossary, a search, and each term's related terms.
+fn answers(sb: &Sandbox, index: &Path) -> String {
+    let no_refresh = |args: &[&str]| {
+        let mut all = vec!["--no-refresh"];
+        all.extend(args);
+        stdout(&gloss_at(sb, index, &all))
+    };
+    let terms = no_refresh(&["terms", "--format", "json"]);
+    let listed: serde_json::Value = serde_json::from_str(&terms).expect("terms JSON");
+    let mut out = format!("terms: {terms}\nsearch: {}", no_refresh(&["search", "letter"]));
+    for hit in listed["hits"].as_array().expect("hits") {
+        let term = hit["term"].as_str().expect("term");
+        let related = no_refresh(&["related", term, "--format", "json"]);
+        out.push_str(&format!("\nrelated {term}: {related}"));
+    }
+    out
+}
+
+/// Refreshes the sandbox's index with `gloss index`, checks it against a fresh rebuild, and
+/// returns the refresh's summary line.
+fn refresh_matches_rebuild(sb: &Sandbox, step: &str) -> String {
+    let out = sb.gloss(&["index"]).output().expect("run gloss");
+    assert_eq!(out.status.code(), Some(0), "{step}: {out:?}");
+    let summary = String::from_utf8_lossy(&out.stderr).into_owned();
+    let fresh = sb.dir.path().join(format!("fresh-{}", step.replace(' ', "-")));
+    let rebuilt = gloss_at(sb, &fresh, &["index", "--rebuild"]);
+    assert_eq!(rebuilt.status.code(), Some(0), "{step}: {rebuilt:?}");
+    let (now, expected) = (answers(sb, &sb.index()), answers(sb, &fresh));
+    assert_eq!(now, expected, "{step}: the refreshed index differs from a rebuild");
+    let check = sb.gloss(&["index", "--check"]).output().expect("run gloss");
+    assert_eq!(check.status.code(), Some(0), "{step}: {}", stdout(&check));
+    summary
+}
+
+#[test]
+fn every_kind_of_change_refreshes_to_what_a_rebuild_gives() {
+    let sb = Sandbox::empty();
+    sb.write("a.md", "**Alpha**: First letter, before Beta.\n");
+    sb.write("sub/b.md", "**Beta**: Second letter.\n\nA passage about a letter.\n");
+    sb.write("sub/deep/c.md", "**Gamma**: Third letter, after Alpha.\n");
+    sb.write("other/e.md", "**Epsilon**: Fifth letter.\n");
+    refresh_matches_rebuild(&sb, "first");
+    let steps: [(&str, &dyn Fn()); 9] = [
+        ("edit a definition", &|| {
+            sb.write("sub/b.md", "**Beta**: Second letter, before Gamma.\n")
+        }),
+        ("edit a passage only", &|| {
+            sb.write("sub/b.md", "**Beta**: Second letter, before Gamma.\n\nA letter.\n")
+        }),
+        ("add a note", &|| {
+            sb.write("sub/deep/d.md", "**Delta**: Fourth letter, after Beta.\n")
+        }),
+        ("delete a note", &|| {
+            std::fs::remove_file(sb.notes().join("a.md")).unwrap()
+        }),
+        ("rename a note", &|| {
+            std::fs::rename(
+                sb.notes().join("sub/deep/c.md"),
+                sb.notes().join("sub/deep/c2.md"),
+            )
+            .unwrap()
+        }),
+        ("rename a folder", &|| {
+            std::fs::rename(sb.notes().join("sub/deep"), sb.notes().join("sub/moved")).unwrap()
+        }),
+        ("delete a folder", &|| {
+            std::fs::remove_dir_all(sb.notes().join("other")).unwrap()
+        }),
+        ("add a gitignore", &|| {
+            std::fs::write(sb.notes().join(".gitignore"), "moved/\n").unwrap()
+        }),
+        ("remove the gitignore", &|| {
+            std::fs::remove_file(sb.notes().join(".gitignore")).unwrap()
+        }),
+    ];
+    for (step, change) in steps {
+        change();
+        refresh_matches_rebuild(&sb, step);
+    }
+}
+
+#[test]
+fn a_refresh_reads_only_the_notes_that_changed() {
+    let sb = Sandbox::empty();
+    for n in 0..5 {
+        sb.write(
+            &format!("f{n}/note{n}.md"),
+            &format!("**Term{n}**: Letter {n}.\n"),
+        );
+    }
+    refresh_matches_rebuild(&sb, "first");
+    sb.write("f3/note3.md", "**Term3**: Letter three, edited.\n");
+    sb.write("f4/new.md", "**Added**: A letter.\n");
+    let summary = refresh_matches_rebuild(&sb, "edit and add");
+    assert!(
+        summary.contains("re-indexed 2 of 6 files"),
+        "not only the changed notes: {summary}"
+    );
+    let summary = refresh_matches_rebuild(&sb, "nothing");
+    assert!(summary.contains("re-indexed 0 of 6 files"), "{summary}");
+}
+
+#[test]
+fn a_search_after_an_edit_refreshes_and_finds_the_new_words() {
+    let sb = Sandbox::empty();
+    sb.write("deep/er/note.md", "**Alpha**: First letter.\n");
+    sb.write("other.md", "**Beta**: Second letter.\n");
+    assert_eq!(sb.gloss(&["index"]).output().unwrap().status.code(), Some(0));
+    sb.write("deep/er/note.md", "**Alpha**: First letter, zqxword.\n");
+    let out = sb.gloss(&["search", "zqxword"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(stdout(&out).contains("deep/er/note.md"), "{}", stdout(&out));
+    refresh_matches_rebuild(&sb, "after the search");
+}
