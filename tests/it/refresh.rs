@@ -1,7 +1,7 @@
 //! Refreshes that list again only the folders that changed and re-read only the notes that
 //! changed give the same index as a build from scratch: after each kind of change, the
-//! glossary, a search and the related terms of every term are compared with those of a
-//! fresh `--rebuild` into another index folder.
+//! glossary, what a search finds and the related terms of every term are compared with
+//! those of a fresh `--rebuild` into another index folder.
 
 use std::path::Path;
 
@@ -40,7 +40,18 @@ fn answers(sb: &Sandbox, index: &Path) -> String {
     };
     let terms = no_refresh(&["terms", "--format", "json"]);
     let listed: serde_json::Value = serde_json::from_str(&terms).expect("terms JSON");
-    let mut out = format!("terms: {terms}\nsearch: {}", no_refresh(&["search", "letter"]));
+    // Scores may differ: deleted documents count in the statistics until segments merge.
+    let found: serde_json::Value =
+        serde_json::from_str(&no_refresh(&["search", "letter", "--format", "json"]))
+            .expect("search JSON");
+    let mut places: Vec<String> = found["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .map(|h| format!("{} {}:{}", h["term"], h["file"], h["line"]))
+        .collect();
+    places.sort();
+    let mut out = format!("terms: {terms}\nsearch: {places:?}");
     for hit in listed["hits"].as_array().expect("hits") {
         let term = hit["term"].as_str().expect("term");
         let related = no_refresh(&["related", term, "--format", "json"]);
