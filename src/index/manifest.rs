@@ -184,8 +184,7 @@ pub fn unchanged(manifest: &str, root: &Path) -> bool {
 /// One manifest line checked against the file or folder it names.
 fn same(line: &str, root: &Path) -> bool {
     let mut parts = line.split('\t');
-    let (Some(kind), Some(Ok(time))) = (parts.next(), parts.next().map(str::parse::<u64>))
-    else {
+    let (Some(kind), Some(Ok(time))) = (parts.next(), parts.next().map(str::parse::<u64>)) else {
         return false;
     };
     let (size, time) = if kind == "f" {

@@ -83,9 +83,7 @@ fn ignores_moved(root: &Path, prev: &Previous) -> bool {
         if prev.unsettled.contains(*rel) {
             return true;
         }
-        let now = std::fs::metadata(folder(root, rel)).map_or(super::ABSENT, |m| {
-            mtime_ns(&m)
-        });
+        let now = std::fs::metadata(folder(root, rel)).map_or(super::ABSENT, |m| mtime_ns(&m));
         now != time
     })
 }
@@ -197,7 +195,8 @@ impl Next {
         for gone in missing {
             let below = child_prefix(&gone);
             self.gone.retain(|g| *g != gone && !g.starts_with(&below));
-            self.dirs.retain(|d, _| *d != gone && !d.starts_with(&below));
+            self.dirs
+                .retain(|d, _| *d != gone && !d.starts_with(&below));
         }
     }
 
@@ -365,7 +364,11 @@ mod tests {
         let (dir, before) = folder_walked();
         fs::write(dir.path().join("sub/deep/c.md"), "**C**: three, edited.\n").unwrap();
         let tree = rewalked(dir.path(), &before).expect("no full walk");
-        let c = tree.files.iter().find(|f| f.rel == "sub/deep/c.md").unwrap();
+        let c = tree
+            .files
+            .iter()
+            .find(|f| f.rel == "sub/deep/c.md")
+            .unwrap();
         assert_eq!(c.size, "**C**: three, edited.\n".len() as u64);
     }
 
@@ -395,10 +398,18 @@ mod tests {
         let tree = rewalked(root, &before).expect("no full walk");
         assert_eq!(
             rels(&tree),
-            ["a.md", "new/one/x.md", "new/y.md", "sub/b.md", "sub/moved/c.md"]
+            [
+                "a.md",
+                "new/one/x.md",
+                "new/y.md",
+                "sub/b.md",
+                "sub/moved/c.md"
+            ]
         );
         let dirs: Vec<&str> = tree.dirs.iter().map(|(d, _)| d.as_str()).collect();
-        assert!(!dirs.iter().any(|d| d.starts_with("other") || d.contains("deep")));
+        assert!(!dirs
+            .iter()
+            .any(|d| d.starts_with("other") || d.contains("deep")));
         // And once more from the tree just made.
         tick();
         write(root, "new/one/two/w.md", "**W**: w.\n");

@@ -66,11 +66,17 @@ fn refresh_matches_rebuild(sb: &Sandbox, step: &str) -> String {
     let out = sb.gloss(&["index"]).output().expect("run gloss");
     assert_eq!(out.status.code(), Some(0), "{step}: {out:?}");
     let summary = String::from_utf8_lossy(&out.stderr).into_owned();
-    let fresh = sb.dir.path().join(format!("fresh-{}", step.replace(' ', "-")));
+    let fresh = sb
+        .dir
+        .path()
+        .join(format!("fresh-{}", step.replace(' ', "-")));
     let rebuilt = gloss_at(sb, &fresh, &["index", "--rebuild"]);
     assert_eq!(rebuilt.status.code(), Some(0), "{step}: {rebuilt:?}");
     let (now, expected) = (answers(sb, &sb.index()), answers(sb, &fresh));
-    assert_eq!(now, expected, "{step}: the refreshed index differs from a rebuild");
+    assert_eq!(
+        now, expected,
+        "{step}: the refreshed index differs from a rebuild"
+    );
     let check = sb.gloss(&["index", "--check"]).output().expect("run gloss");
     assert_eq!(check.status.code(), Some(0), "{step}: {}", stdout(&check));
     summary
@@ -80,7 +86,10 @@ fn refresh_matches_rebuild(sb: &Sandbox, step: &str) -> String {
 fn every_kind_of_change_refreshes_to_what_a_rebuild_gives() {
     let sb = Sandbox::empty();
     sb.write("a.md", "**Alpha**: First letter, before Beta.\n");
-    sb.write("sub/b.md", "**Beta**: Second letter.\n\nA passage about a letter.\n");
+    sb.write(
+        "sub/b.md",
+        "**Beta**: Second letter.\n\nA passage about a letter.\n",
+    );
     sb.write("sub/deep/c.md", "**Gamma**: Third letter, after Alpha.\n");
     sb.write("other/e.md", "**Epsilon**: Fifth letter.\n");
     refresh_matches_rebuild(&sb, "first");
@@ -89,7 +98,10 @@ fn every_kind_of_change_refreshes_to_what_a_rebuild_gives() {
             sb.write("sub/b.md", "**Beta**: Second letter, before Gamma.\n")
         }),
         ("edit a passage only", &|| {
-            sb.write("sub/b.md", "**Beta**: Second letter, before Gamma.\n\nA letter.\n")
+            sb.write(
+                "sub/b.md",
+                "**Beta**: Second letter, before Gamma.\n\nA letter.\n",
+            )
         }),
         ("add a note", &|| {
             sb.write("sub/deep/d.md", "**Delta**: Fourth letter, after Beta.\n")
@@ -149,7 +161,10 @@ fn a_search_after_an_edit_refreshes_and_finds_the_new_words() {
     let sb = Sandbox::empty();
     sb.write("deep/er/note.md", "**Alpha**: First letter.\n");
     sb.write("other.md", "**Beta**: Second letter.\n");
-    assert_eq!(sb.gloss(&["index"]).output().unwrap().status.code(), Some(0));
+    assert_eq!(
+        sb.gloss(&["index"]).output().unwrap().status.code(),
+        Some(0)
+    );
     sb.write("deep/er/note.md", "**Alpha**: First letter, zqxword.\n");
     let out = sb.gloss(&["search", "zqxword"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{out:?}");
