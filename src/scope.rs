@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use globset::{Glob, GlobMatcher};
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
@@ -143,7 +143,10 @@ impl Scope {
             }
             parts.push((Occur::Must, any_of(f.tag, &tags)));
         }
-        Ok(Some(Clause::Within(Arc::new(BooleanQuery::new(parts)))))
+        // A filter, not a match: it adds nothing to a hit's score (BM25 of a file name
+        // would reorder hits by which file they are in).
+        let filter = ConstScoreQuery::new(Box::new(BooleanQuery::new(parts)), 0.0);
+        Ok(Some(Clause::Within(Arc::new(filter))))
     }
 }
 

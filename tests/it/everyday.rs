@@ -467,6 +467,21 @@ fn in_keeps_hits_under_a_prefix_a_folder_or_a_glob() {
         .map(|h| h["rank"].as_u64().unwrap())
         .collect();
     assert_eq!(ranks, (1..=ranks.len() as u64).collect::<Vec<_>>());
+    // The scope filters; it does not score: a hit keeps the score it has unscoped.
+    let score_of = |v: &serde_json::Value, file: &str| -> Vec<f64> {
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| h["file"] == file)
+            .map(|h| h["score"].as_f64().unwrap())
+            .collect()
+    };
+    let scoped = json(&mut gloss(&sb, &["search", "embedding", "--in", "02"]));
+    assert_eq!(
+        score_of(&scoped, "02-vectors.md"),
+        score_of(&all, "02-vectors.md")
+    );
     gloss(&sb, &["search", "embedding", "--in", "nowhere/"])
         .assert()
         .code(1)
