@@ -179,6 +179,30 @@ const RETIRED_PHRASES: &[(&str, &str)] = &[
         "applies the model's template automatically",
         "Chat template: automatic templating by Databricks fine-tuning could not be verified",
     ),
+    (
+        "returns the one with the highest overall probability",
+        "Beam search: it keeps the best beams but is not guaranteed to find the most likely sequence",
+    ),
+    (
+        "each layer contains several expert sub-networks",
+        "MoE: the experts replace the feed-forward block; attention is shared (Mixtral: 2 of 8 experts per token)",
+    ),
+    (
+        "owasp lists it as llm04",
+        "Data poisoning: LLM04 in OWASP's 2025 list, LLM05 in the 2026 list",
+    ),
+    (
+        "jailbreaks target the model's alignment, while prompt injections target",
+        "Jailbreak: OWASP files jailbreaking as a form of prompt injection (LLM01); the split is only a common distinction",
+    ),
+    (
+        "usually speeds up inference",
+        "Quantization: faster only on hardware with fast low-precision kernels; some weight-only formats just save memory",
+    ),
+    (
+        "lowering randomness",
+        "Hallucination: lower temperature is not a documented mitigation; grounding and checking are",
+    ),
 ];
 
 fn folded(text: &str) -> String {
