@@ -22,8 +22,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::TopDocs;
 use tantivy::query::{
-    BooleanQuery, BoostQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
-    TermQuery,
+    BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, PhraseQuery, Query, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, Searcher, SegmentReader, TantivyDocument, Term};
@@ -38,6 +37,10 @@ use crate::snippet::{self, QueryWord};
 use crate::thesaurus;
 use crate::tokenize::{singular, typo_budget, Analyzer, Word};
 use crate::words::SPLITTABLE;
+
+mod typos;
+
+use typos::Typos;
 
 /// What to look for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,6 +154,8 @@ struct Plan {
     content: usize,
     /// The query was a question or a request (`how do I get JSON out of a model`).
     question: bool,
+    /// Its typo clauses, each looked up once however many tiers ask for it.
+    typos: Typos,
 }
 
 impl Plan {
@@ -228,6 +233,7 @@ impl Plan {
             keys,
             content,
             question,
+            typos: Typos::default(),
         };
         if plan.describes() {
             plan.related = related_words(&plan.words, analyzer);
@@ -398,7 +404,9 @@ const DESCRIBE_CANDIDATES: usize = 50;
 /// Length of the words that get one edit in the short-typo fallback (`agnt` → Agent).
 const SHORT_TYPO_LEN: usize = 4;
 
-fn word_query(w: &QueryWord, target: &Target, fuzzy: bool) -> Box<dyn Query> {
+/// A word in any of the target's fields: by stem (and as a singular), and with `typos`,
+/// within its typo budget.
+fn word_query(w: &QueryWord, target: &Target, typos: Option<&Typos>) -> Box<dyn Query> {
     let mut clauses = Vec::new();
     for &(field, by) in &target.stemmed {
         clauses.push(boost(
@@ -416,19 +424,18 @@ fn word_query(w: &QueryWord, target: &Target, fuzzy: bool) -> Box<dyn Query> {
             ));
         }
     }
-    if fuzzy && w.budget > 0 {
+    if let Some(typos) = typos.filter(|_| w.budget > 0) {
         for &field in &target.raw {
-            let q = FuzzyTermQuery::new(Term::from_field_text(field, &w.raw), w.budget, true);
-            clauses.push(boost(Box::new(q), FUZZY_BOOST));
+            let q = typos.query(field, &w.raw, w.budget, false);
+            clauses.push(boost(q, FUZZY_BOOST));
         }
         // The budget is the word's as typed, never more than its stem's own length allows:
         // `faithfulness` (stem `faith`) must not reach `with`.
         let stem_budget = w.stem_budget();
         if stem_budget > 0 {
             for &(field, _) in &target.stemmed {
-                let term = Term::from_field_text(field, &w.stem);
-                let q = FuzzyTermQuery::new(term, stem_budget, true);
-                clauses.push(boost(Box::new(q), FUZZY_BOOST));
+                let q = typos.query(field, &w.stem, stem_budget, false);
+                clauses.push(boost(q, FUZZY_BOOST));
             }
         }
     }
@@ -436,12 +443,17 @@ fn word_query(w: &QueryWord, target: &Target, fuzzy: bool) -> Box<dyn Query> {
 }
 
 /// A word or any of its long forms.
-fn word_or_long_query(w: &QueryWord, long: &[QueryWord], target: &Target) -> Box<dyn Query> {
+fn word_or_long_query(
+    w: &QueryWord,
+    long: &[QueryWord],
+    target: &Target,
+    typos: &Typos,
+) -> Box<dyn Query> {
     if long.is_empty() {
-        return word_query(w, target, true);
+        return word_query(w, target, Some(typos));
     }
-    let mut clauses = vec![word_query(w, target, true)];
-    clauses.extend(long.iter().map(|l| word_query(l, target, true)));
+    let mut clauses = vec![word_query(w, target, Some(typos))];
+    clauses.extend(long.iter().map(|l| word_query(l, target, Some(typos))));
     should(clauses)
 }
 
@@ -452,6 +464,7 @@ fn all_words(
     fuzzy: bool,
     phrase_field: Option<Field>,
 ) -> Box<dyn Query> {
+    let typos = fuzzy.then_some(&plan.typos);
     let mut alts: Vec<Box<dyn Query>> = plan
         .alternatives()
         .iter()
@@ -466,7 +479,7 @@ fn all_words(
                     } else {
                         Occur::Must
                     };
-                    (occur, word_query(w, target, fuzzy))
+                    (occur, word_query(w, target, typos))
                 })
                 .collect();
             Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>
@@ -515,7 +528,7 @@ fn some_words(plan: &Plan, target: &Target, min: usize) -> Box<dyn Query> {
         .words
         .iter()
         .filter(|w| !is_small(&w.raw))
-        .map(|w| (Occur::Should, word_query(w, target, true)))
+        .map(|w| (Occur::Should, word_query(w, target, Some(&plan.typos))))
         .collect();
     Box::new(BooleanQuery::with_minimum_required_clauses(
         clauses,
@@ -542,14 +555,11 @@ fn prefix_query(plan: &Plan, f: &Fields) -> Option<Box<dyn Query>> {
             } else {
                 Occur::Must
             };
-            (occur, word_query(w, &names, false))
+            (occur, word_query(w, &names, None))
         })
         .collect();
-    let prefix = Term::from_field_text(f.names_raw, &last.raw);
-    clauses.push((
-        Occur::Must,
-        Box::new(FuzzyTermQuery::new_prefix(prefix, 0, true)),
-    ));
+    let prefix = plan.typos.query(f.names_raw, &last.raw, 0, true);
+    clauses.push((Occur::Must, prefix));
     Some(Box::new(BooleanQuery::new(clauses)))
 }
 
@@ -573,12 +583,12 @@ fn description_query(plan: &Plan, f: &Fields) -> Box<dyn Query> {
     let clauses: Vec<(Occur, Box<dyn Query>)> = content
         .iter()
         .map(|&(i, w, l)| {
-            let word = word_or_long_query(w, l, &target);
+            let word = word_or_long_query(w, l, &target, &plan.typos);
             let related = plan.related(i);
             if related.is_empty() {
                 return (Occur::Should, word);
             }
-            let stand_ins = related.iter().map(|r| word_query(r, &target, false));
+            let stand_ins = related.iter().map(|r| word_query(r, &target, None));
             let stand_ins = boost(should(stand_ins.collect()), RELATED_BOOST);
             // The better of the word and its stand-ins: a text with both is not counted twice.
             let either = DisjunctionMaxQuery::new(vec![word, stand_ins]);
@@ -595,7 +605,7 @@ fn description_query(plan: &Plan, f: &Fields) -> Box<dyn Query> {
         plan.words
             .iter()
             .filter(|w| query::is_stopword(&w.raw) && !is_small(&w.raw))
-            .map(|w| (Occur::Should, word_query(w, &common, false))),
+            .map(|w| (Occur::Should, word_query(w, &common, None))),
     );
     let plain: Vec<&QueryWord> = content.iter().map(|&(_, w, _)| w).collect();
     all.extend(proximity(&plain, f.body));
@@ -810,8 +820,7 @@ impl Tiers<'_> {
             key_budget(chars)
         };
         if budget > 0 {
-            let term = Term::from_field_text(self.f.key, key);
-            typo.push(Box::new(FuzzyTermQuery::new(term, budget, true)));
+            typo.push(plan.typos.query(self.f.key, key, budget, false));
         }
         should(typo)
     }
@@ -1417,24 +1426,12 @@ fn suggestions(store: &Store, searcher: &Searcher, plan: &Plan) -> Result<Vec<St
         .first()
         .filter(|k| (3..=MAX_FUZZY_KEY).contains(&k.chars().count()))
     {
-        clauses.push(Box::new(FuzzyTermQuery::new(
-            Term::from_field_text(f.key, key),
-            2,
-            true,
-        )));
-        clauses.push(Box::new(FuzzyTermQuery::new_prefix(
-            Term::from_field_text(f.key, key),
-            1,
-            true,
-        )));
+        clauses.push(plan.typos.query(f.key, key, 2, false));
+        clauses.push(plan.typos.query(f.key, key, 1, true));
     }
     for w in plan.words.iter().filter(|w| w.raw.chars().count() > 2) {
         let d = if w.raw.chars().count() > 4 { 2 } else { 1 };
-        clauses.push(Box::new(FuzzyTermQuery::new(
-            Term::from_field_text(f.names_raw, &w.raw),
-            d,
-            true,
-        )));
+        clauses.push(plan.typos.query(f.names_raw, &w.raw, d, false));
     }
     if clauses.is_empty() {
         return Ok(Vec::new());

@@ -1,0 +1,196 @@
+//! Typo matches, looked up once per query.
+//!
+//! A query of a few words asks for the same typo match many times: every tier and every
+//! reading of the query (as typed, a pair joined, short forms spelled out) has its own
+//! clauses, and a `FuzzyTermQuery` builds a Levenshtein automaton and walks a term
+//! dictionary each time it is run. On a big index (MDN: 200k entries) those walks were
+//! most of a multi-word query's time. [`Typos`] hands out queries that match exactly the
+//! documents `FuzzyTermQuery` matches, scored alike (a constant), but build each automaton
+//! once per query and walk each field's dictionary once per segment.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tantivy::index::SegmentId;
+use tantivy::query::{
+    AutomatonWeight, BitSetDocSet, ConstScorer, DfaWrapper, EnableScoring, Explanation,
+    FuzzyTermQuery, Query, Scorer, Weight,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{BitSet, DocId, DocSet, Score, SegmentReader, TantivyError, Term};
+
+/// What a typo clause asks for: terms within `distance` edits of `text` (a transposition
+/// counts as one), or with `prefix`, terms that start within that distance of it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Ask {
+    text: String,
+    distance: u8,
+    prefix: bool,
+}
+
+/// The automata built and the documents found so far.
+#[derive(Default)]
+struct Memo {
+    automata: Mutex<HashMap<Ask, Arc<DfaWrapper>>>,
+    docs: Mutex<HashMap<(SegmentId, Field, Ask), BitSet>>,
+}
+
+/// The typo clauses of one query; clones share what was looked up.
+#[derive(Clone, Default)]
+pub(crate) struct Typos(Arc<Memo>);
+
+impl fmt::Debug for Typos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Typos")
+    }
+}
+
+/// A poisoned lock only means another lookup panicked; the memo itself stays consistent
+/// (entries are inserted whole).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Typos {
+    /// Documents whose `field` holds a term within `distance` edits of `text` (or, with
+    /// `prefix`, a term starting so): `FuzzyTermQuery::new` (`new_prefix`) with
+    /// transpositions, looked up once for this query.
+    pub(crate) fn query(
+        &self,
+        field: Field,
+        text: &str,
+        distance: u8,
+        prefix: bool,
+    ) -> Box<dyn Query> {
+        Box::new(TypoQuery {
+            field,
+            ask: Ask {
+                text: text.to_string(),
+                distance,
+                prefix,
+            },
+            typos: self.clone(),
+        })
+    }
+
+    /// The automaton of an ask, built on first use (it does not depend on the field).
+    fn automaton(&self, ask: &Ask, field: Field) -> tantivy::Result<Arc<DfaWrapper>> {
+        if let Some(built) = lock(&self.0.automata).get(ask) {
+            return Ok(built.clone());
+        }
+        let term = Term::from_field_text(field, &ask.text);
+        let fuzzy = if ask.prefix {
+            FuzzyTermQuery::new_prefix(term, ask.distance, true)
+        } else {
+            FuzzyTermQuery::new(term, ask.distance, true)
+        };
+        let built = Arc::new(fuzzy.automaton()?);
+        lock(&self.0.automata).insert(ask.clone(), built.clone());
+        Ok(built)
+    }
+
+    /// The documents of one segment matching an ask in `field`: the dictionary is walked
+    /// on the first call, later calls copy the result.
+    fn docs(&self, reader: &SegmentReader, field: Field, ask: &Ask) -> tantivy::Result<BitSet> {
+        let key = (reader.segment_id(), field, ask.clone());
+        if let Some(found) = lock(&self.0.docs).get(&key) {
+            return Ok(found.clone());
+        }
+        let automaton = self.automaton(ask, field)?;
+        let terms =
+            AutomatonWeight::<DfaWrapper>::new(field, automaton).get_match_term_infos(reader)?;
+        let postings = reader.inverted_index(field)?;
+        let mut found = BitSet::with_max_value(reader.max_doc());
+        for info in &terms {
+            let mut block = postings.read_block_postings_from_terminfo(info, IndexRecordOption::Basic)?;
+            while !block.docs().is_empty() {
+                for &doc in block.docs() {
+                    found.insert(doc);
+                }
+                block.advance();
+            }
+        }
+        lock(&self.0.docs).insert(key, found.clone());
+        Ok(found)
+    }
+}
+
+/// One typo clause: a query and its own weight (it needs no statistics).
+#[derive(Debug, Clone)]
+struct TypoQuery {
+    field: Field,
+    ask: Ask,
+    typos: Typos,
+}
+
+impl Query for TypoQuery {
+    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(self.clone()))
+    }
+}
+
+impl Weight for TypoQuery {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let docs = self.typos.docs(reader, self.field, &self.ask)?;
+        Ok(Box::new(ConstScorer::new(BitSetDocSet::from(docs), boost)))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let mut scorer = self.scorer(reader, 1.0)?;
+        if scorer.seek(doc) == doc {
+            Ok(Explanation::new("TypoScorer", 1.0))
+        } else {
+            Err(TantivyError::InvalidArgument(
+                "Document does not exist".to_string(),
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tantivy::collector::{Count, TopDocs};
+    use tantivy::schema::{Schema, STRING};
+    use tantivy::{doc, Index, IndexWriter};
+
+    fn index(words: &[&str]) -> (Index, Field) {
+        let mut schema = Schema::builder();
+        let field = schema.add_text_field("w", STRING);
+        let index = Index::create_in_ram(schema.build());
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        for w in words {
+            writer.add_document(doc!(field => *w)).unwrap();
+        }
+        writer.commit().unwrap();
+        (index, field)
+    }
+
+    #[test]
+    fn matches_what_a_fuzzy_term_query_matches_with_the_same_score() {
+        let (index, field) = index(&["token", "tokne", "tokens", "taken", "talk", "tokenizer"]);
+        let searcher = index.reader().unwrap().searcher();
+        let typos = Typos::default();
+        for (text, distance, prefix) in [("token", 1, false), ("token", 2, false), ("tok", 1, true)]
+        {
+            let term = Term::from_field_text(field, text);
+            let fuzzy = if prefix {
+                FuzzyTermQuery::new_prefix(term, distance, true)
+            } else {
+                FuzzyTermQuery::new(term, distance, true)
+            };
+            let ours = typos.query(field, text, distance, prefix);
+            let top = TopDocs::with_limit(10).order_by_score();
+            let expected = searcher.search(&fuzzy, &top).unwrap();
+            // Twice: the second answer comes from the memo.
+            for _ in 0..2 {
+                assert_eq!(searcher.search(&*ours, &top).unwrap(), expected);
+                assert_eq!(
+                    searcher.search(&*ours, &Count).unwrap(),
+                    searcher.search(&fuzzy, &Count).unwrap()
+                );
+            }
+        }
+    }
+}
