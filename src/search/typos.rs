@@ -103,7 +103,8 @@ impl Typos {
         let postings = reader.inverted_index(field)?;
         let mut found = BitSet::with_max_value(reader.max_doc());
         for info in &terms {
-            let mut block = postings.read_block_postings_from_terminfo(info, IndexRecordOption::Basic)?;
+            let mut block =
+                postings.read_block_postings_from_terminfo(info, IndexRecordOption::Basic)?;
             while !block.docs().is_empty() {
                 for &doc in block.docs() {
                     found.insert(doc);
