@@ -15,8 +15,8 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use notify_debouncer_mini::notify::RecursiveMode;
-use notify_debouncer_mini::{new_debouncer, DebounceEventResult, Debouncer};
+use notify::event::{AccessKind, AccessMode};
+use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher as _};
 
 use crate::error::{Error, Result};
 use crate::index::{self, Refresh, Report};
@@ -30,6 +30,26 @@ pub const DEBOUNCE: Duration = Duration::from_millis(150);
 /// How often the watcher looks at the index and the notes folder when nothing happens
 /// (a deleted or damaged index is rebuilt; a notes folder that went away is watched for).
 pub const HEALTH_EVERY: Duration = Duration::from_secs(1);
+
+/// One file of the index's live generation: name, length, modification time.
+type FileStamp = (std::ffi::OsString, u64, Option<std::time::SystemTime>);
+
+/// The files of the generation `CURRENT` names, sorted; `None` when there is none.
+fn stamps(index_dir: &Path) -> Option<Vec<FileStamp>> {
+    let current = fs::read_to_string(index_dir.join("CURRENT")).ok()?;
+    let generation = index_dir.join(current.trim());
+    let mut files: Vec<FileStamp> = fs::read_dir(generation)
+        .ok()?
+        .flatten()
+        .filter_map(|entry| {
+            let meta = entry.metadata().ok()?;
+            Some((entry.file_name(), meta.len(), meta.modified().ok()))
+        })
+        .collect();
+    files.sort();
+    files.push((current.into(), 0, None));
+    Some(files)
+}
 
 /// The notes folder as the lock file records it.
 fn content_id(content: &Path) -> String {
@@ -144,10 +164,21 @@ pub struct Watcher {
     rebuild: Arc<AtomicBool>,
 }
 
-/// The live file-system watch and the channel its debounced events arrive on.
+/// The live file-system watch and the channel its events arrive on.
 struct Live {
-    _debouncer: Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>,
-    events: mpsc::Receiver<DebounceEventResult>,
+    _watcher: RecommendedWatcher,
+    events: mpsc::Receiver<notify::Result<notify::Event>>,
+}
+
+/// Whether an event can mean a change. inotify also reports files and folders being
+/// opened, and an index run opens every note: counting those as changes made the watcher
+/// refresh again and again, walking the whole notes folder several times a second.
+fn changes(event: &notify::Event) -> bool {
+    match event.kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        _ => true,
+    }
 }
 
 impl Watcher {
@@ -170,15 +201,28 @@ impl Watcher {
 
     fn start_watch(&self) -> Option<Live> {
         let (tx, events) = mpsc::channel();
-        let mut debouncer = new_debouncer(DEBOUNCE, tx).ok()?;
-        debouncer
-            .watcher()
+        let mut watcher = notify::recommended_watcher(move |event| {
+            let _ = tx.send(event);
+        })
+        .ok()?;
+        watcher
             .watch(&self.content, RecursiveMode::Recursive)
             .ok()?;
         Some(Live {
-            _debouncer: debouncer,
+            _watcher: watcher,
             events,
         })
+    }
+
+    /// After a change, waits until the notes have been quiet for [`DEBOUNCE`] (at most a
+    /// few seconds), so a burst of edits is one refresh.
+    fn settle(&self, live: &Live) {
+        let latest = Instant::now() + 20 * DEBOUNCE;
+        while Instant::now() < latest && !self.stop.load(Ordering::SeqCst) {
+            if live.events.recv_timeout(DEBOUNCE).is_err() {
+                return;
+            }
+        }
     }
 
     fn refresh(&self, tell: &mut dyn FnMut(Event)) {
@@ -193,9 +237,24 @@ impl Watcher {
         }
     }
 
-    /// The index is readable and names a commit (a deleted or damaged one is rebuilt).
-    fn index_ok(&self) -> bool {
-        matches!(index::open(&self.index_dir), Ok((Some(_), _)))
+    /// The index is readable and names a commit. Opening a big index costs real CPU
+    /// (it was most of an idle watcher's time on MDN), so it is opened again only when its
+    /// live generation's files (names, lengths, modification times) differ from the last
+    /// time it opened. A damaged index (one that no longer opens) is rebuilt from scratch.
+    fn index_ok(&self, opened: &mut Option<Vec<FileStamp>>) -> bool {
+        let now = stamps(&self.index_dir);
+        if now.is_some() && now == *opened {
+            return true;
+        }
+        let (ok, damaged) = match index::open(&self.index_dir) {
+            Ok((store, _)) => (store.is_some(), false),
+            Err(_) => (false, true),
+        };
+        if damaged {
+            self.rebuild.store(true, Ordering::SeqCst);
+        }
+        *opened = if ok { now } else { None };
+        ok
     }
 
     /// Runs until `stop` is set: the first refresh, then one after each burst of changes
@@ -209,6 +268,7 @@ impl Watcher {
         let mut missing = false;
         let mut dirty = true;
         let mut ready = false;
+        let mut opened = None;
         while !self.stop.load(Ordering::SeqCst) {
             if !self.content.is_dir() {
                 if !missing {
@@ -225,7 +285,7 @@ impl Watcher {
                 live = self.start_watch();
                 dirty = true;
             }
-            if dirty || self.rebuild.load(Ordering::SeqCst) || !self.index_ok() {
+            if dirty || self.rebuild.load(Ordering::SeqCst) || !self.index_ok(&mut opened) {
                 self.refresh(tell);
             }
             if claim.as_ref().is_none_or(|c: &Claim| !c.is_current()) {
@@ -274,7 +334,10 @@ impl Watcher {
                 .events
                 .recv_timeout(left.min(Duration::from_millis(100)))
             {
-                Ok(Ok(events)) if events.iter().any(|e| self.matters(&e.path)) => return true,
+                Ok(Ok(event)) if changes(&event) && event.paths.iter().any(|p| self.matters(p)) => {
+                    self.settle(live);
+                    return true;
+                }
                 Ok(Ok(_)) => {}
                 // Events were lost (queue overflow): refresh to be safe.
                 Ok(Err(_)) => return true,
