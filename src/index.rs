@@ -276,6 +276,16 @@ fn current_generation(dir: &Path) -> Option<PathBuf> {
 ///
 /// A folder gloss did not make is [`Error::NotOurs`]; nothing in it is read.
 pub fn open(dir: &Path) -> Result<(Option<Store>, Option<String>)> {
+    open_with(dir, &|_, directory| directory)
+}
+
+/// Given a generation folder and the directory [`open`] reads it through, the directory to
+/// read it through instead.
+pub type Wrap<'a> = &'a dyn Fn(&Path, Box<dyn tantivy::Directory>) -> Box<dyn tantivy::Directory>;
+
+/// [`open`], with the generation folder's directory handed to `wrap` (with the folder's
+/// path) first: `gloss serve` reads the files into memory instead of mapping them.
+pub fn open_with(dir: &Path, wrap: Wrap<'_>) -> Result<(Option<Store>, Option<String>)> {
     if folder::inspect(dir)? == State::Empty {
         return Ok((None, None));
     }
@@ -283,6 +293,7 @@ pub fn open(dir: &Path) -> Result<(Option<Store>, Option<String>)> {
         return Ok((None, None));
     };
     let index = read_only::Tolerant::open(&generation)
+        .map(|directory| wrap(&generation, Box::new(directory)))
         .and_then(Index::open)
         .map_err(|e| index_err(dir, e))?;
     let metas = index.load_metas().map_err(|e| index_err(dir, e))?;
