@@ -11,7 +11,7 @@ use clap::Args;
 use gloss::config::Config;
 use gloss::index::Report;
 use gloss::render;
-use gloss::serve::{self, Options, DEFAULT_PORT};
+use gloss::serve::{self, Options, DEFAULT_CACHE_MB, DEFAULT_PORT};
 use gloss::watch::{self, Watcher};
 
 /// Flags of `gloss serve`.
@@ -27,6 +27,10 @@ pub struct ServeArgs {
     /// Open the page in the default browser once the server is listening.
     #[arg(long = "open")]
     open: bool,
+    /// Megabytes of answers kept for the current index; a repeated request is answered
+    /// from them until the index changes (0: look every request up).
+    #[arg(long = "cache-mb", value_name = "MB", default_value_t = DEFAULT_CACHE_MB)]
+    cache_mb: usize,
 }
 
 /// One line per watcher event, on stderr.
@@ -90,6 +94,7 @@ pub fn serve(args: &ServeArgs, config: Config) -> Result<ExitCode> {
         host,
         port: args.port,
         config,
+        cache_bytes: args.cache_mb.saturating_mul(1 << 20),
     };
     let started = serve::bind(options)
         .with_context(|| format!("starting the server on {host} port {}", args.port))?;

@@ -1,9 +1,10 @@
-//! The routes: the page's three files and the JSON API. Handlers check their input, run one
-//! library lookup on a blocking thread and write its answer as `--format json` writes it.
+//! The routes: the page's three files and the JSON API. Handlers check their input, answer
+//! from the commit's cache when the same request was answered before, and otherwise run
+//! one library lookup on a blocking thread and write its answer as `--format json` does.
 
 use std::sync::Arc;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, Response, StatusCode};
@@ -11,7 +12,9 @@ use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 
+use super::cache::Cached;
 use super::{assets, Loaded, Shared};
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::lookup::{self, Related, Request, TermsRequest};
 use crate::render::{Json, Renderer};
@@ -39,10 +42,10 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
 /// A JSON error body `{"error": message}` with `status`.
 pub(super) fn error(status: StatusCode, message: &str) -> Response<Body> {
     let body = serde_json::json!({ "error": message }).to_string();
-    json_response(status, body.into_bytes())
+    json_response(status, body.into())
 }
 
-fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Body> {
+fn json_response(status: StatusCode, body: Bytes) -> Response<Body> {
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     let headers = response.headers_mut();
@@ -82,15 +85,47 @@ async fn not_found() -> Response<Body> {
 }
 
 /// A JSON answer with the server's notice (notes folder missing, refresh failing) in the
-/// `X-Gloss-Notice` header, so the body stays exactly the CLI's document.
-fn answer(shared: &Shared, status: StatusCode, body: Vec<u8>) -> Response<Body> {
-    let mut response = json_response(status, body);
+/// `X-Gloss-Notice` header, so the body stays exactly the CLI's document, and whether it
+/// came from the cache in `X-Gloss-Cache` (`hit` or `miss`).
+fn answer(shared: &Shared, cached: Cached, hit: bool) -> Response<Body> {
+    let mut response = json_response(cached.status, cached.body);
+    let headers = response.headers_mut();
+    let how = if hit { "hit" } else { "miss" };
+    headers.insert("x-gloss-cache", HeaderValue::from_static(how));
     if let Some(notice) = shared.status().notice() {
         if let Ok(value) = HeaderValue::from_str(&notice) {
-            response.headers_mut().insert("x-gloss-notice", value);
+            headers.insert("x-gloss-notice", value);
         }
     }
     response
+}
+
+/// Answers `key` from the commit's cache, or runs `work` (a lookup answering a status and
+/// a JSON body) on the blocking pool and keeps what it answered.
+async fn cached_or<F>(shared: &Arc<Shared>, key: String, work: F) -> Response<Body>
+where
+    F: FnOnce(&Loaded) -> Result<Cached> + Send + 'static,
+{
+    let loaded = shared.loaded();
+    if let Some(hit) = loaded.answers.get(&key) {
+        return answer(shared, hit, true);
+    }
+    let done = shared.blocking(loaded.clone(), work).await;
+    match done {
+        Some(Ok(found)) => {
+            loaded.answers.put(key, found.clone());
+            answer(shared, found, false)
+        }
+        Some(Err(err)) => failed(shared, &err),
+        None => busy(),
+    }
+}
+
+fn ok(body: Vec<u8>) -> Cached {
+    Cached {
+        status: StatusCode::OK,
+        body: body.into(),
+    }
 }
 
 fn render_json(results: &Results) -> Vec<u8> {
@@ -132,16 +167,6 @@ fn failed(shared: &Shared, err: &Error) -> Response<Body> {
     error(StatusCode::INTERNAL_SERVER_ERROR, &err.to_string())
 }
 
-/// The answer to a lookup run on the blocking pool: its JSON, its failure, or busy when the
-/// server is shutting down.
-fn reply(shared: &Shared, done: Option<Result<Vec<u8>>>) -> Response<Body> {
-    match done {
-        Some(Ok(body)) => answer(shared, StatusCode::OK, body),
-        Some(Err(err)) => failed(shared, &err),
-        None => busy(),
-    }
-}
-
 /// Checks a text parameter: present, not blank, not too long.
 fn text_param(value: Option<String>, name: &str) -> Result<String, BadRequest> {
     let value = value.unwrap_or_default();
@@ -178,6 +203,13 @@ struct SearchRequest {
     limit: usize,
 }
 
+impl SearchRequest {
+    /// The request as a cache key: same key, same answer (for one commit).
+    fn key(&self) -> String {
+        format!("search\0{:?}\0{}\0{}", self.mode, self.limit, self.query)
+    }
+}
+
 impl SearchParams {
     fn check(self, default_limit: usize) -> Result<SearchRequest, BadRequest> {
         let query = text_param(self.q, "q")?;
@@ -206,10 +238,10 @@ impl SearchParams {
 }
 
 /// The lookup `gloss search` / `gloss define` make, with the same settings.
-fn lookup(shared: &Shared, loaded: &Loaded, request: &SearchRequest) -> Result<Results> {
+fn lookup(config: &Config, loaded: &Loaded, request: &SearchRequest) -> Result<Results> {
     let request = Request {
         limit: request.limit,
-        ..Request::configured(request.query.clone(), request.mode, &shared.config)
+        ..Request::configured(request.query.clone(), request.mode, config)
     };
     Ok(crate::lookup(&loaded.store, &request)?.results)
 }
@@ -222,10 +254,12 @@ async fn search_route(
         Ok(r) => r,
         Err(bad) => return bad.response(),
     };
-    let done = shared
-        .blocking(move |shared, loaded| lookup(shared, loaded, &request).map(|r| render_json(&r)))
-        .await;
-    reply(&shared, done)
+    let key = request.key();
+    let settings = shared.clone();
+    cached_or(&shared, key, move |loaded| {
+        lookup(&settings.config, loaded, &request).map(|r| ok(render_json(&r)))
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -250,16 +284,15 @@ async fn terms_route(
         ))
         .response();
     }
-    let done = shared
-        .blocking(move |_, loaded| {
-            let request = TermsRequest {
-                prefix,
-                ..TermsRequest::default()
-            };
-            lookup::terms(&loaded.store, &request).map(|a| render_json(&a.results))
-        })
-        .await;
-    reply(&shared, done)
+    let key = format!("terms\0{}", prefix.as_deref().unwrap_or(""));
+    cached_or(&shared, key, move |loaded| {
+        let request = TermsRequest {
+            prefix,
+            ..TermsRequest::default()
+        };
+        lookup::terms(&loaded.store, &request).map(|a| ok(render_json(&a.results)))
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -296,23 +329,27 @@ async fn related_route(
         Ok(t) => t,
         Err(bad) => return bad.response(),
     };
-    let shown = term.clone();
-    let done = shared
-        .blocking(move |_, loaded| related(loaded, &term))
-        .await;
-    match done {
-        Some(Ok(Some(doc))) => {
-            let mut body = serde_json::to_vec_pretty(&doc).unwrap_or_default();
-            body.push(b'\n');
-            answer(&shared, StatusCode::OK, body)
-        }
-        Some(Err(err)) => failed(&shared, &err),
-        Some(Ok(None)) => error(
-            StatusCode::NOT_FOUND,
-            &format!("no definition for {shown:?}"),
-        ),
-        None => busy(),
-    }
+    let key = format!("related\0{term}");
+    cached_or(&shared, key, move |loaded| {
+        Ok(match related(loaded, &term)? {
+            Some(doc) => {
+                let mut body = serde_json::to_vec_pretty(&doc).unwrap_or_default();
+                body.push(b'\n');
+                Cached {
+                    status: StatusCode::OK,
+                    body: body.into(),
+                }
+            }
+            None => {
+                let doc = serde_json::json!({ "error": format!("no definition for {term:?}") });
+                Cached {
+                    status: StatusCode::NOT_FOUND,
+                    body: doc.to_string().into(),
+                }
+            }
+        })
+    })
+    .await
 }
 
 async fn status_route(State(shared): State<Arc<Shared>>) -> Response<Body> {
@@ -322,6 +359,7 @@ async fn status_route(State(shared): State<Arc<Shared>>) -> Response<Body> {
         "error": status.error,
         "refreshes": status.refreshes,
         "notice": status.notice(),
+        "cache": shared.loaded().answers.counts(),
     });
-    json_response(StatusCode::OK, doc.to_string().into_bytes())
+    json_response(StatusCode::OK, doc.to_string().into())
 }

@@ -4,7 +4,8 @@
 //! written with the same JSON renderer as `--format json`. The page is three embedded
 //! files (HTML, JS, CSS) served from this origin only. A [`Watcher`] thread refreshes the
 //! index after edits and the server swaps in the new commit; until then (and while a broken
-//! index is rebuilt) the last commit answers.
+//! index is rebuilt) the last commit answers. Each commit keeps the answers it gave
+//! (bounded in bytes, see `cache`), so a repeated request is not looked up again.
 //!
 //! Defences: loopback only unless told otherwise; `Host` must name this server (DNS
 //! rebinding); GET and HEAD only; request heads bounded in size and read under a timeout;
@@ -12,6 +13,8 @@
 
 mod api;
 mod assets;
+mod cache;
+mod memory;
 
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr, TcpListener as StdListener};
@@ -49,6 +52,8 @@ const MAX_HEAD: usize = 16 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest life of one keep-alive connection.
 const CONNECTION_LIFETIME: Duration = Duration::from_secs(120);
+/// Bytes of answers kept per commit when `--cache-mb` is not given.
+pub const DEFAULT_CACHE_MB: usize = 64;
 
 /// The Content-Security-Policy of every response: this origin only, nothing inline.
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
@@ -66,16 +71,23 @@ pub struct Options {
     pub port: u16,
     /// Settings (synonyms, boosts, default limit) applied to every lookup.
     pub config: Config,
+    /// Bytes of answers kept for the current commit (0: none).
+    pub cache_bytes: usize,
 }
 
-/// One committed index, shared by the requests that started while it was current.
+/// One committed index, shared by the requests that started while it was current, and
+/// the answers it gave.
 pub(crate) struct Loaded {
     pub(crate) store: Store,
+    pub(crate) answers: cache::Answers,
 }
 
 impl Loaded {
-    fn new(store: Store) -> Loaded {
-        Loaded { store }
+    fn new(store: Store, cache_bytes: usize) -> Loaded {
+        Loaded {
+            store,
+            answers: cache::Answers::new(cache_bytes),
+        }
     }
 }
 
@@ -112,6 +124,10 @@ pub(crate) struct Shared {
     loaded: RwLock<Arc<Loaded>>,
     status: RwLock<Status>,
     lookups: Semaphore,
+    /// Bytes of answers each commit keeps.
+    cache_bytes: usize,
+    /// The index files read so far (commits are read into memory, see `memory`).
+    files: memory::Files,
     /// Set when reading the index failed: the watcher rebuilds it from scratch.
     rebuild: Arc<AtomicBool>,
     /// `Host` header values this server answers to.
@@ -139,20 +155,16 @@ impl Shared {
         change(&mut status);
     }
 
-    /// Runs `work` on a blocking thread once a lookup slot is free. `None` when it could
-    /// not finish: the server is stopping, or the engine panicked on damaged index files
-    /// (then the index is rebuilt).
+    /// Runs `work` on `loaded` on a blocking thread once a lookup slot is free. `None` when
+    /// it could not finish: the server is stopping, or the engine panicked on damaged index
+    /// files (then the index is rebuilt).
     pub(crate) async fn blocking<T: Send + 'static>(
         self: &Arc<Self>,
-        work: impl FnOnce(&Shared, &Loaded) -> T + Send + 'static,
+        loaded: Arc<Loaded>,
+        work: impl FnOnce(&Loaded) -> T + Send + 'static,
     ) -> Option<T> {
         let _slot = self.lookups.acquire().await.ok()?;
-        let shared = self.clone();
-        let done = tokio::task::spawn_blocking(move || {
-            let loaded = shared.loaded();
-            work(&shared, &loaded)
-        })
-        .await;
+        let done = tokio::task::spawn_blocking(move || work(&loaded)).await;
         match done {
             Ok(value) => Some(value),
             Err(err) => {
@@ -167,10 +179,10 @@ impl Shared {
     /// Takes in what the watcher reports: a new commit is opened and swapped in.
     fn apply(&self, index_dir: &Path, event: &watch::Event) {
         match event {
-            watch::Event::Refreshed(_) => match index::open(index_dir) {
+            watch::Event::Refreshed(_) => match open_in_memory(index_dir, &self.files) {
                 Ok((Some(store), _)) => {
                     *self.loaded.write().unwrap_or_else(|p| p.into_inner()) =
-                        Arc::new(Loaded::new(store));
+                        Arc::new(Loaded::new(store, self.cache_bytes));
                     self.set_status(|s| {
                         s.notes_missing = false;
                         s.error = None;
@@ -228,7 +240,12 @@ pub struct Started {
 
 /// Opens (or builds) the index and binds the listening socket.
 pub fn bind(options: Options) -> Result<Started> {
-    let (store, report, notice) = open_index(&options.content, &options.index)?;
+    let (mapped, report, notice) = open_index(&options.content, &options.index)?;
+    let files = memory::Files::default();
+    let store = match open_in_memory(&options.index, &files) {
+        Ok((Some(store), _)) => store,
+        _ => mapped,
+    };
     let addr = SocketAddr::new(options.host, options.port);
     let listener = StdListener::bind(addr).map_err(|e| Error::io(addr.to_string(), e))?;
     listener
@@ -247,12 +264,14 @@ pub fn bind(options: Options) -> Result<Started> {
     let shared = Arc::new(Shared {
         content: options.content.clone(),
         config: options.config,
-        loaded: RwLock::new(Arc::new(Loaded::new(store))),
+        loaded: RwLock::new(Arc::new(Loaded::new(store, options.cache_bytes))),
         status: RwLock::new(Status {
             notes_missing: !options.content.is_dir(),
             ..Status::default()
         }),
         lookups: Semaphore::new(MAX_LOOKUPS),
+        cache_bytes: options.cache_bytes,
+        files,
         rebuild: Arc::new(AtomicBool::new(false)),
         hosts,
         ip_literals,
@@ -265,6 +284,15 @@ pub fn bind(options: Options) -> Result<Started> {
         },
         report,
         notice,
+    })
+}
+
+/// Opens the index with its files read into memory: nothing done to the folder afterwards
+/// (a truncated or deleted file) can reach the commit being served.
+fn open_in_memory(dir: &Path, files: &memory::Files) -> Result<(Option<Store>, Option<String>)> {
+    files.prune();
+    index::open_with(dir, &|generation, rest| {
+        Box::new(memory::InMemory::new(generation, files.clone(), rest))
     })
 }
 
