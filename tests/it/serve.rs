@@ -33,7 +33,7 @@ impl Served {
         Self::spawn(sandbox, &["watch"], "gloss: watching ")
     }
 
-    fn spawn(sandbox: &Sandbox, args: &[&str], ready: &str) -> Served {
+    pub fn spawn(sandbox: &Sandbox, args: &[&str], ready: &str) -> Served {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("gloss"))
             .current_dir(sandbox.dir.path())
             .env_remove("GLOSS_CONTENT")
@@ -442,6 +442,97 @@ fn a_deleted_index_is_rebuilt_and_a_missing_notes_folder_is_reported() {
     server.wait_for("/api/search?q=homecoming&mode=define", |v| {
         terms_of(v) == ["Homecoming"]
     });
+}
+
+#[test]
+fn a_repeated_request_is_answered_from_the_cache_until_the_index_changes() {
+    let sandbox = Sandbox::new("everyday");
+    let server = Served::start(&sandbox);
+    let path = "/api/search?q=embedding&mode=define";
+    let first = server.get(path);
+    let second = server.get(path);
+    assert_eq!(first.header("x-gloss-cache").as_deref(), Some("miss"));
+    assert_eq!(second.header("x-gloss-cache").as_deref(), Some("hit"));
+    assert_eq!(first.body, second.body);
+    let cache = &server.get("/api/status").json()["cache"];
+    assert!(cache["hits"].as_u64().unwrap() >= 1, "{cache}");
+    assert!(cache["entries"].as_u64().unwrap() >= 1, "{cache}");
+    // An edit makes a new commit, and the new commit answers afresh.
+    sandbox.write(
+        "02-vectors.md",
+        "## Embeddings\n\n**Embedding**: A list of numbers standing for a text, edited.\n",
+    );
+    server.wait_for(path, |v| {
+        v["hits"][0]["text"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("edited."))
+    });
+    // `--cache-mb 0` looks every request up.
+    let uncached = Served::spawn(
+        &sandbox,
+        &["serve", "--port", "0", "--cache-mb", "0"],
+        "gloss: serving ",
+    );
+    for _ in 0..2 {
+        let reply = uncached.get(path);
+        assert_eq!(reply.header("x-gloss-cache").as_deref(), Some("miss"));
+    }
+}
+
+/// The generation folder `CURRENT` names.
+fn live_generation(sandbox: &Sandbox) -> std::path::PathBuf {
+    let current = std::fs::read_to_string(sandbox.index().join("CURRENT")).unwrap();
+    sandbox.index().join(current.trim())
+}
+
+/// Index files truncated and overwritten under a running server: the server reads its
+/// commit into memory (a memory-mapped file truncated under it would kill it with SIGBUS),
+/// so it keeps answering, or answers 503 with a JSON error, while the watcher rebuilds.
+#[test]
+fn a_damaged_index_under_a_running_server_is_rebuilt_while_it_keeps_answering() {
+    let sandbox = Sandbox::new("everyday");
+    let mut server = Served::start(&sandbox);
+    let path = "/api/search?q=embedding&mode=define";
+    assert_eq!(server.get(path).json()["hits"][0]["term"], "Embedding");
+    let damaged = live_generation(&sandbox);
+    for entry in std::fs::read_dir(&damaged).unwrap().flatten() {
+        let file = entry.path();
+        let name = file.file_name().unwrap().to_string_lossy().to_string();
+        if name.ends_with(".store") || name.ends_with(".term") || name.ends_with(".idx") {
+            let len = std::fs::metadata(&file).unwrap().len();
+            let f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
+            f.set_len(len / 3).unwrap();
+        } else if name.ends_with(".fast") || name.ends_with(".pos") {
+            std::fs::write(&file, b"not an index file").unwrap();
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        // A request that uncached-ly reads the damaged segments (a new query each time).
+        let reply = server.get(path);
+        match reply.status {
+            200 => assert_eq!(reply.json()["hits"][0]["term"], "Embedding"),
+            503 => assert!(reply.json()["error"].is_string()),
+            other => panic!("status {other}: {}", String::from_utf8_lossy(&reply.body)),
+        }
+        let other = server.get("/api/search?q=vector%20of%20numbers");
+        assert!(matches!(other.status, 200 | 503), "{}", other.status);
+        assert!(
+            server.child.try_wait().unwrap().is_none(),
+            "the server died"
+        );
+        if live_generation(&sandbox) != damaged && reply.status == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the damaged index was not rebuilt"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The rebuilt index answers the command line too.
+    let v = sandbox.json(&["define", "embedding"]);
+    assert_eq!(v["hits"][0]["term"], "Embedding");
 }
 
 #[test]
