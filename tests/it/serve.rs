@@ -448,6 +448,8 @@ fn a_deleted_index_is_rebuilt_and_a_missing_notes_folder_is_reported() {
 fn a_repeated_request_is_answered_from_the_cache_until_the_index_changes() {
     let sandbox = Sandbox::new("everyday");
     let server = Served::start(&sandbox);
+    // The watcher's first refresh brings a new commit (and an empty cache): wait for it.
+    server.wait_for("/api/status", |v| v["refreshes"].as_u64() >= Some(1));
     let path = "/api/search?q=embedding&mode=define";
     let first = server.get(path);
     let second = server.get(path);
