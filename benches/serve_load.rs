@@ -3,7 +3,13 @@
 //! `cargo bench --bench serve_load` runs, in one go:
 //! 1. 50 concurrent keep-alive clients driving the JSON API for 20 s, on the shipped notes
 //!    and on MDN (`../shared/corpora/mdn-en-us`, when present): requests per second, median
-//!    and 99th-percentile latency, errors (targets: median < 2 ms / < 10 ms, no errors);
+//!    and 99th-percentile latency, errors (targets: median < 2 ms / < 10 ms, no errors), and
+//!    CPU per request of the server and of the clients (this process: they share the
+//!    machine's cores). The requests are four mixes interleaved: every prefix of a term as
+//!    it is typed, whole terms (search and define), multi-word queries, terms with a typo.
+//!    Each corpus runs twice: with the server's answer cache (repeats are answered from it,
+//!    as when a page searches as you type) and with `--cache-mb 0` (every request looked
+//!    up; then each mix also alone with one client);
 //! 2. how long an edit takes to show in the API (target < 1 s);
 //! 3. one command-line query on MDN with `gloss watch` running, the same query with the
 //!    `stat` freshness check, and `rg -i` over the folder (target: watched >= 30x faster
@@ -11,7 +17,8 @@
 //!
 //! Settings: `GLOSS_BENCH_SHARED` (folder holding `mdn-en-us/`, default
 //! `../shared/corpora`), `GLOSS_LOAD_SECONDS` (default 20), `GLOSS_LOAD_CLIENTS` (50),
-//! `GLOSS_BENCH_RUNS` (CLI runs per variant, default 15). Indexes go to
+//! `GLOSS_BENCH_RUNS` (CLI runs per variant, default 15), `GLOSS_MIX_SECONDS` (one-client
+//! runs, default 3). Indexes go to
 //! `target/bench-tmp/`; nothing is written in the corpora.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -146,8 +153,54 @@ impl Client {
     }
 }
 
-/// Requests a student's typing makes: prefixes of terms, whole terms, define lookups.
-fn workload(addr: &str) -> Vec<String> {
+/// Multi-word queries a student types (descriptions, questions, phrases), per corpus.
+const PHRASES_NOTES: &[&str] = &[
+    "retrieval augmented generation",
+    "how do I get JSON out of a model",
+    "delay before the first token",
+    "vector database index",
+    "what is the difference between lora and qlora",
+    "prompt injection attack",
+    "chunking strategies",
+    "fine tuning a model on my data",
+    "evaluate an agent with a judge",
+    "reduce hallucinations",
+];
+const PHRASES_MDN: &[&str] = &[
+    "cross origin resource sharing",
+    "how to center a div",
+    "javascript promise chaining",
+    "fetch api request headers",
+    "css custom properties variables",
+    "event bubbling capture phase",
+    "what is the difference between let and var",
+    "array map filter reduce",
+    "web accessibility aria roles",
+    "service worker offline cache",
+];
+
+fn enc(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace(' ', "%20")
+        .replace('&', "%26")
+        .replace('#', "%23")
+        .replace('+', "%2B")
+}
+
+/// A typo a hand makes: two letters swapped in the middle of a word.
+fn typo(word: &str) -> Option<String> {
+    let mut chars: Vec<char> = word.chars().collect();
+    let i = chars.len() / 2;
+    (chars.len() >= 5 && chars[i - 1] != chars[i]).then(|| {
+        chars.swap(i - 1, i);
+        chars.into_iter().collect()
+    })
+}
+
+/// The request mixes, by name: what search-as-you-type sends while a term is typed
+/// (`typing`: every prefix from 3 letters), whole terms in both modes (`terms`),
+/// multi-word queries (`phrases`), and terms with a typo (`typos`).
+fn mixes(addr: &str, phrases: &[&str]) -> Vec<(&'static str, Vec<String>)> {
     let mut client = Client {
         addr: addr.to_string(),
         stream: None,
@@ -162,21 +215,41 @@ fn workload(addr: &str) -> Vec<String> {
         .step_by(7)
         .take(60)
         .collect();
-    let enc = |s: &str| {
-        s.replace('%', "%25")
-            .replace(' ', "%20")
-            .replace('&', "%26")
-            .replace('#', "%23")
-            .replace('+', "%2B")
-    };
-    let mut paths = Vec::new();
-    for name in &names {
-        let short: String = name.chars().take(4).collect();
-        paths.push(format!("/api/search?q={}", enc(&short)));
-        paths.push(format!("/api/search?q={}", enc(name)));
-        paths.push(format!("/api/search?q={}&mode=define", enc(name)));
-    }
-    paths
+    let search = |q: &str| format!("/api/search?q={}", enc(q));
+    let typing: Vec<String> = names
+        .iter()
+        .take(20)
+        .flat_map(|n| {
+            let chars: Vec<char> = n.chars().collect();
+            (3..=chars.len())
+                .map(|k| search(&chars[..k].iter().collect::<String>()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let whole: Vec<String> = names
+        .iter()
+        .flat_map(|n| [search(n), format!("{}&mode=define", search(n))])
+        .collect();
+    let phrases: Vec<String> = phrases.iter().map(|q| search(q)).collect();
+    let typos: Vec<String> = names
+        .iter()
+        .filter_map(|n| typo(n))
+        .map(|q| search(&q))
+        .collect();
+    vec![
+        ("typing", typing),
+        ("terms", whole),
+        ("phrases", phrases),
+        ("typos", typos),
+    ]
+}
+
+/// All mixes interleaved, one request of each in turn.
+fn interleave(mixes: &[(&str, Vec<String>)]) -> Vec<String> {
+    let longest = mixes.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
+    (0..longest)
+        .flat_map(|i| mixes.iter().map(move |(_, m)| m[i % m.len()].clone()))
+        .collect()
 }
 
 struct Load {
@@ -185,15 +258,34 @@ struct Load {
     seconds: f64,
     median_ms: f64,
     p99_ms: f64,
+    /// CPU seconds of the server and of this process (the clients) during the run.
+    server_cpu: f64,
+    clients_cpu: f64,
 }
 
-fn drive(addr: &str, clients: usize, seconds: u64) -> Load {
-    let paths = Arc::new(workload(addr));
+/// CPU seconds (user + system) a process has used, from /proc.
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn drive(server: &Running, paths: &[String], clients: usize, seconds: u64) -> Load {
+    let paths = Arc::new(paths.to_vec());
     let stop = Arc::new(AtomicBool::new(false));
+    let pid = server.child.id().to_string();
+    let (server_before, clients_before) = (cpu_seconds(&pid), cpu_seconds("self"));
     let started = Instant::now();
     let workers: Vec<_> = (0..clients)
         .map(|n| {
-            let (paths, stop, addr) = (paths.clone(), stop.clone(), addr.to_string());
+            let (paths, stop, addr) = (paths.clone(), stop.clone(), server.addr.clone());
             std::thread::spawn(move || {
                 let mut client = Client { addr, stream: None };
                 let (mut lat, mut errors, mut i) = (Vec::new(), 0usize, n * 13);
@@ -227,6 +319,8 @@ fn drive(addr: &str, clients: usize, seconds: u64) -> Load {
         seconds,
         median_ms: percentile(&all, 50.0),
         p99_ms: percentile(&all, 99.0),
+        server_cpu: cpu_seconds(&pid) - server_before,
+        clients_cpu: cpu_seconds("self") - clients_before,
     }
 }
 
@@ -340,15 +434,91 @@ fn cli_vs_rg(gloss: &Path, mdn: &Path, index: &Path, runs: usize) {
     );
 }
 
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn report(name: &str, load: &Load, target_ms: f64) {
+    let n = load.requests.max(1) as f64;
     println!(
-        "{name:<20} {:>6.0} req/s  median {:6.2} ms (target < {target_ms} ms)  p99 {:7.2} ms  requests {}  errors {} (target 0)",
+        "{name:<34} {:>6.0} req/s  median {:7.2} ms (target < {target_ms} ms)  p99 {:8.2} ms  requests {:>7}  errors {}  CPU/request: server {:.3} ms, clients {:.3} ms  (load {})",
         load.requests as f64 / load.seconds,
         load.median_ms,
         load.p99_ms,
         load.requests,
-        load.errors
+        load.errors,
+        load.server_cpu * 1000.0 / n,
+        load.clients_cpu * 1000.0 / n,
+        loadavg()
     );
+}
+
+/// The cache's counts from `/api/status`.
+fn cache_counts(server: &Running) -> String {
+    let mut client = Client {
+        addr: server.addr.clone(),
+        stream: None,
+    };
+    client
+        .get("/api/status")
+        .ok()
+        .and_then(|(_, body)| serde_json::from_slice::<serde_json::Value>(&body).ok())
+        .map(|v| v["cache"].to_string())
+        .unwrap_or_default()
+}
+
+/// One corpus: the cached server (the page's case: repeats answered from the cache), then
+/// the same with `--cache-mb 0` (every request looked up), per mix and all mixes at once.
+fn corpus(
+    gloss: &Path,
+    name: &str,
+    content: &Path,
+    index: &Path,
+    target: f64,
+    settings: (usize, u64, u64),
+) {
+    let (clients, seconds, mix_seconds) = settings;
+    let phrases = if name == "MDN" {
+        PHRASES_MDN
+    } else {
+        PHRASES_NOTES
+    };
+    for (label, extra) in [("cached", &[][..]), ("uncached", &["--cache-mb", "0"][..])] {
+        let mut args = vec!["serve", "--port", "0"];
+        args.extend_from_slice(extra);
+        let server = Running::start(gloss, content, index, &args, "gloss: serving ");
+        // Let the watcher's first pass finish before measuring.
+        std::thread::sleep(Duration::from_secs(2));
+        let mixes = mixes(&server.addr, phrases);
+        let all = interleave(&mixes);
+        if label == "uncached" {
+            for (mix, paths) in &mixes {
+                let one = drive(&server, paths, 1, mix_seconds);
+                report(
+                    &format!("{name}, {label}, 1, {mix} ({})", paths.len()),
+                    &one,
+                    target,
+                );
+            }
+        } else {
+            let one = drive(&server, &all, 1, mix_seconds);
+            report(&format!("{name}, {label}, 1, all mixes"), &one, target);
+        }
+        let load = drive(&server, &all, clients, seconds);
+        report(
+            &format!("{name}, {label}, {clients}, all mixes ({})", all.len()),
+            &load,
+            target,
+        );
+        if label == "cached" {
+            println!("  cache after the runs: {}", cache_counts(&server));
+        }
+    }
 }
 
 fn main() {
@@ -375,6 +545,7 @@ fn main() {
             .join(" ")
     );
     println!("(1 client: one request at a time, the latency of a request itself; {clients} clients: with queueing on this machine's cores)");
+    let mix_seconds = env_usize("GLOSS_MIX_SECONDS", 3) as u64;
     let mut corpora = vec![("shipped notes", root.join("content"), 2.0)];
     if mdn.is_dir() {
         corpora.push(("MDN", mdn.clone(), 10.0));
@@ -383,19 +554,14 @@ fn main() {
     }
     for (name, content, target) in &corpora {
         let index = tmp.join(format!("index-{}", name.replace(' ', "-")));
-        let server = Running::start(
+        corpus(
             &gloss,
+            name,
             content,
             &index,
-            &["serve", "--port", "0"],
-            "gloss: serving ",
+            *target,
+            (clients, seconds, mix_seconds),
         );
-        // Let the watcher's first pass finish before measuring.
-        std::thread::sleep(Duration::from_secs(2));
-        let single = drive(&server.addr, 1, seconds.div_ceil(4));
-        report(&format!("{name}, 1"), &single, *target);
-        let load = drive(&server.addr, clients, seconds);
-        report(&format!("{name}, {clients}"), &load, *target);
     }
     let visible = edit_visible(&gloss, &root.join("content"), &tmp);
     println!("\nedit visible in the API after {visible:.0} ms (median of 5; target < 1000 ms)");
