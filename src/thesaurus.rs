@@ -7,7 +7,8 @@
 //! a stemmer keeps apart (`teach`/`teacher`, `small`/`smaller`).
 //!
 //! The groups are general English of the kind study notes about software, data and
-//! machine learning use; none names a term of the shipped notes. Each group is a set of
+//! machine learning use, not picked per term (a few words are also names of terms, such
+//! as `rollback` or `router`, as they would be in any notes of the field). Each group is a set of
 //! words that stand in for each other when something is described; a word may be in
 //! several groups. Words are lowercase and single; their stems are taken at query time.
 
