@@ -178,8 +178,15 @@ pub fn unchanged(manifest: &str, root: &Path) -> bool {
         return false;
     }
     let lines: Vec<&str> = lines.collect();
+    // Starting the thread pool costs more than a few hundred `stat`s on one thread.
+    if lines.len() < PARALLEL_FROM {
+        return lines.iter().all(|line| same(line, root));
+    }
     lines.par_iter().all(|line| same(line, root))
 }
+
+/// Manifest lines from which the freshness check `stat`s in parallel.
+const PARALLEL_FROM: usize = 1000;
 
 /// One manifest line checked against the file or folder it names.
 fn same(line: &str, root: &Path) -> bool {
