@@ -924,10 +924,11 @@ impl Tiers<'_> {
                 continue;
             }
             let text = doc_text(&self.doc(address)?, self.f);
-            if matched_words(plan, &text, &mut analyzer, false).words < plan.needed() {
+            let matched = matched_words(plan, &text, &mut analyzer);
+            if matched.words < plan.needed() {
                 continue;
             }
-            let share = matched_words(plan, &text, &mut analyzer, true).share(&weights);
+            let share = matched.share(&weights);
             weighed.push((score * share * share, address));
         }
         weighed.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -1194,7 +1195,7 @@ fn keep_what_was_asked(results: &mut Results, plan: &Plan, analyzer: &mut Analyz
         } else if tier == Tier::DefinitionTypo as u8 {
             names_some_word(&hit, plan, analyzer) && {
                 let text = format!("{} {}", hit.term.as_deref().unwrap_or(""), hit.text);
-                matched_words(plan, &text, analyzer, false).words == plan.content
+                matched_words(plan, &text, analyzer).words == plan.content
             }
         } else {
             tier != Tier::DefinitionSomeWords as u8
@@ -1280,11 +1281,11 @@ fn doc_text(doc: &TantivyDocument, f: &Fields) -> String {
     text
 }
 
-/// How many of the plan's content words (and, when `common`, its common words that are
-/// not small) `text` matches: by stem, plural, long form, as half of a joined pair
-/// (`roll back` in `Rollback`), or within the word's typo budget (a typo never lands on a
-/// common word: `width` is not `with`).
-fn matched_words(plan: &Plan, text: &str, analyzer: &mut Analyzer, common: bool) -> Matched {
+/// Which of the plan's words that are not small `text` matches, in one pass over its
+/// tokens: by stem, plural, long form, as half of a joined pair (`roll back` in
+/// `Rollback`), within the word's typo budget (a typo never lands on a common word: `width`
+/// is not `with`), or by a word that stands in for it.
+fn matched_words(plan: &Plan, text: &str, analyzer: &mut Analyzer) -> Matched {
     let tokens = analyzer.words(text);
     let found = |w: &QueryWord| tokens.iter().any(|t| w.exact(t));
     let mut in_pair = vec![false; plan.words.len()];
@@ -1304,21 +1305,24 @@ fn matched_words(plan: &Plan, text: &str, analyzer: &mut Analyzer, common: bool)
         .zip(&plan.long)
         .zip(in_pair)
         .enumerate()
-        .filter(|(_, ((w, _), _))| !query::is_stopword(&w.raw) || (common && !is_small(&w.raw)));
+        .filter(|(_, ((w, _), _))| !query::is_stopword(&w.raw) || !is_small(&w.raw));
     for (i, ((w, long), paired)) in counted {
+        let content = !query::is_stopword(&w.raw);
         let itself = paired
             || found(w)
             || long.iter().any(found)
             || tokens
                 .iter()
                 .any(|t| !query::is_stopword(&t.raw) && w.close(t));
-        if itself {
-            matched.words += 1;
-            matched.by_word[i] = 1.0;
+        let by = if itself {
+            1.0
         } else if plan.related(i).iter().any(found) {
-            matched.words += 1;
-            matched.by_word[i] = RELATED_BOOST;
-        }
+            RELATED_BOOST
+        } else {
+            continue;
+        };
+        matched.by_word[i] = by;
+        matched.words += usize::from(content);
     }
     matched
 }
@@ -1326,10 +1330,10 @@ fn matched_words(plan: &Plan, text: &str, analyzer: &mut Analyzer, common: bool)
 /// How much of a query a text matches.
 #[derive(Debug, Default, Clone)]
 struct Matched {
-    /// Words matched, by themselves or by a word that stands in for them.
+    /// Content words matched, by themselves or by a word that stands in for them.
     words: usize,
-    /// By query word: 1 when the text has it, [`RELATED_BOOST`] when it has only a word
-    /// that stands in for it, 0 otherwise (and for words not counted).
+    /// By query word (content words and common words that are not small): 1 when the text
+    /// has it, [`RELATED_BOOST`] when it has only a word that stands in for it, else 0.
     by_word: Vec<f32>,
 }
 
