@@ -171,9 +171,18 @@ impl Store {
     /// index whose manifest is in the JSON of earlier versions is refreshed once, which
     /// writes it anew.
     pub fn unchanged(&self, root: &Path) -> bool {
+        self.observe(root).is_some_and(|seen| seen.unchanged)
+    }
+
+    /// The notes, folders and ignore files of the last commit's manifest as they are now
+    /// ([`manifest::observe`]); `None` when the manifest cannot be read this way.
+    pub fn observe(&self, root: &Path) -> Option<notes::Seen> {
+        if self.payload.manifest.ends_with(".json") {
+            return None;
+        }
         let path = self.generation.join(&self.payload.manifest);
-        !self.payload.manifest.ends_with(".json")
-            && fs::read_to_string(path).is_ok_and(|text| unchanged(&text, root))
+        let text = fs::read_to_string(path).ok()?;
+        manifest::observe(&self.payload.manifest, &text, root)
     }
 
     /// The manifest of the last commit, read on first use.
@@ -499,11 +508,24 @@ pub fn refresh_with_progress(
     wait: bool,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Report> {
-    match run(content, dir, mode, wait, progress) {
+    refresh_seen(content, dir, mode, wait, progress, None)
+}
+
+/// [`refresh_with_progress`], given what a `stat` pass over the last commit's manifest just
+/// saw ([`Store::observe`]), so the walk does not `stat` it all again.
+fn refresh_seen(
+    content: &Path,
+    dir: &Path,
+    mode: Refresh,
+    wait: bool,
+    progress: &(dyn Fn(Progress) + Sync),
+    seen: Option<&notes::Seen>,
+) -> Result<Report> {
+    match run(content, dir, mode, wait, progress, seen) {
         // An incremental commit that the live generation refuses (files left by a killed
         // run that tantivy does not know about, say) is retried as a fresh build beside it.
         Err(Error::IndexWrite { message, .. }) if mode == Refresh::Incremental => {
-            let mut report = run(content, dir, Refresh::Rebuild, wait, progress)?;
+            let mut report = run(content, dir, Refresh::Rebuild, wait, progress, None)?;
             report.notice = Some(format!(
                 "the index could not be updated in place ({message}); rebuilt it"
             ));
@@ -541,21 +563,22 @@ fn run(
     mode: Refresh,
     wait: bool,
     progress: &(dyn Fn(Progress) + Sync),
+    seen: Option<&notes::Seen>,
 ) -> Result<Report> {
     let started = std::time::Instant::now();
     folder::claim(dir, content)?;
     let content_id = canonical(content);
-    let seen = folder::commit_id(dir);
+    let commit_seen = folder::commit_id(dir);
     let mut last = Last::read(dir, &content_id, mode);
-    let mut tree = last.walk(content)?;
+    let mut tree = last.walk(content, seen)?;
     pause_for_test("GLOSS_TEST_PAUSE_BEFORE_LOCK");
     let lock = folder::lock(dir, wait)?;
     pause_for_test("GLOSS_TEST_PAUSE_LOCKED");
-    if folder::commit_id(dir) != seen {
+    if folder::commit_id(dir) != commit_seen {
         // Another run committed after this walk: its index is newer than what the walk
         // saw, so plan again from the notes as they are now.
         last = Last::read(dir, &content_id, mode);
-        tree = last.walk(content)?;
+        tree = last.walk(content, None)?;
     }
     probe_writable(dir)?;
     let mut plan = plan(&lock, content_id, dir, tree, last)?;
@@ -600,13 +623,15 @@ impl Last {
 
     /// The notes as they are now: from the last walk's record, listing again only the
     /// folders that changed, when the manifest says that record is whole; else a full walk.
-    fn walk(&self, content: &Path) -> Result<notes::Tree> {
-        if let Some((_, manifest)) = self.existing.as_ref().filter(|(_, m)| m.listed) {
+    /// `seen`, the stats of a check of this same manifest, stand in for `stat`s.
+    fn walk(&self, content: &Path, seen: Option<&notes::Seen>) -> Result<notes::Tree> {
+        if let Some((store, manifest)) = self.existing.as_ref().filter(|(_, m)| m.listed) {
             let previous = notes::Previous {
                 files: manifest.files.keys().map(String::as_str).collect(),
                 dirs: &manifest.dirs,
                 ignores: &manifest.ignores,
                 unsettled: &manifest.unsettled,
+                seen: seen.filter(|s| s.source == store.payload.manifest),
             };
             if let Some(tree) = notes::rewalk(content, &previous)? {
                 return Ok(tree);
@@ -1009,10 +1034,15 @@ pub fn ensure_fresh_with_progress(
     if !content.is_dir() {
         return Err(Error::ContentMissing(content.to_path_buf()));
     }
-    if store.payload.content == canonical(content) && store.unchanged(content) {
+    // The stats of the check are handed to the refresh, which does not take them again.
+    let seen = (store.payload.content == canonical(content))
+        .then(|| store.observe(content))
+        .flatten();
+    if seen.as_ref().is_some_and(|s| s.unchanged) {
         return Ok((store, None, None));
     }
-    match refresh_with_progress(content, dir, Refresh::Incremental, false, progress) {
+    let incremental = Refresh::Incremental;
+    match refresh_seen(content, dir, incremental, false, progress, seen.as_ref()) {
         Ok(report) => Ok((reopen(dir)?, Some(report), None)),
         Err(err @ (Error::NotOurs { .. } | Error::ContentMissing(_))) => Err(err),
         Err(err) => Ok((store, None, Some(unrefreshed(&err)))),

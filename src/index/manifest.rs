@@ -168,56 +168,108 @@ pub(super) fn unescape_line(line: &str) -> String {
 }
 
 /// True when nothing in `root` changed since the walk recorded in the manifest text
-/// `manifest`: every note has the same size and time, every folder the same stamp (see
-/// [`notes::dir_stamp`]), every ignore file the same time (and one that was absent still
-/// is). A `stat` per line in parallel instead of a walk; any difference (or a line that does
-/// not parse) sends the caller to a refresh.
+/// `manifest` (see [`observe`]); a text that is not a manifest counts as a change.
 pub fn unchanged(manifest: &str, root: &Path) -> bool {
+    observe("", manifest, root).is_some_and(|seen| seen.unchanged)
+}
+
+/// One `stat` per line of the manifest text `manifest` (file `name`), in parallel, instead
+/// of a walk: every note, folder and ignore file as it is now, and whether nothing changed
+/// since the walk recorded (every note has the same size and time, every folder the same
+/// stamp, see [`notes::dir_stamp`], every ignore file the same time, and one that was absent
+/// still is). `None` when the text is not a manifest. A refresh that follows uses these
+/// stats instead of taking them again ([`notes::Previous::seen`]).
+pub fn observe(name: &str, manifest: &str, root: &Path) -> Option<notes::Seen> {
     let mut lines = manifest.lines();
     if !lines.next().is_some_and(|l| l.starts_with(HEADER)) {
-        return false;
+        return None;
     }
     let lines: Vec<&str> = lines.collect();
     // Starting the thread pool costs more than a few hundred `stat`s on one thread.
-    if lines.len() < PARALLEL_FROM {
-        return lines.iter().all(|line| same(line, root));
+    let looked: Option<Vec<Looked>> = if lines.len() < PARALLEL_FROM {
+        lines.iter().map(|line| look(line, root)).collect()
+    } else {
+        lines.par_iter().map(|line| look(line, root)).collect()
+    };
+    let mut seen = notes::Seen {
+        source: name.to_string(),
+        unchanged: true,
+        ..notes::Seen::default()
+    };
+    for l in looked? {
+        seen.unchanged &= l.same;
+        match l.now {
+            Now::File(now) => seen.files.push((l.rel, now)),
+            Now::Dir(now) => seen.dirs.push((l.rel, now)),
+            Now::Ignore(now) => seen.ignores.push((l.rel, now)),
+        }
     }
-    lines.par_iter().all(|line| same(line, root))
+    sort_keys(&mut seen.files);
+    sort_keys(&mut seen.dirs);
+    sort_keys(&mut seen.ignores);
+    Some(seen)
+}
+
+/// Sorts a list by key, unless it already is (a manifest is written sorted).
+fn sort_keys<T>(list: &mut [(String, T)]) {
+    if !list.is_sorted_by(|a, b| a.0 <= b.0) {
+        list.sort_by(|a, b| a.0.cmp(&b.0));
+    }
 }
 
 /// Manifest lines from which the freshness check `stat`s in parallel.
 const PARALLEL_FROM: usize = 1000;
 
-/// One manifest line checked against the file or folder it names.
-fn same(line: &str, root: &Path) -> bool {
+/// One manifest line looked at: its key, what its path holds now, and whether that is what
+/// the line recorded.
+struct Looked {
+    rel: String,
+    now: Now,
+    same: bool,
+}
+
+enum Now {
+    File(Option<notes::Stat>),
+    Dir(Option<u64>),
+    Ignore(u64),
+}
+
+/// One manifest line checked against the file or folder it names; `None` when the line
+/// does not parse.
+fn look(line: &str, root: &Path) -> Option<Looked> {
     let mut parts = line.split('\t');
-    let (Some(kind), Some(Ok(time))) = (parts.next(), parts.next().map(str::parse::<u64>)) else {
-        return false;
-    };
+    let kind = parts.next()?;
+    let time: u64 = parts.next()?.parse().ok()?;
     let (size, time) = if kind == "f" {
-        let Some(Ok(mtime)) = parts.next().map(str::parse::<u64>) else {
-            return false;
-        };
+        let mtime: u64 = parts.next()?.parse().ok()?;
         parts.next();
-        (Some(time), mtime)
+        (time, mtime)
     } else {
-        (None, time)
+        (0, time)
     };
-    let Some(rel) = parts.next().map(unescape_line) else {
-        return false;
-    };
+    let rel = unescape_line(parts.next()?);
     let path = if rel.is_empty() {
         root.to_path_buf()
     } else {
         notes::rel_path(root, &rel)
     };
-    match (std::fs::metadata(path), kind) {
-        (Ok(m), "d" | "D") => notes::dir_stamp(&m) == time,
-        (Ok(m), "i" | "I") => notes::mtime_ns(&m) == time,
-        (Ok(m), "f") => notes::mtime_ns(&m) == time && size == Some(m.len()),
-        (Err(_), "i" | "I") => time == notes::ABSENT,
-        _ => false,
-    }
+    let (now, same) = match kind {
+        "f" => {
+            let now = notes::stat(&path);
+            let same = now.is_some_and(|n| n.mtime_ns == time && n.size == size);
+            (Now::File(now), same)
+        }
+        "d" | "D" => {
+            let now = std::fs::metadata(path).ok().map(|m| notes::dir_stamp(&m));
+            (Now::Dir(now), now == Some(time))
+        }
+        "i" | "I" => {
+            let now = std::fs::metadata(path).map_or(notes::ABSENT, |m| notes::mtime_ns(&m));
+            (Now::Ignore(now), now == time)
+        }
+        _ => return None,
+    };
+    Some(Looked { rel, now, same })
 }
 
 #[cfg(test)]

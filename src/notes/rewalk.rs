@@ -29,6 +29,71 @@ pub struct Previous<'a> {
     /// Folders and ignore files whose stamp the last walk could not vouch for
     /// ([`Tree::unsettled`]).
     pub unsettled: &'a BTreeSet<String>,
+    /// What a `stat` pass just before saw of these notes, folders and ignore files (the
+    /// freshness check of a query): used instead of `stat`ing them again.
+    pub seen: Option<&'a Seen>,
+}
+
+/// What a path of the last walk holds now, as a `stat` (following links) saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stat {
+    /// A regular file.
+    pub is_file: bool,
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time ([`mtime_ns`]).
+    pub mtime_ns: u64,
+}
+
+/// One `stat` of every note, folder and ignore file the last walk recorded, each list
+/// sorted by key: what [`rewalk`] would `stat`, taken beforehand (by the freshness check
+/// of a query, which then hands it to the refresh instead of `stat`ing all again).
+#[derive(Debug, Clone, Default)]
+pub struct Seen {
+    /// The record the paths come from (the index manifest's file name): a refresh uses the
+    /// stats only against that same record.
+    pub source: String,
+    /// Notes and what their paths hold (`None`: gone or unreadable).
+    pub files: Vec<(String, Option<Stat>)>,
+    /// Folders and their stamps ([`dir_stamp`]; `None`: gone or unreadable).
+    pub dirs: Vec<(String, Option<u64>)>,
+    /// Ignore files and their times ([`super::ABSENT`] when absent).
+    pub ignores: Vec<(String, u64)>,
+    /// True when every path is as recorded.
+    pub unchanged: bool,
+}
+
+impl Seen {
+    fn find<T: Copy>(list: &[(String, T)], rel: &str) -> Option<T> {
+        list.binary_search_by(|(k, _)| k.as_str().cmp(rel))
+            .ok()
+            .map(|i| list[i].1)
+    }
+
+    /// What note `rel` holds, when it was looked at.
+    fn file(&self, rel: &str) -> Option<Option<Stat>> {
+        Self::find(&self.files, rel)
+    }
+
+    /// The stamp of folder `rel`, when it was looked at.
+    fn dir(&self, rel: &str) -> Option<Option<u64>> {
+        Self::find(&self.dirs, rel)
+    }
+
+    /// The time of ignore file `rel`, when it was looked at.
+    fn ignore(&self, rel: &str) -> Option<u64> {
+        Self::find(&self.ignores, rel)
+    }
+}
+
+/// What `path` holds now.
+pub fn stat(path: &Path) -> Option<Stat> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some(Stat {
+        is_file: meta.is_file(),
+        size: meta.len(),
+        mtime_ns: mtime_ns(&meta),
+    })
 }
 
 /// The walk of `root` brought up to date from `prev`, or `Ok(None)` when only a full walk
@@ -47,7 +112,7 @@ pub fn rewalk_with(root: &Path, prev: &Previous, margin: u64) -> Result<Option<T
     if ignores_moved(root, prev) {
         return Ok(None);
     }
-    let stamps = stat_dirs(root, prev.dirs);
+    let stamps = stat_dirs(root, prev.dirs, prev.seen);
     let mut next = Next::default();
     for (rel, stamp) in &stamps {
         match stamp {
@@ -83,20 +148,33 @@ fn ignores_moved(root: &Path, prev: &Previous) -> bool {
         if prev.unsettled.contains(*rel) {
             return true;
         }
-        let now = std::fs::metadata(folder(root, rel)).map_or(super::ABSENT, |m| mtime_ns(&m));
+        let now = prev.seen.and_then(|s| s.ignore(rel)).unwrap_or_else(|| {
+            std::fs::metadata(folder(root, rel)).map_or(super::ABSENT, |m| mtime_ns(&m))
+        });
         now != time
     })
 }
 
-/// The stamp of every folder the last walk saw, `None` for those gone.
-fn stat_dirs(root: &Path, dirs: &BTreeMap<String, u64>) -> Vec<(String, Option<u64>)> {
+/// The stamp of every folder the last walk saw, `None` for those gone: as `seen` has it,
+/// else `stat`ed now.
+fn stat_dirs(
+    root: &Path,
+    dirs: &BTreeMap<String, u64>,
+    seen: Option<&Seen>,
+) -> Vec<(String, Option<u64>)> {
+    let look = |rel: &String| {
+        let stamp = seen.and_then(|s| s.dir(rel)).unwrap_or_else(|| {
+            std::fs::metadata(folder(root, rel))
+                .map(|m| dir_stamp(&m))
+                .ok()
+        });
+        (rel.clone(), stamp)
+    };
+    if seen.is_some() {
+        return dirs.keys().map(look).collect();
+    }
     let rels: Vec<&String> = dirs.keys().collect();
-    rels.par_iter()
-        .map(|rel| {
-            let stamp = std::fs::metadata(folder(root, rel)).map(|m| dir_stamp(&m));
-            ((*rel).clone(), stamp.ok())
-        })
-        .collect()
+    rels.par_iter().map(|rel| look(rel)).collect()
 }
 
 /// The walk as it is being brought up to date.
@@ -212,14 +290,24 @@ impl Next {
                 !relisted.contains(parent) && self.dirs.contains_key(parent)
             })
             .collect();
-        let kept: Option<Vec<NoteFile>> = keep
-            .par_iter()
-            .map(|rel| {
-                let path = folder(root, rel);
-                let meta = std::fs::metadata(&path).ok()?;
-                meta.is_file().then(|| note(rel.to_string(), &path, &meta))
+        let look = |rel: &&str| {
+            let path = folder(root, rel);
+            let now = match prev.seen.and_then(|s| s.file(rel)) {
+                Some(now) => now?,
+                None => stat(&path)?,
+            };
+            now.is_file.then(|| NoteFile {
+                rel: rel.to_string(),
+                abs: path,
+                size: now.size,
+                mtime_ns: now.mtime_ns,
             })
-            .collect();
+        };
+        let kept: Option<Vec<NoteFile>> = if prev.seen.is_some() {
+            keep.iter().map(look).collect()
+        } else {
+            keep.par_iter().map(look).collect()
+        };
         // A note gone from a folder whose stamp did not move: let a full walk decide.
         let Some(mut files) = kept else {
             return Ok(None);
@@ -340,19 +428,50 @@ mod tests {
     fn rewalked(root: &Path, before: &Tree) -> Option<Tree> {
         let dirs: BTreeMap<String, u64> = before.dirs.iter().cloned().collect();
         let ignores: BTreeMap<String, u64> = before.ignores.iter().cloned().collect();
-        let prev = Previous {
+        let seen = seen_now(root, before);
+        let prev = |seen| Previous {
             files: before.files.iter().map(|f| f.rel.as_str()).collect(),
             dirs: &dirs,
             ignores: &ignores,
             unsettled: &before.unsettled,
+            seen,
         };
-        let tree = rewalk_with(root, &prev, 0).unwrap()?;
+        // Stats taken beforehand (a query's freshness check) stand in for the walk's own.
+        let with_seen = rewalk_with(root, &prev(Some(&seen)), 0).unwrap();
+        let tree = rewalk_with(root, &prev(None), 0).unwrap();
+        assert_eq!(
+            with_seen.as_ref().map(|t| (&t.files, &t.dirs, &t.ignores)),
+            tree.as_ref().map(|t| (&t.files, &t.dirs, &t.ignores))
+        );
+        let tree = tree?;
         let full = super::super::walk_tree_with(root, 0).unwrap();
         assert_eq!(tree.files, full.files);
         let sorted = |v: &[(String, u64)]| v.iter().cloned().collect::<BTreeMap<_, _>>();
         assert_eq!(sorted(&tree.dirs), sorted(&full.dirs));
         assert_eq!(sorted(&tree.ignores), sorted(&full.ignores));
         Some(tree)
+    }
+
+    /// What a check of `before`'s record sees now.
+    fn seen_now(root: &Path, before: &Tree) -> Seen {
+        let mut seen = Seen {
+            files: (before.files.iter())
+                .map(|f| (f.rel.clone(), stat(&folder(root, &f.rel))))
+                .collect(),
+            ..Seen::default()
+        };
+        for (rel, _) in &before.dirs {
+            let now = std::fs::metadata(folder(root, rel)).map(|m| dir_stamp(&m));
+            seen.dirs.push((rel.clone(), now.ok()));
+        }
+        for (rel, _) in &before.ignores {
+            let now =
+                std::fs::metadata(folder(root, rel)).map_or(super::super::ABSENT, |m| mtime_ns(&m));
+            seen.ignores.push((rel.clone(), now));
+        }
+        seen.dirs.sort();
+        seen.ignores.sort();
+        seen
     }
 
     fn rels(tree: &Tree) -> Vec<&str> {
