@@ -57,6 +57,32 @@ fn has_prefix(analyzer: &mut Analyzer, term: &str, prefix: &str) -> bool {
     joined(analyzer, term).starts_with(&want)
 }
 
+/// Definitions A-Z by term (then file and line), ranked 1, 2, ...; those without a term
+/// are dropped. The order of [`terms`], for definitions that did not come from the index.
+pub(crate) fn in_order(definitions: Vec<Hit>, analyzer: &mut Analyzer) -> Vec<Hit> {
+    let mut listed: Vec<((char, String), Hit)> = definitions
+        .into_iter()
+        .filter_map(|hit| {
+            let term = hit.term.as_deref().filter(|t| !t.trim().is_empty())?;
+            Some((sort_key(analyzer, term), hit))
+        })
+        .collect();
+    listed.sort_by(|(a, x), (b, y)| {
+        a.cmp(b)
+            .then_with(|| x.term.cmp(&y.term))
+            .then_with(|| x.file.cmp(&y.file))
+            .then_with(|| x.line.cmp(&y.line))
+    });
+    listed
+        .into_iter()
+        .enumerate()
+        .map(|(n, (_, mut hit))| {
+            hit.rank = n + 1;
+            hit
+        })
+        .collect()
+}
+
 /// Every definition in the index, A-Z by term (then file and line), optionally only terms
 /// starting with `prefix`. `query` of the result is the prefix (empty for all).
 pub fn terms(store: &Store, prefix: Option<&str>) -> Result<Results> {
@@ -71,37 +97,21 @@ pub fn terms(store: &Store, prefix: Option<&str>) -> Result<Results> {
         .map_err(|e| Error::engine("listing terms", e))?;
     let mut analyzer = Analyzer::default();
     let prefix = prefix.filter(|p| !p.trim().is_empty());
-    let mut listed: Vec<((char, String), Hit)> = Vec::new();
+    let mut listed: Vec<Hit> = Vec::new();
     for addr in addresses {
         let doc: TantivyDocument = searcher
             .doc(addr)
             .map_err(|e| Error::engine("reading a term", e))?;
         let hit = Hit::from_doc(&doc, f);
-        let term = hit.term.clone().unwrap_or_default();
-        if term.trim().is_empty() {
-            continue;
-        }
+        let term = hit.term.as_deref().unwrap_or_default();
         if let Some(p) = prefix {
-            if !has_prefix(&mut analyzer, &term, p) {
+            if !has_prefix(&mut analyzer, term, p) {
                 continue;
             }
         }
-        listed.push((sort_key(&mut analyzer, &term), hit));
+        listed.push(hit);
     }
-    listed.sort_by(|(a, x), (b, y)| {
-        a.cmp(b)
-            .then_with(|| x.term.cmp(&y.term))
-            .then_with(|| x.file.cmp(&y.file))
-            .then_with(|| x.line.cmp(&y.line))
-    });
-    let hits = listed
-        .into_iter()
-        .enumerate()
-        .map(|(n, (_, mut hit))| {
-            hit.rank = n + 1;
-            hit
-        })
-        .collect();
+    let hits = in_order(listed, &mut analyzer);
     Ok(Results {
         query: prefix.unwrap_or("").to_string(),
         hits,

@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::glossary;
 use crate::index::Store;
 use crate::search::Hit;
-use crate::tokenize::{singular, Analyzer, Word};
+use crate::tokenize::{singular_of, Analyzer, Word};
 use crate::words;
 
 /// Format of the cached graph and of the matching rules; a cache of another version is
@@ -128,17 +128,24 @@ fn inflection_base(word: &str) -> &str {
     }
 }
 
+type FxMap<K, V> = HashMap<K, V, rustc_hash::FxBuildHasher>;
+type FxSet<K> = HashSet<K, rustc_hash::FxBuildHasher>;
+
 /// Finds the names of terms in text.
 pub struct Matcher {
     analyzer: Analyzer,
     /// Name keys → nodes.
-    keys: HashMap<String, Vec<usize>>,
+    keys: FxMap<String, Vec<usize>>,
     /// Name stems, joined by spaces → names (terms only).
-    stems: HashMap<String, Vec<StemName>>,
-    /// Raw words joined, and stems joined by spaces, of the first words of every name (all
-    /// but its last word): a window of text that is neither cannot grow into a name.
-    prefixes: HashSet<String>,
+    stems: FxMap<String, Vec<StemName>>,
+    /// Raw words joined, of the first words of every name (all but its last word) ...
+    raw_prefixes: FxSet<String>,
+    /// ... and their stems joined by spaces: a window of text that is neither cannot grow
+    /// into a name.
+    stem_prefixes: FxSet<String>,
     longest: usize,
+    /// The words of the text being matched (reused from text to text).
+    words: Vec<Word>,
 }
 
 impl Matcher {
@@ -146,10 +153,12 @@ impl Matcher {
     fn new<'a>(names: impl IntoIterator<Item = (usize, &'a str, &'a str, bool)>) -> Matcher {
         let mut m = Matcher {
             analyzer: Analyzer::default(),
-            keys: HashMap::new(),
-            stems: HashMap::new(),
-            prefixes: HashSet::new(),
+            keys: FxMap::default(),
+            stems: FxMap::default(),
+            raw_prefixes: FxSet::default(),
+            stem_prefixes: FxSet::default(),
             longest: 0,
+            words: Vec::new(),
         };
         for (node, term, name, alias) in names {
             let words = m.analyzer.plain_words(name);
@@ -168,12 +177,12 @@ impl Matcher {
             let (mut raw, mut stem) = (String::new(), String::new());
             for w in &words[..words.len() - 1] {
                 raw.push_str(&w.raw);
-                m.prefixes.insert(format!("r:{raw}"));
+                m.raw_prefixes.insert(raw.clone());
                 if !stem.is_empty() {
                     stem.push(' ');
                 }
                 stem.push_str(&w.stem);
-                m.prefixes.insert(format!("s:{stem}"));
+                m.stem_prefixes.insert(stem.clone());
             }
             // Acronyms and initials do not inflect: only terms are matched by stem.
             if alias {
@@ -189,13 +198,14 @@ impl Matcher {
         m
     }
 
-    /// The nodes named by the words `window`: by key, else by inflection.
-    fn named(&self, window: &[Word], joined: &str, stems: &str) -> Vec<usize> {
-        if let Some(nodes) = self.keys.get(&singular(joined)) {
-            return nodes.clone();
+    /// The nodes named by the words `window`, into `nodes`: by key, else by inflection.
+    fn named(&self, window: &[Word], joined: &str, stems: &str, nodes: &mut Vec<usize>) {
+        nodes.clear();
+        if let Some(found) = self.keys.get(singular_of(joined).as_ref()) {
+            nodes.extend_from_slice(found);
+            return;
         }
         // Exact spellings first: `chunks` names `Chunk`, not also `Chunking`.
-        let mut nodes = Vec::new();
         for name in self.stems.get(stems).into_iter().flatten() {
             let close = name
                 .raws
@@ -206,18 +216,20 @@ impl Matcher {
                 nodes.push(name.node);
             }
         }
-        nodes
     }
 
     /// The nodes named in `text`, in order of first occurrence, each once; at each place
     /// the longest name wins.
     pub fn find(&mut self, text: &str) -> Vec<usize> {
-        let words = self.analyzer.plain_words(text);
+        let mut buffer = std::mem::take(&mut self.words);
+        let count = self.analyzer.plain_words_into(text, &mut buffer);
+        let words = &buffer[..count];
         let mut out: Vec<usize> = Vec::new();
         let (mut joined, mut stems) = (String::new(), String::new());
+        let (mut best, mut nodes) = (Vec::new(), Vec::new());
         let mut i = 0;
         while i < words.len() {
-            let mut best: Option<(usize, Vec<usize>)> = None;
+            let mut best_len = 0;
             joined.clear();
             stems.clear();
             for len in 1..=self.longest.min(words.len() - i) {
@@ -227,28 +239,29 @@ impl Matcher {
                     stems.push(' ');
                 }
                 stems.push_str(&w.stem);
-                let nodes = self.named(&words[i..i + len], &joined, &stems);
+                self.named(&words[i..i + len], &joined, &stems, &mut nodes);
                 if !nodes.is_empty() {
-                    best = Some((len, nodes));
+                    best_len = len;
+                    std::mem::swap(&mut best, &mut nodes);
                 }
-                if !self.prefixes.contains(&format!("r:{joined}"))
-                    && !self.prefixes.contains(&format!("s:{stems}"))
+                if !self.raw_prefixes.contains(joined.as_str())
+                    && !self.stem_prefixes.contains(stems.as_str())
                 {
                     break;
                 }
             }
-            match best {
-                Some((len, nodes)) => {
-                    for n in nodes {
-                        if !out.contains(&n) {
-                            out.push(n);
-                        }
-                    }
-                    i += len;
-                }
-                None => i += 1,
+            if best_len == 0 {
+                i += 1;
+                continue;
             }
+            for &n in &best {
+                if !out.contains(&n) {
+                    out.push(n);
+                }
+            }
+            i += best_len;
         }
+        self.words = buffer;
         out
     }
 }
@@ -496,6 +509,16 @@ pub fn build_after_commit(dir: &Path) {
     if let Ok((Some(store), _)) = crate::index::open(dir) {
         let _ = load_or_build(&store);
     }
+}
+
+/// Builds the graph of a fresh generation from the definitions its run indexed (as
+/// [`Hit::from_doc`] would read them back) and caches it for the commit `opstamp`: the
+/// graph [`load_or_build`] would make from the committed index, without reading every
+/// definition back from it. Best effort, like [`build_after_commit`].
+pub fn cache_built(generation: &Path, opstamp: u64, definitions: Vec<Hit>) {
+    let hits = glossary::in_order(definitions, &mut Analyzer::default());
+    let path = generation.join(format!("graph-{opstamp}.json"));
+    let _ = write_cache(&path, generation, &build(&hits));
 }
 
 /// Makes the graph cached for the commit `from` the graph of the commit just made in `dir`,

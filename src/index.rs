@@ -25,6 +25,7 @@ use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 use crate::entries::{self, Entry, Kind};
 use crate::error::{Error, Result};
 use crate::notes::{self, NoteFile, Warning};
+use crate::search::Hit;
 use crate::sections;
 use crate::tokenize::{self, Analyzer};
 
@@ -589,17 +590,24 @@ fn run(
     }
     let written = write(dir, content, &mut plan, progress)
         .and_then(|writer| commit(&lock, dir, &mut plan, writer));
-    if let Err(err) = written {
-        if let Target::Fresh { generation, .. } = &plan.target {
-            lock.discard(generation);
+    let committed = match written {
+        Ok(opstamp) => opstamp,
+        Err(err) => {
+            if let Target::Fresh { generation, .. } = &plan.target {
+                lock.discard(generation);
+            }
+            return Err(disk_full(err, dir));
         }
-        return Err(disk_full(err, dir));
-    }
+    };
     // Work that depends only on the notes is done here, once per commit, not per query:
-    // the graph, unless no definition changed (then the last commit's graph is this one's).
-    match (&plan.target, &plan.defs) {
-        (Target::Live { opstamp, .. }, Some(defs)) if !defs.changed => {
+    // the graph, unless no definition changed (then the last commit's graph is this one's);
+    // a fresh build makes it from the definitions it indexed, without reading them back.
+    match (&plan.target, &plan.defs, plan.definitions.take()) {
+        (Target::Live { opstamp, .. }, Some(defs), _) if !defs.changed => {
             crate::graph::carry_after_commit(dir, *opstamp);
+        }
+        (Target::Fresh { generation, .. }, _, Some(definitions)) => {
+            crate::graph::cache_built(generation, committed, definitions);
         }
         _ => crate::graph::build_after_commit(dir),
     }
@@ -690,6 +698,8 @@ struct Plan {
     /// The definitions of the live index, to tell whether this run changes the graph
     /// (none for a fresh build).
     defs: Option<defs::Defs>,
+    /// A fresh build's definitions, as the graph reads them, collected as they are added.
+    definitions: Option<Vec<Hit>>,
     /// The manifest as it will be committed, updated as notes are added.
     manifest: Manifest,
     /// Notes to (re-)read.
@@ -797,9 +807,11 @@ fn plan(
             (target, Manifest::default(), tree.files, Vec::new())
         }
     };
+    let definitions = matches!(target, Target::Fresh { .. }).then(Vec::new);
     Ok(Plan {
         target,
         defs,
+        definitions,
         listed: report.warnings.is_empty(),
         manifest,
         to_index,
@@ -901,6 +913,9 @@ fn add_notes(
                 if let Some(defs) = &mut plan.defs {
                     defs.note(&rel, &entries);
                 }
+                if let Some(definitions) = &mut plan.definitions {
+                    definitions.extend(entries.iter().filter_map(definition_hit));
+                }
                 // The note's entries from the last commit go; its new ones replace them.
                 writer.delete_term(Term::from_field_text(fields.file, &rel));
                 add_entries(writer, fields, &mut analyzer, &entries)?;
@@ -910,6 +925,21 @@ fn add_notes(
     });
     plan.to_index = to_index;
     result
+}
+
+/// A definition entry as the graph reads it back from the index ([`Hit::from_doc`]): term,
+/// aliases, text and place. None for passages and definitions without a term.
+fn definition_hit(e: &Entry) -> Option<Hit> {
+    let term = e.term.as_ref().filter(|_| e.kind == Kind::Definition)?;
+    Some(Hit {
+        kind: Kind::Definition,
+        term: Some(term.clone()),
+        aliases: e.aliases.clone(),
+        text: e.text.clone(),
+        file: e.file.clone(),
+        line: e.line,
+        ..Hit::default()
+    })
 }
 
 /// Records one parsed note in the plan's manifest and report; its entries when they must be
@@ -948,7 +978,13 @@ fn record(plan: &mut Plan, p: Parsed, fresh: bool) -> Option<Vec<Entry>> {
 
 /// Commits what [`write`] added, with the manifest named in the payload; a fresh
 /// generation then becomes the live one. This is the one place a finished run lands.
-fn commit(lock: &folder::Lock, dir: &Path, plan: &mut Plan, mut writer: IndexWriter) -> Result<()> {
+/// Returns the commit's opstamp.
+fn commit(
+    lock: &folder::Lock,
+    dir: &Path,
+    plan: &mut Plan,
+    mut writer: IndexWriter,
+) -> Result<u64> {
     plan.manifest.dirs = std::mem::take(&mut plan.dirs);
     plan.manifest.ignores = std::mem::take(&mut plan.ignores);
     plan.manifest.listed = plan.listed;
@@ -963,7 +999,7 @@ fn commit(lock: &folder::Lock, dir: &Path, plan: &mut Plan, mut writer: IndexWri
     .unwrap_or_default();
     let mut prepared = writer.prepare_commit().map_err(|e| write_err(dir, e))?;
     prepared.set_payload(&payload);
-    prepared.commit().map_err(|e| write_err(dir, e))?;
+    let opstamp = prepared.commit().map_err(|e| write_err(dir, e))?;
     writer
         .wait_merging_threads()
         .map_err(|e| write_err(dir, e))?;
@@ -971,7 +1007,7 @@ fn commit(lock: &folder::Lock, dir: &Path, plan: &mut Plan, mut writer: IndexWri
     if let Target::Fresh { generation, .. } = &plan.target {
         lock.switch(generation)?;
     }
-    Ok(())
+    Ok(opstamp)
 }
 
 /// Writes the manifest beside the index, durably, under a fresh name (the last commit's
@@ -1210,6 +1246,37 @@ mod tests {
         let (store, _) = open(&index).unwrap();
         let manifest = store.unwrap().manifest().unwrap().clone();
         assert_eq!(manifest.files.keys().collect::<Vec<_>>(), ["b.md"]);
+    }
+
+    #[test]
+    fn a_fresh_builds_graph_is_the_graph_read_back_from_its_index() {
+        let (_dir, notes, index) = notes_dir();
+        fs::write(
+            notes.join("b.md"),
+            "# B\n\n**Beta**: After alpha.\n\n**Gamma** (GM): After beta and Alpha.\n\n\
+             **alpha**: Also a letter, before gamma.\n",
+        )
+        .unwrap();
+        refresh(&notes, &index, Refresh::Rebuild, true).unwrap();
+        let store = open(&index).unwrap().0.unwrap();
+        let graphs = || -> Vec<PathBuf> {
+            fs::read_dir(&store.generation)
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    let name = p.file_name().unwrap_or_default().to_string_lossy();
+                    name.starts_with("graph-") && name.ends_with(".json")
+                })
+                .collect()
+        };
+        assert_eq!(graphs().len(), 1, "the build cached no graph");
+        let cached = crate::graph::load_or_build(&store).unwrap();
+        fs::remove_file(&graphs()[0]).unwrap();
+        let read_back = crate::graph::load_or_build(&store).unwrap();
+        assert_eq!(cached, read_back);
+        assert_eq!(cached.nodes.len(), 3);
+        assert!(cached.mentions.iter().all(|m| !m.is_empty()));
     }
 
     #[test]

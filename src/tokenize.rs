@@ -486,6 +486,41 @@ impl Analyzer {
         words
     }
 
+    /// [`Analyzer::plain_words`] into the first words of `out`, reusing their strings;
+    /// returns how many. Words past that count are left over from earlier texts.
+    pub fn plain_words_into(&mut self, text: &str, out: &mut Vec<Word>) -> usize {
+        let stream = self.raw.token_stream(text);
+        let tokens: &[Token] = stream.tokens;
+        let mut len = 0;
+        for (n, token) in tokens.iter().enumerate() {
+            let compound = tokens.get(n + 1).is_some_and(|next| {
+                next.offset_from == token.offset_from && next.offset_to < token.offset_to
+            });
+            if compound {
+                continue;
+            }
+            if len == out.len() {
+                out.push(Word {
+                    raw: String::new(),
+                    stem: String::new(),
+                    start: 0,
+                    end: 0,
+                    compound: false,
+                });
+            }
+            let word = &mut out[len];
+            word.raw.clear();
+            word.raw.push_str(&token.text);
+            word.stem.clear();
+            word.stem.push_str(&token.text);
+            self.stems.stem(&mut word.stem);
+            word.start = token.offset_from;
+            word.end = token.offset_to;
+            len += 1;
+        }
+        len
+    }
+
     /// The normalised key of a term: its words lowercased, folded, joined without separators
     /// and made singular, so `Fine-tuning`, `fine tuning` and `finetuning` share one key, and
     /// `LLMs` and `LLM` another. Full stemming would be too coarse here (`Tokenizer` and
@@ -523,13 +558,19 @@ impl Analyzer {
 /// English plural to singular, conservatively: `databases` → `database`, `policies` →
 /// `policy`, `classes` → `class`; words ending in `ss`, `us`, `is` are left alone.
 pub fn singular(word: &str) -> String {
+    singular_of(word).into_owned()
+}
+
+/// [`singular`], without a copy when the word is not a plural.
+pub fn singular_of(word: &str) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
     if word.len() > 4 {
         if let Some(stem) = word.strip_suffix("ies") {
-            return format!("{stem}y");
+            return Cow::Owned(format!("{stem}y"));
         }
         for suffix in ["sses", "xes", "ches", "shes"] {
             if word.ends_with(suffix) {
-                return word[..word.len() - 2].to_string();
+                return Cow::Borrowed(&word[..word.len() - 2]);
             }
         }
     }
@@ -541,9 +582,9 @@ pub fn singular(word: &str) -> String {
         && !word.ends_with("us")
         && !word.ends_with("is")
     {
-        return word[..word.len() - 1].to_string();
+        return Cow::Borrowed(&word[..word.len() - 1]);
     }
-    word.to_string()
+    Cow::Borrowed(word)
 }
 
 /// A token whose range strictly contains the following token's start is a compound.
@@ -791,6 +832,42 @@ mod tests {
         let words = Analyzer::default().words("self-attention works");
         let flags: Vec<bool> = words.iter().map(|w| w.compound).collect();
         assert_eq!(flags, [true, false, false, false]);
+    }
+
+    #[test]
+    fn plain_words_into_reuses_buffers_and_gives_plain_words() {
+        let mut a = Analyzer::default();
+        let mut buffer = Vec::new();
+        for text in [
+            "Fine-tuning the LLM's ConfigMap: running runners, généralement",
+            "a",
+            "self-attention works for CamelCase and snake_case words",
+            "",
+        ] {
+            let n = a.plain_words_into(text, &mut buffer);
+            assert_eq!(buffer[..n], a.plain_words(text)[..], "{text:?}");
+        }
+    }
+
+    #[test]
+    fn singular_of_borrows_unless_it_must_spell_anew() {
+        use std::borrow::Cow;
+        for word in [
+            "databases",
+            "policies",
+            "classes",
+            "boxes",
+            "status",
+            "llms",
+            "a",
+        ] {
+            assert_eq!(singular_of(word), singular(word));
+        }
+        assert!(matches!(
+            singular_of("databases"),
+            Cow::Borrowed("database")
+        ));
+        assert!(matches!(singular_of("policies"), Cow::Owned(_)));
     }
 
     #[test]
