@@ -32,10 +32,11 @@ use crate::tokenize::{self, Analyzer};
 mod defs;
 mod folder;
 mod manifest;
+mod quick;
 mod read_only;
 
 pub use folder::{inspect, State, MARKER};
-pub use manifest::{unchanged, FileState, Manifest};
+pub use manifest::{unchanged, FileState, Manifest, Observed};
 
 /// Version of the schema and analyzers; an index written with another one is rebuilt.
 pub const SCHEMA_VERSION: u32 = 7;
@@ -117,7 +118,7 @@ pub fn schema() -> (Schema, Fields) {
 }
 
 /// The commit payload: small, read on every open.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payload {
     /// [`SCHEMA_VERSION`] of the gloss that wrote the index.
     pub schema: u32,
@@ -125,6 +126,10 @@ pub struct Payload {
     pub content: String,
     /// File name of the manifest in the generation folder.
     pub manifest: String,
+    /// Bytes of the manifest this commit vouches for (the manifest's journal may have grown
+    /// since, see `index/manifest.rs`); absent: the whole file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_len: Option<u64>,
 }
 
 /// What an index run did.
@@ -172,18 +177,26 @@ impl Store {
     /// index whose manifest is in the JSON of earlier versions is refreshed once, which
     /// writes it anew.
     pub fn unchanged(&self, root: &Path) -> bool {
-        self.observe(root).is_some_and(|seen| seen.unchanged)
+        self.observe(root).is_some_and(|o| o.seen.unchanged)
     }
 
     /// The notes, folders and ignore files of the last commit's manifest as they are now
     /// ([`manifest::observe`]); `None` when the manifest cannot be read this way.
-    pub fn observe(&self, root: &Path) -> Option<notes::Seen> {
+    pub fn observe(&self, root: &Path) -> Option<Observed> {
         if self.payload.manifest.ends_with(".json") {
             return None;
         }
         let path = self.generation.join(&self.payload.manifest);
         let text = fs::read_to_string(path).ok()?;
-        manifest::observe(&self.payload.manifest, &text, root)
+        let text = manifest::committed(&text, self.payload.manifest_len)?;
+        manifest::observe(&self.payload.manifest, text, root)
+    }
+
+    /// What identifies the last commit's manifest as [`Store::observe`] saw it: its name
+    /// and committed length ([`notes::Seen::source`]).
+    fn manifest_id(&self) -> Option<String> {
+        let len = self.payload.manifest_len?;
+        Some(format!("{}#{len}", self.payload.manifest))
     }
 
     /// The manifest of the last commit, read on first use.
@@ -196,7 +209,10 @@ impl Store {
         let m = if self.payload.manifest.ends_with(".json") {
             serde_json::from_slice(&bytes).ok()
         } else {
-            std::str::from_utf8(&bytes).ok().and_then(Manifest::parse)
+            std::str::from_utf8(&bytes)
+                .ok()
+                .and_then(|text| manifest::committed(text, self.payload.manifest_len))
+                .and_then(Manifest::parse)
         };
         let m = m.ok_or_else(|| index_err(&self.dir, "manifest: not a gloss manifest"))?;
         Ok(self.manifest.get_or_init(|| m))
@@ -512,17 +528,17 @@ pub fn refresh_with_progress(
     refresh_seen(content, dir, mode, wait, progress, None)
 }
 
-/// [`refresh_with_progress`], given what a `stat` pass over the last commit's manifest just
-/// saw ([`Store::observe`]), so the walk does not `stat` it all again.
+/// [`refresh_with_progress`], given the store a query opened and what a `stat` pass over its
+/// manifest just saw ([`Store::observe`]), so the run does not open it or `stat` it all again.
 fn refresh_seen(
     content: &Path,
     dir: &Path,
     mode: Refresh,
     wait: bool,
     progress: &(dyn Fn(Progress) + Sync),
-    seen: Option<&notes::Seen>,
+    given: Option<(&Store, &Observed)>,
 ) -> Result<Report> {
-    match run(content, dir, mode, wait, progress, seen) {
+    match run(content, dir, mode, wait, progress, given) {
         // An incremental commit that the live generation refuses (files left by a killed
         // run that tantivy does not know about, say) is retried as a fresh build beside it.
         Err(Error::IndexWrite { message, .. }) if mode == Refresh::Incremental => {
@@ -539,11 +555,19 @@ fn refresh_seen(
 /// Test hook, for tests that must act at an exact point of an index run: when the
 /// environment variable `var` (`GLOSS_TEST_PAUSE_BEFORE_LOCK`: after the walk, before the
 /// lock; `GLOSS_TEST_PAUSE_LOCKED`: just after taking the lock) names a file, the run
-/// creates that file and waits until it is removed (at most a minute). Not for users.
+/// creates that file and waits until it is removed (at most a minute), once per process.
+/// Not for users.
 fn pause_for_test(var: &str) {
+    static PAUSED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     let Some(path) = std::env::var_os(var).filter(|p| !p.is_empty()) else {
         return;
     };
+    if let Ok(mut paused) = PAUSED.lock() {
+        if paused.iter().any(|v| v == var) {
+            return;
+        }
+        paused.push(var.to_string());
+    }
     let path = PathBuf::from(path);
     if fs::write(&path, b"").is_err() {
         return;
@@ -564,12 +588,29 @@ fn run(
     mode: Refresh,
     wait: bool,
     progress: &(dyn Fn(Progress) + Sync),
-    seen: Option<&notes::Seen>,
+    given: Option<(&Store, &Observed)>,
 ) -> Result<Report> {
     let started = std::time::Instant::now();
     folder::claim(dir, content)?;
     let content_id = canonical(content);
     let commit_seen = folder::commit_id(dir);
+    let own;
+    let observed = match given {
+        Some(given) => Some(given),
+        None if mode == Refresh::Incremental => {
+            own = quick::observe(dir, content, &content_id);
+            own.as_ref().map(|(store, o)| (store, o))
+        }
+        None => None,
+    };
+    // Notes edited in place, and nothing else: re-read just those.
+    if let Some((store, o)) = observed {
+        if let Some(mut report) = quick::run(content, dir, store, o, wait, progress)? {
+            report.seconds = started.elapsed().as_secs_f64();
+            return Ok(report);
+        }
+    }
+    let seen = observed.map(|(_, o)| &o.seen);
     let mut last = Last::read(dir, &content_id, mode);
     let mut tree = last.walk(content, seen)?;
     pause_for_test("GLOSS_TEST_PAUSE_BEFORE_LOCK");
@@ -599,9 +640,16 @@ fn run(
             return Err(disk_full(err, dir));
         }
     };
-    // Work that depends only on the notes is done here, once per commit, not per query:
-    // the graph, unless no definition changed (then the last commit's graph is this one's);
-    // a fresh build makes it from the definitions it indexed, without reading them back.
+    update_graph(dir, &mut plan, committed);
+    let mut report = plan.report;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// Work that depends only on the notes is done once per commit (`committed`), not per
+/// query: the graph, unless no definition changed (then the last commit's graph is this
+/// one's); a fresh build makes it from the definitions it indexed, without reading them back.
+fn update_graph(dir: &Path, plan: &mut Plan, committed: u64) {
     match (&plan.target, &plan.defs, plan.definitions.take()) {
         (Target::Live { opstamp, .. }, Some(defs), _) if !defs.changed => {
             crate::graph::carry_after_commit(dir, *opstamp);
@@ -611,9 +659,6 @@ fn run(
         }
         _ => crate::graph::build_after_commit(dir),
     }
-    let mut report = plan.report;
-    report.seconds = started.elapsed().as_secs_f64();
-    Ok(report)
 }
 
 /// The last commit as a run finds it: the live index and its manifest when the run can
@@ -639,7 +684,7 @@ impl Last {
                 dirs: &manifest.dirs,
                 ignores: &manifest.ignores,
                 unsettled: &manifest.unsettled,
-                seen: seen.filter(|s| s.source == store.payload.manifest),
+                seen: seen.filter(|s| Some(&s.source) == store.manifest_id().as_ref()),
             };
             if let Some(tree) = notes::rewalk(content, &previous)? {
                 return Ok(tree);
@@ -715,6 +760,9 @@ struct Plan {
     /// The notes folder, as recorded in the payload.
     content_id: String,
     report: Report,
+    /// Set when only notes edited in place are re-read: the live manifest and the length its
+    /// commit vouches for, to which their lines are appended instead of writing it whole.
+    journal: Option<(String, u64)>,
 }
 
 impl Plan {
@@ -757,9 +805,13 @@ fn reusable(
         );
         return (None, Some(notice));
     }
-    // A manifest that cannot be read is a damaged index: rebuild.
+    // A manifest that cannot be read is a damaged index (or one of an older gloss): rebuild.
     match store.manifest().cloned() {
         Ok(manifest) => (Some((store, manifest)), None),
+        Err(_) if manifest::older(&store.generation.join(&store.payload.manifest)) => (
+            None,
+            Some("the index was made by an older gloss; rebuilding it".into()),
+        ),
         Err(err) => (None, Some(format!("{}; rebuilding it", damage(&err)))),
     }
 }
@@ -821,6 +873,7 @@ fn plan(
         unsettled: tree.unsettled,
         content_id,
         report,
+        journal: None,
     })
 }
 
@@ -990,11 +1043,15 @@ fn commit(
     plan.manifest.listed = plan.listed;
     plan.manifest.unsettled = std::mem::take(&mut plan.unsettled);
     let (Target::Live { generation, .. } | Target::Fresh { generation, .. }) = &plan.target;
-    let manifest_name = write_manifest(generation, &plan.manifest)?;
+    let (manifest_name, len) = match &plan.journal {
+        Some((name, len)) => quick::append(generation, name, *len, &plan.manifest)?,
+        None => write_manifest(generation, &plan.manifest)?,
+    };
     let payload = serde_json::to_string(&Payload {
         schema: SCHEMA_VERSION,
         content: plan.content_id.clone(),
         manifest: manifest_name.clone(),
+        manifest_len: Some(len),
     })
     .unwrap_or_default();
     let mut prepared = writer.prepare_commit().map_err(|e| write_err(dir, e))?;
@@ -1011,14 +1068,15 @@ fn commit(
 }
 
 /// Writes the manifest beside the index, durably, under a fresh name (the last commit's
-/// payload still names the old one until this commit lands).
-fn write_manifest(generation: &Path, manifest: &Manifest) -> Result<String> {
+/// payload still names the old one until this commit lands): its name and length.
+fn write_manifest(generation: &Path, manifest: &Manifest) -> Result<(String, u64)> {
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     let name = format!("gloss-manifest-{stamp}-{}.tsv", std::process::id());
-    write_durably(&generation.join(&name), manifest.render().as_bytes())?;
-    Ok(name)
+    let text = manifest.render();
+    write_durably(&generation.join(&name), text.as_bytes())?;
+    Ok((name, text.len() as u64))
 }
 
 fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -1074,11 +1132,11 @@ pub fn ensure_fresh_with_progress(
     let seen = (store.payload.content == canonical(content))
         .then(|| store.observe(content))
         .flatten();
-    if seen.as_ref().is_some_and(|s| s.unchanged) {
+    if seen.as_ref().is_some_and(|o| o.seen.unchanged) {
         return Ok((store, None, None));
     }
-    let incremental = Refresh::Incremental;
-    match refresh_seen(content, dir, incremental, false, progress, seen.as_ref()) {
+    let given = seen.as_ref().map(|o| (&store, o));
+    match refresh_seen(content, dir, Refresh::Incremental, false, progress, given) {
         Ok(report) => Ok((reopen(dir)?, Some(report), None)),
         Err(err @ (Error::NotOurs { .. } | Error::ContentMissing(_))) => Err(err),
         Err(err) => Ok((store, None, Some(unrefreshed(&err)))),

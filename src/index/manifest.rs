@@ -5,11 +5,20 @@
 //! 28k lines parse and print in a few milliseconds.
 //!
 //! ```text
-//! gloss-manifest 2 listed        (or "unlisted": see Manifest::listed)
+//! gloss-manifest 3 listed        (or "unlisted": see Manifest::listed)
 //! f <size> <mtime ns> <blake3 hex> <note>
 //! d <stamp> <folder>               (D: unsettled, see Manifest::unsettled)
 //! i <mtime ns, or ABSENT> <ignore file>   (I: unsettled)
+//! +f <size> <mtime ns> <blake3 hex> <note>   (journal: replaces the note's line above)
+//! +u                               (journal: the manifest is now unlisted)
 //! ```
+//!
+//! The journal: a refresh that only re-read notes edited in place appends their lines to
+//! the live manifest instead of writing it whole (`index/quick.rs`). The commit payload
+//! gives the manifest's length as of that commit, and readers read only that many bytes:
+//! bytes appended by a run that never committed (a torn line included) are never trusted,
+//! and the next run cuts them off before appending. Any other refresh writes the manifest
+//! whole under a new name, which compacts the journal.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -21,7 +30,8 @@ use serde::{Deserialize, Serialize};
 use crate::notes;
 
 /// The first word of the first line of a manifest in this format.
-const HEADER: &str = "gloss-manifest 2";
+/// Version 3 added the journal; an index with an older manifest is rebuilt once.
+const HEADER: &str = "gloss-manifest 3";
 
 /// What gloss knows of one indexed file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,6 +107,14 @@ impl Manifest {
             ..Manifest::default()
         };
         for line in lines {
+            let line = match line.strip_prefix('+') {
+                Some("u") => {
+                    m.listed = false;
+                    continue;
+                }
+                Some(entry) => entry,
+                None => line,
+            };
             let mut parts = line.split('\t');
             match (parts.next()?, parts.next()?.parse::<u64>().ok()?) {
                 ("f", size) => {
@@ -170,44 +188,164 @@ pub(super) fn unescape_line(line: &str) -> String {
 /// True when nothing in `root` changed since the walk recorded in the manifest text
 /// `manifest` (see [`observe`]); a text that is not a manifest counts as a change.
 pub fn unchanged(manifest: &str, root: &Path) -> bool {
-    observe("", manifest, root).is_some_and(|seen| seen.unchanged)
+    observe("", manifest, root).is_some_and(|o| o.seen.unchanged)
 }
 
-/// One `stat` per line of the manifest text `manifest` (file `name`), in parallel, instead
-/// of a walk: every note, folder and ignore file as it is now, and whether nothing changed
-/// since the walk recorded (every note has the same size and time, every folder the same
-/// stamp, see [`notes::dir_stamp`], every ignore file the same time, and one that was absent
-/// still is). `None` when the text is not a manifest. A refresh that follows uses these
-/// stats instead of taking them again ([`notes::Previous::seen`]).
-pub fn observe(name: &str, manifest: &str, root: &Path) -> Option<notes::Seen> {
-    let mut lines = manifest.lines();
-    if !lines.next().is_some_and(|l| l.starts_with(HEADER)) {
-        return None;
+/// The journal lines recording `files` (and, unless `listed`, that the manifest is now
+/// unlisted), to append to a manifest.
+pub fn journal_lines(files: &BTreeMap<String, FileState>, listed: bool) -> String {
+    let mut out = String::new();
+    for (rel, f) in files {
+        let rel = escape_line(rel);
+        let _ = writeln!(out, "+f\t{}\t{}\t{}\t{rel}", f.size, f.mtime_ns, f.hash);
     }
-    let lines: Vec<&str> = lines.collect();
+    if !listed {
+        out.push_str("+u\n");
+    }
+    out
+}
+
+/// True when the file at `path` is a manifest of an older gloss (its index is rebuilt).
+pub fn older(path: &Path) -> bool {
+    use std::io::Read as _;
+    let mut head = [0u8; 32];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    let head = String::from_utf8_lossy(&head[..n]);
+    head.starts_with("gloss-manifest ") && !head.starts_with(HEADER)
+}
+
+/// The part of a manifest file its commit vouches for: the first `len` bytes (the whole
+/// text for a commit that does not say). `None` when the file is shorter or the length
+/// does not end a line.
+pub fn committed(text: &str, len: Option<u64>) -> Option<&str> {
+    let Some(len) = len else {
+        return Some(text);
+    };
+    let len = usize::try_from(len).ok()?;
+    let part = text.get(..len)?;
+    (part.is_empty() || part.ends_with('\n')).then_some(part)
+}
+
+/// What [`observe`] saw, with what an in-place refresh needs to know of the manifest.
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    /// Every path of the manifest as it is now (`seen.source` is the manifest's file name
+    /// and length).
+    pub seen: notes::Seen,
+    /// The manifest says the last walk read everything ([`Manifest::listed`]).
+    pub listed: bool,
+    /// Some folder or ignore file is unsettled ([`Manifest::unsettled`]).
+    pub unsettled: bool,
+    /// Every folder and ignore file is as recorded.
+    pub folders_same: bool,
+    /// Notes whose size or time moved: what the manifest recorded, and what is there now.
+    pub edited: Vec<(String, FileState, Option<notes::Stat>)>,
+    /// Journal lines in the manifest, and lines in all.
+    pub journal: usize,
+    /// Lines in the manifest (its header and the journal included).
+    pub lines: usize,
+}
+
+/// One `stat` per line of the manifest text `manifest` (file `name`, read up to the length
+/// its commit gives), in parallel, instead of a walk: every note, folder and ignore file as
+/// it is now, and whether nothing changed since the walk recorded (every note has the same
+/// size and time, every folder the same stamp, see [`notes::dir_stamp`], every ignore file
+/// the same time, and one that was absent still is). `None` when the text is not a
+/// manifest. A refresh that follows uses these stats instead of taking them again
+/// ([`notes::Previous::seen`]).
+pub fn observe(name: &str, manifest: &str, root: &Path) -> Option<Observed> {
+    let mut lines = manifest.lines();
+    let mut listed = match lines.next()?.strip_prefix(HEADER)? {
+        " listed" => true,
+        " unlisted" => false,
+        _ => return None,
+    };
+    let mut base = Vec::new();
+    let mut journal = Vec::new();
+    for line in lines {
+        match line.strip_prefix('+') {
+            Some("u") => listed = false,
+            Some(entry) => journal.push(entry),
+            None => base.push(line),
+        }
+    }
+    let total = base.len() + journal.len() + 1;
+    let journaled = journal.len();
+    let lines = replace_journaled(base, journal);
     // Starting the thread pool costs more than a few hundred `stat`s on one thread.
     let looked: Option<Vec<Looked>> = if lines.len() < PARALLEL_FROM {
         lines.iter().map(|line| look(line, root)).collect()
     } else {
         lines.par_iter().map(|line| look(line, root)).collect()
     };
-    let mut seen = notes::Seen {
-        source: name.to_string(),
-        unchanged: true,
-        ..notes::Seen::default()
+    let mut seen = Observed {
+        seen: notes::Seen {
+            source: format!("{name}#{}", manifest.len()),
+            unchanged: true,
+            ..notes::Seen::default()
+        },
+        listed,
+        folders_same: true,
+        journal: journaled,
+        lines: total,
+        ..Observed::default()
     };
     for l in looked? {
-        seen.unchanged &= l.same;
+        seen.add(l);
+    }
+    sort_keys(&mut seen.seen.files);
+    sort_keys(&mut seen.seen.dirs);
+    sort_keys(&mut seen.seen.ignores);
+    Some(seen)
+}
+
+/// The base lines without those a journal line replaces, then the journal's last line for
+/// each note.
+fn replace_journaled<'t>(base: Vec<&'t str>, journal: Vec<&'t str>) -> Vec<&'t str> {
+    if journal.is_empty() {
+        return base;
+    }
+    // A note's line is keyed by its escaped path, the text after the fourth tab.
+    let key = |line: &'t str| line.splitn(5, '\t').nth(4).unwrap_or(line);
+    let mut last: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    for line in &journal {
+        last.insert(key(line), line);
+    }
+    let mut lines: Vec<&str> = base
+        .into_iter()
+        .filter(|line| !line.starts_with("f\t") || !last.contains_key(key(line)))
+        .collect();
+    lines.extend(
+        journal
+            .into_iter()
+            .filter(|line| last.get(key(line)) == Some(line)),
+    );
+    lines
+}
+
+impl Observed {
+    fn add(&mut self, l: Looked) {
+        self.seen.unchanged &= l.same;
+        self.unsettled |= l.unsettled;
         match l.now {
-            Now::File(now) => seen.files.push((l.rel, now)),
-            Now::Dir(now) => seen.dirs.push((l.rel, now)),
-            Now::Ignore(now) => seen.ignores.push((l.rel, now)),
+            Now::File(now) => {
+                if let Some(was) = l.was {
+                    self.edited.push((l.rel.clone(), was, now));
+                }
+                self.seen.files.push((l.rel, now));
+            }
+            Now::Dir(now) => {
+                self.folders_same &= l.same;
+                self.seen.dirs.push((l.rel, now));
+            }
+            Now::Ignore(now) => {
+                self.folders_same &= l.same;
+                self.seen.ignores.push((l.rel, now));
+            }
         }
     }
-    sort_keys(&mut seen.files);
-    sort_keys(&mut seen.dirs);
-    sort_keys(&mut seen.ignores);
-    Some(seen)
 }
 
 /// Sorts a list by key, unless it already is (a manifest is written sorted).
@@ -226,6 +364,10 @@ struct Looked {
     rel: String,
     now: Now,
     same: bool,
+    /// What the line recorded, for a note that changed.
+    was: Option<FileState>,
+    /// The line is an unsettled folder or ignore file.
+    unsettled: bool,
 }
 
 enum Now {
@@ -240,12 +382,11 @@ fn look(line: &str, root: &Path) -> Option<Looked> {
     let mut parts = line.split('\t');
     let kind = parts.next()?;
     let time: u64 = parts.next()?.parse().ok()?;
-    let (size, time) = if kind == "f" {
+    let (size, time, hash) = if kind == "f" {
         let mtime: u64 = parts.next()?.parse().ok()?;
-        parts.next();
-        (time, mtime)
+        (time, mtime, parts.next()?)
     } else {
-        (0, time)
+        (0, time, "")
     };
     let rel = unescape_line(parts.next()?);
     let path = if rel.is_empty() {
@@ -253,10 +394,16 @@ fn look(line: &str, root: &Path) -> Option<Looked> {
     } else {
         notes::rel_path(root, &rel)
     };
+    let mut was = None;
     let (now, same) = match kind {
         "f" => {
             let now = notes::stat(&path);
             let same = now.is_some_and(|n| n.mtime_ns == time && n.size == size);
+            was = (!same).then(|| FileState {
+                size,
+                mtime_ns: time,
+                hash: hash.to_string(),
+            });
             (Now::File(now), same)
         }
         "d" | "D" => {
@@ -269,7 +416,13 @@ fn look(line: &str, root: &Path) -> Option<Looked> {
         }
         _ => return None,
     };
-    Some(Looked { rel, now, same })
+    Some(Looked {
+        rel,
+        now,
+        same,
+        was,
+        unsettled: kind == "D" || kind == "I",
+    })
 }
 
 #[cfg(test)]
@@ -316,6 +469,60 @@ mod tests {
         m.listed = false;
         assert_eq!(Manifest::parse(&m.render()), Some(m));
         assert_eq!(Manifest::parse("{\"files\":{}}"), None);
-        assert_eq!(Manifest::parse("gloss-manifest 2 listed\nx\t1\ty\n"), None);
+        assert_eq!(Manifest::parse("gloss-manifest 3 listed\nx\t1\ty\n"), None);
+        // A manifest of an older gloss is not read: its index is rebuilt once.
+        assert_eq!(Manifest::parse("gloss-manifest 2 listed\n"), None);
+    }
+
+    #[test]
+    fn journal_lines_replace_a_notes_line_and_only_committed_bytes_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("a.md"), "**A**: one.\n").unwrap();
+        std::fs::write(root.join("b.md"), "**B**: two.\n").unwrap();
+        let tree = notes::walk_tree_with(root, 0).unwrap();
+        let state = |f: &notes::NoteFile, hash: &str| FileState {
+            size: f.size,
+            mtime_ns: f.mtime_ns,
+            hash: hash.into(),
+        };
+        let mut m = Manifest {
+            listed: true,
+            dirs: tree.dirs.iter().cloned().collect(),
+            ignores: tree.ignores.iter().cloned().collect(),
+            ..Manifest::default()
+        };
+        for f in &tree.files {
+            m.files.insert(f.rel.clone(), state(f, "old"));
+        }
+        // a.md as last indexed: one byte shorter than it is.
+        m.files.get_mut("a.md").unwrap().size -= 1;
+        let base = m.render();
+        let observed = observe("m", &base, root).unwrap();
+        assert!(!observed.seen.unchanged && observed.folders_same && observed.listed);
+        assert_eq!(observed.edited.len(), 1);
+        assert_eq!(observed.edited[0].0, "a.md");
+        // Re-indexed: the journal records it as it is now.
+        let mut journal = BTreeMap::new();
+        journal.insert("a.md".to_string(), state(&tree.files[0], "new"));
+        let text = format!("{base}{}", journal_lines(&journal, true));
+        let observed = observe("m", &text, root).unwrap();
+        assert!(observed.seen.unchanged, "{:?}", observed.edited);
+        assert_eq!((observed.journal, observed.seen.files.len()), (1, 2));
+        let parsed = Manifest::parse(&text).unwrap();
+        assert_eq!(parsed.files["a.md"].hash, "new");
+        assert!(parsed.listed);
+        // Bytes past the committed length (a run that never committed, a torn line) are
+        // not read.
+        let torn = format!("{text}+f\t1\t2\tx");
+        assert_eq!(
+            committed(&torn, Some(text.len() as u64)),
+            Some(text.as_str())
+        );
+        assert_eq!(committed(&torn, Some(text.len() as u64 - 3)), None);
+        assert_eq!(committed(&torn, Some(torn.len() as u64 + 1)), None);
+        let unlisted = format!("{text}{}", journal_lines(&BTreeMap::new(), false));
+        assert!(!Manifest::parse(&unlisted).unwrap().listed);
+        assert!(!observe("m", &unlisted, root).unwrap().listed);
     }
 }

@@ -171,3 +171,103 @@ fn a_search_after_an_edit_refreshes_and_finds_the_new_words() {
     assert!(stdout(&out).contains("deep/er/note.md"), "{}", stdout(&out));
     refresh_matches_rebuild(&sb, "after the search");
 }
+
+/// The live manifest's file and text.
+fn manifest(sb: &Sandbox) -> (std::path::PathBuf, String) {
+    let current = std::fs::read_to_string(sb.index().join("CURRENT")).expect("CURRENT");
+    let generation = sb.index().join(current.trim());
+    let path = std::fs::read_dir(&generation)
+        .expect("generation")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().contains("gloss-manifest-"))
+        .expect("a manifest");
+    let text = std::fs::read_to_string(&path).expect("manifest");
+    (path, text)
+}
+
+/// Folder stamps less than two seconds old when a walk saw them are listed again by the
+/// next refresh (a same-tick change could hide behind them); past that, `gloss index`
+/// records them as settled and edits in place take the short way.
+fn settle(sb: &Sandbox) {
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let out = sb.gloss(&["index"]).output().expect("run gloss");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}
+
+fn journal_lines(text: &str) -> usize {
+    text.lines().filter(|l| l.starts_with('+')).count()
+}
+
+#[test]
+fn notes_edited_in_place_are_journaled_and_match_a_rebuild() {
+    let sb = Sandbox::empty();
+    sb.write("a.md", "**Alpha**: First letter.\n");
+    sb.write(
+        "sub/b.md",
+        "**Beta**: Second letter.\n\nA passage about a letter.\n",
+    );
+    sb.write("sub/deep/c.md", "**Gamma**: Third letter, after Beta.\n");
+    refresh_matches_rebuild(&sb, "first");
+    settle(&sb);
+    let (_, before) = manifest(&sb);
+    assert_eq!(journal_lines(&before), 0, "{before}");
+    // Rewritten in place (the folder's stamp does not move): a definition added.
+    sb.write(
+        "sub/b.md",
+        "**Beta**: Second letter.\n\nA passage about a letter.\n\n**Delta**: Fourth letter.\n",
+    );
+    let summary = refresh_matches_rebuild(&sb, "in place: a definition added");
+    assert!(summary.contains("re-indexed 1 of 3 files"), "{summary}");
+    let (_, after) = manifest(&sb);
+    assert!(after.starts_with(&before), "not appended to:\n{after}");
+    assert!(after[before.len()..].starts_with("+f\t"), "{after}");
+    // A passage edited in place, found by the search that refreshes.
+    sb.write(
+        "sub/deep/c.md",
+        "**Gamma**: Third letter, after Beta, zqxword.\n",
+    );
+    let out = sb.gloss(&["search", "zqxword"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(stdout(&out).contains("sub/deep/c.md"), "{}", stdout(&out));
+    refresh_matches_rebuild(&sb, "in place: a passage, by a search");
+    assert_eq!(journal_lines(&manifest(&sb).1), 2);
+    // A note added: the manifest is written whole again, without a journal.
+    sb.write("sub/e.md", "**Epsilon**: Fifth letter.\n");
+    refresh_matches_rebuild(&sb, "a note added");
+    assert_eq!(journal_lines(&manifest(&sb).1), 0);
+}
+
+#[cfg(unix)]
+#[test]
+fn manifest_lines_no_commit_vouches_for_are_not_trusted() {
+    use std::io::Write as _;
+    use std::os::unix::fs::MetadataExt;
+    let sb = Sandbox::empty();
+    sb.write("a.md", "**Alpha**: First letter.\n");
+    sb.write("b.md", "**Beta**: Second letter.\n");
+    refresh_matches_rebuild(&sb, "first");
+    settle(&sb);
+    sb.write("a.md", "**Alpha**: First letter, zqxnew.\n");
+    // What a run killed before its commit leaves: the note's new size and time appended,
+    // then a torn line. Trusted, they would make the edit invisible to the freshness check.
+    let meta = std::fs::metadata(sb.notes().join("a.md")).unwrap();
+    let mtime = meta.mtime() as u64 * 1_000_000_000 + meta.mtime_nsec() as u64;
+    let (path, _) = manifest(&sb);
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    let zeros = "0".repeat(64);
+    write!(file, "+f\t{}\t{mtime}\t{zeros}\ta.md\n+f\t1", meta.len()).unwrap();
+    drop(file);
+    let out = sb.gloss(&["search", "zqxnew"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(stdout(&out).contains("a.md"), "{}", stdout(&out));
+    let (_, text) = manifest(&sb);
+    assert!(
+        !text.contains(&zeros),
+        "the uncommitted lines were kept:\n{text}"
+    );
+    refresh_matches_rebuild(&sb, "after the uncommitted lines");
+}
