@@ -34,6 +34,22 @@ impl QueryWord {
             || (self.raw.len() > 3 && self.raw.strip_suffix('s') == Some(token.raw.as_str()))
     }
 
+    /// Whether `token`'s stem can equal this word's: stemming changes only the end of a
+    /// word, never its first letter (`dying` → `die`, `skies` → `sky`), so a token of
+    /// another first letter needs no stem to be told apart.
+    pub(crate) fn may_stem_to(&self, token: &Word) -> bool {
+        token.raw.as_bytes().first() == self.stem.as_bytes().first()
+    }
+
+    /// Whether [`QueryWord::close`] may need `token`'s stem: a stem is never longer than
+    /// its word.
+    pub(crate) fn may_be_close_by_stem(&self, token: &Word) -> bool {
+        let stem_budget = usize::from(self.stem_budget());
+        self.budget > 0
+            && stem_budget > 0
+            && token.raw.chars().count() + stem_budget >= self.stem.chars().count()
+    }
+
     /// The word matches `token` within its typo budget. The budget is the word's as typed:
     /// a stem, shorter than the word, gets no more than its own length allows, so
     /// `faithfulness` (stem `faith`) cannot reach `with`.
@@ -84,16 +100,29 @@ pub fn matches(
     compounds: &[QueryWord],
     analyzer: &mut Analyzer,
 ) -> Vec<[usize; 2]> {
-    let tokens = analyzer.words(text);
+    let mut tokens = analyzer.unstemmed_words(text);
     let mut ranges: Vec<[usize; 2]> = Vec::new();
     for q in words.iter().chain(compounds) {
-        let exact: Vec<&Word> = tokens.iter().filter(|t| q.exact(t)).collect();
-        let found = if exact.is_empty() {
-            tokens.iter().filter(|t| q.close(t)).collect()
-        } else {
-            exact
-        };
-        ranges.extend(found.iter().map(|t| [t.start, t.end]));
+        let before = ranges.len();
+        for t in tokens.iter_mut() {
+            if q.may_stem_to(t) {
+                analyzer.stem_token(t);
+            }
+            if q.exact(t) {
+                ranges.push([t.start, t.end]);
+            }
+        }
+        if ranges.len() > before {
+            continue;
+        }
+        for t in tokens.iter_mut() {
+            if q.may_be_close_by_stem(t) {
+                analyzer.stem_token(t);
+            }
+            if q.close(t) {
+                ranges.push([t.start, t.end]);
+            }
+        }
     }
     ranges.sort_unstable();
     let mut merged: Vec<[usize; 2]> = Vec::new();
@@ -194,6 +223,65 @@ mod tests {
             marked("Retrieval augmented generation", "retreival"),
             ["Retrieval"]
         );
+    }
+
+    #[test]
+    fn stemming_keeps_the_first_letter_of_a_word() {
+        // Snowball's exceptions and its short-word, `y` and apostrophe rules: what
+        // `may_stem_to` relies on.
+        let words = [
+            "dying",
+            "lying",
+            "tying",
+            "skies",
+            "sky",
+            "news",
+            "ugly",
+            "early",
+            "only",
+            "singly",
+            "idly",
+            "gently",
+            "howe",
+            "atlas",
+            "cosmos",
+            "bias",
+            "andes",
+            "y",
+            "ys",
+            "yes",
+            "young",
+            "yielding",
+            "ied",
+            "ies",
+            "tied",
+            "ties",
+            "cries",
+            "succeed",
+            "proceed",
+            "exceed",
+            "canning",
+            "inning",
+            "earring",
+            "herring",
+            "outing",
+            "o'neil",
+            "generously",
+            "communism",
+            "arsenal",
+            "4o",
+            "gpt4",
+            "über",
+            "aed",
+            "eed",
+            "ing",
+        ];
+        let mut analyzer = Analyzer::default();
+        for word in words {
+            for t in analyzer.words(word) {
+                assert_eq!(t.stem.chars().next(), t.raw.chars().next(), "{t:?}");
+            }
+        }
     }
 
     #[test]

@@ -479,6 +479,34 @@ impl Analyzer {
         words
     }
 
+    /// [`Analyzer::words`] without stems (`stem` is empty): for callers that need the stem
+    /// of few of the words, through [`Analyzer::stem_token`].
+    pub fn unstemmed_words(&mut self, text: &str) -> Vec<Word> {
+        let mut stream = self.raw.token_stream(text);
+        let mut words = Vec::with_capacity(stream.tokens.len());
+        while stream.advance() {
+            let token = stream.token();
+            words.push(Word {
+                raw: token.text.clone(),
+                stem: String::new(),
+                start: token.offset_from,
+                end: token.offset_to,
+                compound: false,
+            });
+        }
+        mark_compounds(&mut words);
+        words
+    }
+
+    /// Sets the stem of a word of [`Analyzer::unstemmed_words`], as [`Analyzer::words`]
+    /// would have.
+    pub fn stem_token(&mut self, word: &mut Word) {
+        if word.stem.is_empty() {
+            word.stem.clone_from(&word.raw);
+            self.stems.stem(&mut word.stem);
+        }
+    }
+
     /// The plain words of `text` (no compound tokens), as the user typed them.
     pub fn plain_words(&mut self, text: &str) -> Vec<Word> {
         let mut words = self.words(text);
