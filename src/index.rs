@@ -538,6 +538,7 @@ fn refresh_seen(
     progress: &(dyn Fn(Progress) + Sync),
     given: Option<(&Store, &Observed)>,
 ) -> Result<Report> {
+    crate::allocator::bulk();
     match run(content, dir, mode, wait, progress, given) {
         // An incremental commit that the live generation refuses (files left by a killed
         // run that tantivy does not know about, say) is retried as a fresh build beside it.

@@ -47,6 +47,7 @@ pub use crate::search::{Hit, Mode, Results, Tier, TIERS};
 
 // The modules a front end uses by name: opening and refreshing the index, the listings,
 // output formats, settings, errors, and the long-running front ends.
+pub mod allocator;
 pub mod config;
 pub mod context;
 pub mod error;

@@ -72,6 +72,7 @@ pub struct Report {
 
 /// Lints every note under `content`.
 pub fn lint(content: &Path) -> Result<Report> {
+    crate::allocator::bulk();
     let (files, mut warnings) = notes::walk(content)?;
     let mut texts = Vec::new();
     for file in &files {

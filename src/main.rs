@@ -9,9 +9,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// Indexing allocates and frees a small string per token: see BENCHMARKS.md.
+/// The system allocator for queries, mimalloc once an index run starts: see
+/// `gloss::allocator` and BENCHMARKS.md.
 #[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOC: gloss::allocator::Allocator = gloss::allocator::Allocator;
 
 fn main() -> ExitCode {
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
