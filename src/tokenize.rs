@@ -23,6 +23,9 @@ pub const RAW: &str = "gloss_raw";
 /// Longest token kept, in bytes; longer ones are base64, hashes or URLs, never search terms.
 const MAX_TOKEN_BYTES: usize = 48;
 
+/// Longest text whose tokens a tokenizer keeps for the same text again.
+const MEMO_BYTES: usize = 512;
+
 /// Distinct words whose stems one tokenizer remembers before it starts afresh.
 const STEM_CACHE_WORDS: usize = 1 << 16;
 
@@ -31,9 +34,17 @@ const STEM_CACHE_WORDS: usize = 1 << 16;
 /// [`MAX_TOKEN_BYTES`] or more, lowercases and ASCII-folds them and (for [`STEMMED`])
 /// stems them. One pass instead of a chain of four filters: tokenizing is most of indexing
 /// time. Each indexing thread has its own clone, so its own stem cache.
+///
+/// The tokens of the last short text are kept: the same text again (the heading path that
+/// all entries of a section share, analysed once per entry) gets them without being cut
+/// again, unless a consumer changed them.
 #[derive(Clone)]
 pub struct WordTokenizer {
     tokens: Vec<Token>,
+    /// The last text, whose tokens are the first `memo_len` of `tokens`, when `memo_valid`.
+    memo: String,
+    memo_len: usize,
+    memo_valid: bool,
     scratch: Scratch,
     /// Lowercase, fold, lowercase again: tantivy's filters, for words that are not ASCII.
     fold: TextAnalyzer,
@@ -52,11 +63,47 @@ struct Scratch {
 
 /// English stems of lowercased words, remembered: most words of a text were seen before.
 /// Words and stems are kept inline (no pointer to follow on a lookup: the table is bigger
-/// than the cache, and a second miss per token cost more than stemming saved).
+/// than the cache, and a second miss per token cost more than stemming saved). A stem is
+/// kept as what it changes in its word: a stem is nearly always the start of its word,
+/// sometimes with a letter or two after it (`happy` → `happi`).
 #[derive(Clone)]
 struct StemCache {
     stemmer: TextAnalyzer,
-    known: HashMap<Inline, Inline, rustc_hash::FxBuildHasher>,
+    known: HashMap<Inline, Edit, rustc_hash::FxBuildHasher>,
+}
+
+/// A stem as an edit of its word: keep the word's first `.0[0]` bytes, then append the
+/// `.0[1]` bytes that follow.
+#[derive(Clone, Copy)]
+struct Edit([u8; 8]);
+
+impl Edit {
+    /// The edit that turns `word` into `stem`, when its tail fits.
+    fn new(word: &str, stem: &str) -> Option<Edit> {
+        let mut keep = word
+            .bytes()
+            .zip(stem.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        while !stem.is_char_boundary(keep) {
+            keep -= 1;
+        }
+        let tail = &stem.as_bytes()[keep..];
+        let mut bytes = [0u8; 8];
+        bytes[0] = u8::try_from(keep).ok()?;
+        bytes[1] = u8::try_from(tail.len()).ok().filter(|&n| n <= 6)?;
+        bytes[2..2 + tail.len()].copy_from_slice(tail);
+        Some(Edit(bytes))
+    }
+
+    /// Turns the word into its stem.
+    fn apply(&self, word: &mut String) {
+        word.truncate(usize::from(self.0[0]));
+        let tail = &self.0[2..2 + usize::from(self.0[1])];
+        if let Ok(tail) = std::str::from_utf8(tail) {
+            word.push_str(tail);
+        }
+    }
 }
 
 /// A short string stored in place: its length, then its bytes.
@@ -69,10 +116,6 @@ impl Inline {
         bytes[0] = u8::try_from(s.len()).ok().filter(|&n| n < 24)?;
         bytes[1..=s.len()].copy_from_slice(s.as_bytes());
         Some(Inline(bytes))
-    }
-
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.0[1..=usize::from(self.0[0])]).unwrap_or("")
     }
 }
 
@@ -89,20 +132,19 @@ impl StemCache {
     /// Replaces `word` by its stem.
     fn stem(&mut self, word: &mut String) {
         let key = Inline::new(word);
-        if let Some(stem) = key.and_then(|k| self.known.get(&k)) {
-            word.clear();
-            word.push_str(stem.as_str());
+        if let Some(edit) = key.and_then(|k| self.known.get(&k)) {
+            edit.apply(word);
             return;
         }
         let stem = match self.stemmer.token_stream(word.as_str()).next() {
             Some(token) => token.text.clone(),
             None => return,
         };
-        if let (Some(key), Some(value)) = (key, Inline::new(&stem)) {
+        if let (Some(key), Some(edit)) = (key, Edit::new(word, &stem)) {
             if self.known.len() >= STEM_CACHE_WORDS {
                 self.known.clear();
             }
-            self.known.insert(key, value);
+            self.known.insert(key, edit);
         }
         *word = stem;
     }
@@ -112,6 +154,9 @@ impl WordTokenizer {
     fn new(stem: bool) -> Self {
         WordTokenizer {
             tokens: Vec::new(),
+            memo: String::new(),
+            memo_len: 0,
+            memo_valid: false,
             scratch: Scratch::default(),
             fold: TextAnalyzer::builder(RawTokenizer::default())
                 .filter(LowerCaser)
@@ -121,6 +166,16 @@ impl WordTokenizer {
                 .filter(LowerCaser)
                 .build(),
             stems: stem.then(StemCache::new),
+        }
+    }
+
+    /// Keeps `text` as the text whose tokens are the first `len`, when it is short.
+    fn remember(&mut self, text: &str, len: usize) {
+        self.memo_len = len;
+        self.memo_valid = text.len() <= MEMO_BYTES;
+        self.memo.clear();
+        if self.memo_valid {
+            self.memo.push_str(text);
         }
     }
 
@@ -143,12 +198,21 @@ impl WordTokenizer {
 pub struct WordTokenStream<'a> {
     tokens: &'a mut [Token],
     next: usize,
+    /// Whether the tokenizer's memo holds; dropped when a token is changed.
+    memo_valid: Option<&'a mut bool>,
 }
 
 impl Tokenizer for WordTokenizer {
     type TokenStream<'a> = WordTokenStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> WordTokenStream<'a> {
+        if self.memo_valid && self.memo == text {
+            return WordTokenStream {
+                tokens: &mut self.tokens[..self.memo_len],
+                next: 0,
+                memo_valid: Some(&mut self.memo_valid),
+            };
+        }
         // Token strings are reused from call to call.
         let mut tokens = std::mem::take(&mut self.tokens);
         let mut scratch = std::mem::take(&mut self.scratch);
@@ -170,9 +234,11 @@ impl Tokenizer for WordTokenizer {
         });
         self.tokens = tokens;
         self.scratch = scratch;
+        self.remember(text, len);
         WordTokenStream {
             tokens: &mut self.tokens[..len],
             next: 0,
+            memo_valid: Some(&mut self.memo_valid),
         }
     }
 }
@@ -188,6 +254,9 @@ impl TokenStream for WordTokenStream<'_> {
     }
 
     fn token_mut(&mut self) -> &mut Token {
+        if let Some(valid) = self.memo_valid.as_deref_mut() {
+            *valid = false;
+        }
         &mut self.tokens[self.next - 1]
     }
 }
@@ -675,6 +744,7 @@ mod tests {
             WordTokenStream {
                 tokens: &mut self.tokens[..],
                 next: 0,
+                memo_valid: None,
             }
         }
     }
@@ -860,6 +930,67 @@ mod tests {
         let words = Analyzer::default().words("self-attention works");
         let flags: Vec<bool> = words.iter().map(|w| w.compound).collect();
         assert_eq!(flags, [true, false, false, false]);
+    }
+
+    #[test]
+    fn a_text_seen_again_gets_the_same_tokens_unless_they_were_changed() {
+        let mut tokenizer = WordTokenizer::new(true);
+        let tokens = |t: &mut WordTokenizer, text: &str| {
+            let mut out = Vec::new();
+            let mut stream = t.token_stream(text);
+            while stream.advance() {
+                out.push(stream.token().clone());
+            }
+            out
+        };
+        let heading = "Web APIs \u{203a} Fine-tuning ConfigMaps";
+        let first = tokens(&mut tokenizer, heading);
+        assert_eq!(tokens(&mut tokenizer, heading), first);
+        assert_eq!(
+            tokens(&mut tokenizer, "Other words"),
+            tokens(&mut WordTokenizer::new(true), "Other words")
+        );
+        assert_eq!(tokens(&mut tokenizer, heading), first);
+        let mut stream = tokenizer.token_stream(heading);
+        stream.advance();
+        stream.token_mut().text.push_str("changed");
+        assert_eq!(tokens(&mut tokenizer, heading), first);
+        let long = "word ".repeat(200);
+        let once = tokens(&mut tokenizer, &long);
+        assert_eq!(tokens(&mut tokenizer, &long), once);
+    }
+
+    #[test]
+    fn cached_stems_are_the_stemmers() {
+        let words = [
+            "running",
+            "happy",
+            "happiness",
+            "generalization",
+            "skies",
+            "dying",
+            "agreed",
+            "tokens",
+            "the",
+            "a",
+            "généralement",
+            "naïvetés",
+            "ﬁne",
+            "straße",
+            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxies",
+        ];
+        let mut reference = TextAnalyzer::builder(RawTokenizer::default())
+            .filter(Stemmer::new(Language::English))
+            .build();
+        let mut cache = StemCache::new();
+        for round in 0..2 {
+            for word in words {
+                let mut stem = word.to_string();
+                cache.stem(&mut stem);
+                let want = reference.token_stream(word).next().unwrap().text.clone();
+                assert_eq!(stem, want, "{word} (round {round})");
+            }
+        }
     }
 
     #[test]
