@@ -29,6 +29,7 @@ use crate::search::Hit;
 use crate::sections;
 use crate::tokenize::{self, Analyzer};
 
+mod anchors;
 mod defs;
 mod folder;
 mod manifest;

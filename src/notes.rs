@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 
 mod rewalk;
 
-pub use rewalk::{rewalk, stat, Previous, Seen, Stat};
+pub use rewalk::{rewalk, Previous, Seen, Stat};
 
 /// The ignore files a walk honours in each folder.
 const IGNORE_FILES: [&str; 2] = [".gitignore", ".ignore"];

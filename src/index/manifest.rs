@@ -27,6 +27,7 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::anchors::Anchors;
 use crate::notes;
 
 /// The first word of the first line of a manifest in this format.
@@ -274,11 +275,13 @@ pub fn observe(name: &str, manifest: &str, root: &Path) -> Option<Observed> {
     let total = base.len() + journal.len() + 1;
     let journaled = journal.len();
     let lines = replace_journaled(base, journal);
+    let anchors = Anchors::open(root, &folder_keys(&lines));
+    let look = |line: &&str| look(line, root, &anchors);
     // Starting the thread pool costs more than a few hundred `stat`s on one thread.
     let looked: Option<Vec<Looked>> = if lines.len() < PARALLEL_FROM {
-        lines.iter().map(|line| look(line, root)).collect()
+        lines.iter().map(look).collect()
     } else {
-        lines.par_iter().map(|line| look(line, root)).collect()
+        lines.par_iter().map(look).collect()
     };
     let mut seen = Observed {
         seen: notes::Seen {
@@ -299,6 +302,15 @@ pub fn observe(name: &str, manifest: &str, root: &Path) -> Option<Observed> {
     sort_keys(&mut seen.seen.dirs);
     sort_keys(&mut seen.seen.ignores);
     Some(seen)
+}
+
+/// The folder keys of a manifest's lines, as written (in order).
+fn folder_keys<'t>(lines: &[&'t str]) -> Vec<&'t str> {
+    lines
+        .iter()
+        .filter(|l| l.starts_with("d\t") || l.starts_with("D\t"))
+        .filter_map(|l| l.splitn(3, '\t').nth(2))
+        .collect()
 }
 
 /// The base lines without those a journal line replaces, then the journal's last line for
@@ -378,7 +390,7 @@ enum Now {
 
 /// One manifest line checked against the file or folder it names; `None` when the line
 /// does not parse.
-fn look(line: &str, root: &Path) -> Option<Looked> {
+fn look(line: &str, root: &Path, anchors: &Anchors) -> Option<Looked> {
     let mut parts = line.split('\t');
     let kind = parts.next()?;
     let time: u64 = parts.next()?.parse().ok()?;
@@ -389,15 +401,10 @@ fn look(line: &str, root: &Path) -> Option<Looked> {
         (0, time, "")
     };
     let rel = unescape_line(parts.next()?);
-    let path = if rel.is_empty() {
-        root.to_path_buf()
-    } else {
-        notes::rel_path(root, &rel)
-    };
     let mut was = None;
     let (now, same) = match kind {
         "f" => {
-            let now = notes::stat(&path);
+            let now = anchors.stat(root, &rel).map(|m| m.stat);
             let same = now.is_some_and(|n| n.mtime_ns == time && n.size == size);
             was = (!same).then(|| FileState {
                 size,
@@ -407,10 +414,15 @@ fn look(line: &str, root: &Path) -> Option<Looked> {
             (Now::File(now), same)
         }
         "d" | "D" => {
-            let now = std::fs::metadata(path).ok().map(|m| notes::dir_stamp(&m));
+            let now = anchors.stat(root, &rel).map(|m| m.stamp);
             (Now::Dir(now), now == Some(time))
         }
         "i" | "I" => {
+            let path = if rel.is_empty() {
+                root.to_path_buf()
+            } else {
+                notes::rel_path(root, &rel)
+            };
             let now = std::fs::metadata(path).map_or(notes::ABSENT, |m| notes::mtime_ns(&m));
             (Now::Ignore(now), now == time)
         }
