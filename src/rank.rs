@@ -107,13 +107,19 @@ pub fn covers(definitions: &[&Hit], passage: &Hit, analyzer: &mut Analyzer) -> b
     for d in &here {
         let names = d.term.iter().chain(&d.aliases);
         for text in names.chain(std::iter::once(&d.text)) {
-            words.extend(analyzer.plain_words(text).into_iter().map(|w| w.raw));
+            words.extend(plain_raw_words(text, analyzer));
         }
     }
+    plain_raw_words(&passage.text, analyzer).all(|w| words.contains(&w))
+}
+
+/// The words of `text` as typed (lowercased, folded), without compounds; no stems.
+fn plain_raw_words(text: &str, analyzer: &mut Analyzer) -> impl Iterator<Item = String> {
     analyzer
-        .plain_words(&passage.text)
-        .iter()
-        .all(|w| words.contains(&w.raw))
+        .unstemmed_words(text)
+        .into_iter()
+        .filter(|w| !w.compound)
+        .map(|w| w.raw)
 }
 
 /// Rule 3: multiplies scores by the matching boosts; true when any boost is configured.
