@@ -29,6 +29,9 @@ const MEMO_BYTES: usize = 512;
 /// Distinct words whose stems one tokenizer remembers before it starts afresh.
 const STEM_CACHE_WORDS: usize = 1 << 16;
 
+/// Distinct words whose stems the process shares between tokenizers before it starts afresh.
+const SHARED_STEM_WORDS: usize = 1 << 18;
+
 /// Splits text on Unicode word bounds, adding joined tokens for hyphenated and camel-case
 /// compounds at the position of their first part; then, in the same pass, drops tokens of
 /// [`MAX_TOKEN_BYTES`] or more, lowercases and ASCII-folds them and (for [`STEMMED`])
@@ -69,7 +72,7 @@ struct Scratch {
 #[derive(Clone)]
 struct StemCache {
     stemmer: TextAnalyzer,
-    known: HashMap<Inline, Edit, rustc_hash::FxBuildHasher>,
+    known: Stems,
 }
 
 /// A stem as an edit of its word: keep the word's first `.0[0]` bytes, then append the
@@ -99,10 +102,36 @@ impl Edit {
     /// Turns the word into its stem.
     fn apply(&self, word: &mut String) {
         word.truncate(usize::from(self.0[0]));
+        if self.0[1] == 0 {
+            return;
+        }
         let tail = &self.0[2..2 + usize::from(self.0[1])];
         if let Ok(tail) = std::str::from_utf8(tail) {
             word.push_str(tail);
         }
+    }
+}
+
+type Stems = HashMap<Inline, Edit, rustc_hash::FxBuildHasher>;
+
+/// Stems computed by any tokenizer of the process: each tokenizer (one per field and
+/// indexing thread) asks here before stemming a word it has not seen, so a word is stemmed
+/// once per process instead of once per field and thread.
+static SHARED_STEMS: std::sync::LazyLock<std::sync::Mutex<Stems>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// The shared stem of `key`, if any tokenizer computed it.
+fn shared_stem(key: &Inline) -> Option<Edit> {
+    SHARED_STEMS.lock().ok()?.get(key).copied()
+}
+
+/// Shares a computed stem with the other tokenizers.
+fn share_stem(key: Inline, edit: Edit) {
+    if let Ok(mut shared) = SHARED_STEMS.lock() {
+        if shared.len() >= SHARED_STEM_WORDS {
+            shared.clear();
+        }
+        shared.insert(key, edit);
     }
 }
 
@@ -131,22 +160,49 @@ impl StemCache {
 
     /// Replaces `word` by its stem.
     fn stem(&mut self, word: &mut String) {
-        let key = Inline::new(word);
-        if let Some(edit) = key.and_then(|k| self.known.get(&k)) {
-            edit.apply(word);
-            return;
-        }
-        let stem = match self.stemmer.token_stream(word.as_str()).next() {
-            Some(token) => token.text.clone(),
-            None => return,
-        };
-        if let (Some(key), Some(edit)) = (key, Edit::new(word, &stem)) {
-            if self.known.len() >= STEM_CACHE_WORDS {
-                self.known.clear();
+        let Some(key) = Inline::new(word) else {
+            let stem = self.stemmer.token_stream(word.as_str()).next().cloned();
+            if let Some(stem) = stem {
+                *word = stem.text;
             }
-            self.known.insert(key, edit);
+            return;
+        };
+        let edit = match self.known.get(&key) {
+            Some(edit) => *edit,
+            None => match self.learn(key, word) {
+                Some(edit) => edit,
+                None => return,
+            },
+        };
+        edit.apply(word);
+    }
+
+    /// The edit that stems a word this cache has not seen: shared by another tokenizer,
+    /// else computed (and shared). None when there is nothing to keep: `word` is then
+    /// already its stem.
+    fn learn(&mut self, key: Inline, word: &mut String) -> Option<Edit> {
+        let edit = match shared_stem(&key) {
+            Some(edit) => edit,
+            None => {
+                let stem = self
+                    .stemmer
+                    .token_stream(word.as_str())
+                    .next()?
+                    .text
+                    .clone();
+                let Some(edit) = Edit::new(word, &stem) else {
+                    *word = stem;
+                    return None;
+                };
+                share_stem(key, edit);
+                edit
+            }
+        };
+        if self.known.len() >= STEM_CACHE_WORDS {
+            self.known.clear();
         }
-        *word = stem;
+        self.known.insert(key, edit);
+        Some(edit)
     }
 }
 
@@ -982,11 +1038,12 @@ mod tests {
         let mut reference = TextAnalyzer::builder(RawTokenizer::default())
             .filter(Stemmer::new(Language::English))
             .build();
-        let mut cache = StemCache::new();
-        for round in 0..2 {
+        // The second cache finds the first one's stems in the shared table.
+        let mut caches = [StemCache::new(), StemCache::new()];
+        for round in 0..4 {
             for word in words {
                 let mut stem = word.to_string();
-                cache.stem(&mut stem);
+                caches[round % 2].stem(&mut stem);
                 let want = reference.token_stream(word).next().unwrap().text.clone();
                 assert_eq!(stem, want, "{word} (round {round})");
             }
