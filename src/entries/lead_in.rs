@@ -361,10 +361,9 @@ fn strip_separator(s: &str) -> (&str, bool) {
 /// `Term: definition`, `Term - definition`, `Term — definition`, `Term = definition`,
 /// `Term -> definition`, `Term => definition`, `Term :: definition` with a short term.
 pub fn plain_lead_in(text: &str) -> Option<(String, String)> {
-    let colon = text
-        .match_indices(':')
-        .find(|&(i, _)| !text[i..].starts_with("://"))
-        .map(|(i, _)| (i, 1));
+    let colon = byte_positions(text, b':')
+        .find(|&i| !text[i..].starts_with("://"))
+        .map(|i| (i, 1));
     let dash = first_of(text, &[" - ", " \u{2013} ", " \u{2014} "]);
     let arrow = first_of(text, ARROWS);
     let chosen = match (colon, dash) {
@@ -413,13 +412,21 @@ pub fn plain_lead_in(text: &str) -> Option<(String, String)> {
 /// The first place in `text` where one of `patterns`, which all start with a space, occurs,
 /// and that pattern's length: one pass over the spaces instead of a search per pattern.
 fn first_of(text: &str, patterns: &[&str]) -> Option<(usize, usize)> {
-    text.match_indices(' ').find_map(|(i, _)| {
-        let rest = &text[i..];
+    byte_positions(text, b' ').find_map(|i| {
+        let rest = &text.as_bytes()[i..];
         patterns
             .iter()
-            .find(|p| rest.starts_with(**p))
+            .find(|p| rest.starts_with(p.as_bytes()))
             .map(|p| (i, p.len()))
     })
+}
+
+/// Where the ASCII byte `b` occurs in `text`, in order (a plain loop: in prose a space comes
+/// every few bytes, too often for a `memchr` call per occurrence to pay).
+fn byte_positions(text: &str, b: u8) -> impl Iterator<Item = usize> + '_ {
+    text.bytes()
+        .enumerate()
+        .filter_map(move |(i, c)| (c == b).then_some(i))
 }
 
 /// `x = y + 1` and `tokenize -> embed -> attend` are formulas and pipelines, not
@@ -440,6 +447,28 @@ fn arrow_definition(term: &str, body: &str, sep: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn separators_are_found_where_a_substring_search_finds_them() {
+        let patterns = [" - ", " \u{2013} ", " \u{2014} "];
+        for text in [
+            "Term - body",
+            "Über – naïve — x - y",
+            "no separator here",
+            " - leading",
+            "a:b://c d: e",
+            "",
+            "ends with space ",
+        ] {
+            let want = patterns
+                .iter()
+                .filter_map(|p| text.find(p).map(|i| (i, p.len())))
+                .min();
+            assert_eq!(first_of(text, &patterns), want, "{text:?}");
+            let colons: Vec<usize> = text.match_indices(':').map(|(i, _)| i).collect();
+            assert_eq!(byte_positions(text, b':').collect::<Vec<_>>(), colons);
+        }
+    }
 
     #[test]
     fn arrows_and_equals_separate_short_terms_only() {
