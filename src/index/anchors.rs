@@ -127,11 +127,21 @@ fn open_at(fd: std::os::fd::RawFd, path: &[u8]) -> Option<std::os::fd::OwnedFd> 
 /// `fstatat(fd, path)`, following links, as [`Meta`].
 #[cfg(target_os = "linux")]
 fn stat_at(fd: std::os::fd::RawFd, path: &str) -> Option<Meta> {
-    let path = std::ffi::CString::new(path).ok()?;
+    // A short path is made NUL-terminated on the stack, a long one in a `CString`.
+    let mut buf = [0u8; 256];
+    let long;
+    let ptr = if path.len() < buf.len() && !path.contains('\0') {
+        buf[..path.len()].copy_from_slice(path.as_bytes());
+        buf.as_ptr().cast::<libc::c_char>()
+    } else {
+        long = std::ffi::CString::new(path).ok()?;
+        long.as_ptr()
+    };
     let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
-    // SAFETY: `path` is NUL-terminated and `st` is written by the call when it returns 0.
+    // SAFETY: `ptr` is NUL-terminated (the zeroed buffer past `path`, or the CString) and
+    // outlives the call; `st` is written by the call when it returns 0.
     let st = unsafe {
-        if libc::fstatat(fd, path.as_ptr(), st.as_mut_ptr(), 0) != 0 {
+        if libc::fstatat(fd, ptr, st.as_mut_ptr(), 0) != 0 {
             return None;
         }
         st.assume_init()

@@ -127,7 +127,7 @@ fn plan(content: &Path, store: &Store, observed: &Observed) -> Plan {
         unsettled: BTreeSet::new(),
         content_id: store.payload.content.clone(),
         report: Report {
-            files: observed.seen.files.len(),
+            files: observed.notes,
             ..Report::default()
         },
         journal: Some((

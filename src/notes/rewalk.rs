@@ -45,9 +45,9 @@ pub struct Stat {
     pub mtime_ns: u64,
 }
 
-/// One `stat` of every note, folder and ignore file the last walk recorded, each list
-/// sorted by key: what [`rewalk`] would `stat`, taken beforehand (by the freshness check
-/// of a query, which then hands it to the refresh instead of `stat`ing all again).
+/// `stat`s of notes, folders and ignore files the last walk recorded, each list sorted by
+/// key, taken beforehand (by the freshness check of a query, which hands what it saw of
+/// the paths that changed to the refresh); [`rewalk`] `stat`s the paths not in it.
 #[derive(Debug, Clone, Default)]
 pub struct Seen {
     /// The record the paths come from (the index manifest's file name): a refresh uses the
@@ -170,9 +170,6 @@ fn stat_dirs(
         });
         (rel.clone(), stamp)
     };
-    if seen.is_some() {
-        return dirs.keys().map(look).collect();
-    }
     let rels: Vec<&String> = dirs.keys().collect();
     rels.par_iter().map(|rel| look(rel)).collect()
 }
@@ -303,11 +300,7 @@ impl Next {
                 mtime_ns: now.mtime_ns,
             })
         };
-        let kept: Option<Vec<NoteFile>> = if prev.seen.is_some() {
-            keep.iter().map(look).collect()
-        } else {
-            keep.par_iter().map(look).collect()
-        };
+        let kept: Option<Vec<NoteFile>> = keep.par_iter().map(look).collect();
         // A note gone from a folder whose stamp did not move: let a full walk decide.
         let Some(mut files) = kept else {
             return Ok(None);
