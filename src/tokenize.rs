@@ -136,8 +136,19 @@ fn share_stem(key: Inline, edit: Edit) {
 }
 
 /// A short string stored in place: its length, then its bytes.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct Inline([u8; 24]);
+
+/// Three machine words to hash, not 24 bytes and a length (the derived hash of an array).
+impl std::hash::Hash for Inline {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        for chunk in self.0.chunks_exact(8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            state.write_u64(u64::from_le_bytes(word));
+        }
+    }
+}
 
 impl Inline {
     fn new(s: &str) -> Option<Inline> {
