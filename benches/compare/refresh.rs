@@ -163,7 +163,7 @@ fn edits_then_search(
         let word = format!("zqxbench{}", "k".repeat(i + 1));
         append(
             victim,
-            &format!("Benchmark edit: {word} appended by the gloss bench."),
+            &format!("Benchmark edit with {word}, appended by the gloss bench."),
         );
         let cmd = search(&word);
         let out = run_checked(&cmd);
