@@ -597,21 +597,10 @@ impl Default for Analyzer {
 impl Analyzer {
     /// Every token of `text`, compounds included, in order of position.
     pub fn words(&mut self, text: &str) -> Vec<Word> {
-        let mut stream = self.raw.token_stream(text);
-        let mut words = Vec::with_capacity(stream.tokens.len());
-        while stream.advance() {
-            let token = stream.token();
-            let mut stem = token.text.clone();
-            self.stems.stem(&mut stem);
-            words.push(Word {
-                raw: token.text.clone(),
-                stem,
-                start: token.offset_from,
-                end: token.offset_to,
-                compound: false,
-            });
+        let mut words = self.unstemmed_words(text);
+        for word in &mut words {
+            self.stem_token(word);
         }
-        mark_compounds(&mut words);
         words
     }
 
