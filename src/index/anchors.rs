@@ -30,7 +30,7 @@ pub struct Anchors {
     #[cfg(target_os = "linux")]
     root: Option<std::os::fd::OwnedFd>,
     #[cfg(target_os = "linux")]
-    below: std::collections::HashMap<String, std::os::fd::OwnedFd>,
+    below: rustc_hash::FxHashMap<String, std::os::fd::OwnedFd>,
 }
 
 impl Anchors {
@@ -40,12 +40,12 @@ impl Anchors {
         use std::os::unix::ffi::OsStrExt;
         let mut anchors = Anchors {
             root: open_at(libc::AT_FDCWD, root.as_os_str().as_bytes()),
-            below: std::collections::HashMap::new(),
+            below: Default::default(),
         };
         if anchors.root.is_none() {
             return anchors;
         }
-        let mut counts: std::collections::HashMap<&str, usize> = Default::default();
+        let mut counts: rustc_hash::FxHashMap<&str, usize> = Default::default();
         for dir in dirs.iter().filter(|d| !d.is_empty()) {
             *counts.entry(parent_of(dir)).or_default() += 1;
         }
@@ -77,7 +77,8 @@ impl Anchors {
     fn anchor<'r>(&self, rel: &'r str) -> (Option<std::os::fd::RawFd>, &'r str) {
         use std::os::fd::AsRawFd;
         let mut end = rel.len();
-        while let Some(i) = rel[..end].rfind('/') {
+        // (A byte loop: the last separator is a few bytes back, nearer than a search's setup.)
+        while let Some(i) = rel.as_bytes()[..end].iter().rposition(|&b| b == b'/') {
             if let Some(fd) = self.below.get(&rel[..i]) {
                 return (Some(fd.as_raw_fd()), &rel[i + 1..]);
             }

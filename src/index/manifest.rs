@@ -326,8 +326,105 @@ fn folder_keys<'t>(lines: &[&'t str]) -> Vec<&'t str> {
     lines
         .iter()
         .filter(|l| l.starts_with("d\t") || l.starts_with("D\t"))
-        .filter_map(|l| l.splitn(3, '\t').nth(2))
+        .map(|l| key_of(l))
         .collect()
+}
+
+/// A manifest line split into its fields (the key as written, escaped): a note's `f`, size,
+/// time, hash and key; a folder's `d`/`D`, stamp and key (`b` 0, no hash); an ignore file's
+/// `i`/`I`, time and key. `None` when the line is none of these. Reads the bytes once, with
+/// no searching through the fields it does not need.
+#[derive(Debug, PartialEq, Eq)]
+struct Fields<'t> {
+    kind: u8,
+    a: u64,
+    b: u64,
+    hash: &'t str,
+    key: &'t str,
+}
+
+fn fields(line: &str) -> Option<Fields<'_>> {
+    let bytes = line.as_bytes();
+    let kind = *bytes.first()?;
+    if bytes.get(1) != Some(&b'\t') {
+        return None;
+    }
+    let (a, at) = number(bytes, 2)?;
+    let (b, hash, at) = match kind {
+        b'f' => {
+            let (b, at) = number(bytes, at)?;
+            let end = tab(bytes, at)?;
+            (b, &line[at..end], end + 1)
+        }
+        b'd' | b'D' | b'i' | b'I' => (0, "", at),
+        _ => return None,
+    };
+    // The key runs to the next tab, if any (a line of this gloss has none).
+    let end = tab(bytes, at).unwrap_or(bytes.len());
+    Some(Fields {
+        kind,
+        a,
+        b,
+        hash,
+        key: &line[at..end],
+    })
+}
+
+/// Where the first tab at or after `at` is, looking at eight bytes at a time (the fields
+/// searched are short: a library search costs more to set up than it saves).
+fn tab(bytes: &[u8], at: usize) -> Option<usize> {
+    const TABS: u64 = u64::from_ne_bytes([b'\t'; 8]);
+    const LOW: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let rest = bytes.get(at..)?;
+    let mut chunks = rest.chunks_exact(8);
+    for (n, chunk) in chunks.by_ref().enumerate() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        // A zero byte of `x` is a tab of the chunk; the lowest flagged byte is the first.
+        let x = u64::from_le_bytes(word) ^ TABS;
+        let found = x.wrapping_sub(LOW) & !x & HIGH;
+        if found != 0 {
+            return Some(at + n * 8 + (found.trailing_zeros() / 8) as usize);
+        }
+    }
+    let tail = chunks.remainder();
+    let done = rest.len() - tail.len();
+    tail.iter().position(|&c| c == b'\t').map(|n| at + done + n)
+}
+
+/// The decimal number at `bytes[at..]`, up to a tab: its value and where the next field
+/// starts. `None` for no digits, anything else before the tab, no tab, or an overflow.
+fn number(bytes: &[u8], at: usize) -> Option<(u64, usize)> {
+    let digits = bytes.get(at..)?;
+    let n = digits.iter().take_while(|c| c.is_ascii_digit()).count();
+    if n == 0 || digits.get(n) != Some(&b'\t') {
+        return None;
+    }
+    // Up to 19 digits cannot overflow; a longer number is parsed with its checks.
+    let value = if n <= 19 {
+        (digits[..n].iter()).fold(0u64, |v, &c| v * 10 + u64::from(c - b'0'))
+    } else {
+        std::str::from_utf8(&digits[..n]).ok()?.parse().ok()?
+    };
+    Some((value, at + n + 1))
+}
+
+/// The key of a manifest line as written, without reading its numbers: what follows the
+/// fourth tab of a note's line, the second of any other (the line itself when it has too
+/// few: it does not parse anyway).
+fn key_of(line: &str) -> &str {
+    let bytes = line.as_bytes();
+    let tabs = if line.starts_with('f') { 4 } else { 2 };
+    let mut at = 0;
+    for _ in 0..tabs {
+        match tab(bytes, at) {
+            Some(i) => at = i + 1,
+            None => return line,
+        }
+    }
+    let end = tab(bytes, at).unwrap_or(bytes.len());
+    &line[at..end]
 }
 
 /// The base lines without those a journal line replaces, then the journal's last line for
@@ -336,9 +433,9 @@ fn replace_journaled<'t>(base: Vec<&'t str>, journal: Vec<&'t str>) -> Vec<&'t s
     if journal.is_empty() {
         return base;
     }
-    // A note's line is keyed by its escaped path, the text after the fourth tab.
-    let key = |line: &'t str| line.splitn(5, '\t').nth(4).unwrap_or(line);
-    let mut last: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    // A note's line is keyed by its escaped path.
+    let key = |line: &'t str| key_of(line);
+    let mut last: rustc_hash::FxHashMap<&str, &str> = Default::default();
     for line in &journal {
         last.insert(key(line), line);
     }
@@ -408,85 +505,68 @@ enum Now {
 /// True when the note, folder or ignore file of a manifest line is as the line recorded;
 /// `None` when the line does not parse. Allocates nothing for a plain key.
 fn same(line: &str, root: &Path, anchors: &Anchors) -> Option<bool> {
-    let mut parts = line.split('\t');
-    let kind = parts.next()?;
-    let time: u64 = parts.next()?.parse().ok()?;
-    let (size, time) = if kind == "f" {
-        let mtime: u64 = parts.next()?.parse().ok()?;
-        parts.next()?;
-        (time, mtime)
-    } else {
-        (0, time)
-    };
-    let key = parts.next()?;
-    let rel = if key.contains('\\') {
+    let f = fields(line)?;
+    let rel = unescaped(f.key);
+    Some(match f.kind {
+        b'f' => anchors
+            .stat(root, &rel)
+            .is_some_and(|m| m.stat.mtime_ns == f.b && m.stat.size == f.a),
+        b'd' | b'D' => anchors.stat(root, &rel).is_some_and(|m| m.stamp == f.a),
+        _ => ignore_time(root, &rel) == f.a,
+    })
+}
+
+/// A key as a path key: unescaped, borrowed when it has nothing escaped.
+fn unescaped(key: &str) -> std::borrow::Cow<'_, str> {
+    if key.contains('\\') {
         std::borrow::Cow::Owned(unescape_line(key))
     } else {
         std::borrow::Cow::Borrowed(key)
+    }
+}
+
+/// The time of the ignore file `rel` ([`notes::ABSENT`] when there is none).
+fn ignore_time(root: &Path, rel: &str) -> u64 {
+    let path = if rel.is_empty() {
+        root.to_path_buf()
+    } else {
+        notes::rel_path(root, rel)
     };
-    Some(match kind {
-        "f" => anchors
-            .stat(root, &rel)
-            .is_some_and(|m| m.stat.mtime_ns == time && m.stat.size == size),
-        "d" | "D" => anchors.stat(root, &rel).is_some_and(|m| m.stamp == time),
-        "i" | "I" => {
-            let path = if rel.is_empty() {
-                root.to_path_buf()
-            } else {
-                notes::rel_path(root, &rel)
-            };
-            std::fs::metadata(path).map_or(notes::ABSENT, |m| notes::mtime_ns(&m)) == time
-        }
-        _ => return None,
-    })
+    std::fs::metadata(path).map_or(notes::ABSENT, |m| notes::mtime_ns(&m))
 }
 
 /// One manifest line checked against the file or folder it names; `None` when the line
 /// does not parse.
 fn look(line: &str, root: &Path, anchors: &Anchors) -> Option<Looked> {
-    let mut parts = line.split('\t');
-    let kind = parts.next()?;
-    let time: u64 = parts.next()?.parse().ok()?;
-    let (size, time, hash) = if kind == "f" {
-        let mtime: u64 = parts.next()?.parse().ok()?;
-        (time, mtime, parts.next()?)
-    } else {
-        (0, time, "")
-    };
-    let rel = unescape_line(parts.next()?);
+    let f = fields(line)?;
+    let rel = unescape_line(f.key);
     let mut was = None;
-    let (now, same) = match kind {
-        "f" => {
+    let (now, same) = match f.kind {
+        b'f' => {
             let now = anchors.stat(root, &rel).map(|m| m.stat);
-            let same = now.is_some_and(|n| n.mtime_ns == time && n.size == size);
+            let same = now.is_some_and(|n| n.mtime_ns == f.b && n.size == f.a);
             was = (!same).then(|| FileState {
-                size,
-                mtime_ns: time,
-                hash: hash.to_string(),
+                size: f.a,
+                mtime_ns: f.b,
+                hash: f.hash.to_string(),
             });
             (Now::File(now), same)
         }
-        "d" | "D" => {
+        b'd' | b'D' => {
             let now = anchors.stat(root, &rel).map(|m| m.stamp);
-            (Now::Dir(now), now == Some(time))
+            (Now::Dir(now), now == Some(f.a))
         }
-        "i" | "I" => {
-            let path = if rel.is_empty() {
-                root.to_path_buf()
-            } else {
-                notes::rel_path(root, &rel)
-            };
-            let now = std::fs::metadata(path).map_or(notes::ABSENT, |m| notes::mtime_ns(&m));
-            (Now::Ignore(now), now == time)
+        _ => {
+            let now = ignore_time(root, &rel);
+            (Now::Ignore(now), now == f.a)
         }
-        _ => return None,
     };
     Some(Looked {
         rel,
         now,
         same,
         was,
-        unsettled: kind == "D" || kind == "I",
+        unsettled: f.kind == b'D' || f.kind == b'I',
     })
 }
 
@@ -537,6 +617,59 @@ mod tests {
         assert_eq!(Manifest::parse("gloss-manifest 3 listed\nx\t1\ty\n"), None);
         // A manifest of an older gloss is not read: its index is rebuilt once.
         assert_eq!(Manifest::parse("gloss-manifest 2 listed\n"), None);
+    }
+
+    #[test]
+    fn lines_split_into_fields_as_written_and_bad_lines_do_not() {
+        let hash = "0123456789abcdef".repeat(4);
+        let line = format!("f\t12\t1796243529829010602\t{hash}\ta/b\\tc.md");
+        let f = fields(&line).unwrap();
+        assert_eq!(
+            (f.kind, f.a, f.b, f.hash, f.key),
+            (b'f', 12, 1796243529829010602, hash.as_str(), "a/b\\tc.md")
+        );
+        assert_eq!(key_of(&line), "a/b\\tc.md");
+        // A hash of another length still parses (its tab is searched for).
+        let f = fields("f\t1\t2\tab\tx.md").unwrap();
+        assert_eq!((f.hash, f.key), ("ab", "x.md"));
+        let f = fields("D\t18446744073709551615\t").unwrap();
+        assert_eq!((f.kind, f.a, f.b, f.key), (b'D', u64::MAX, 0, ""));
+        let f = fields("i\t7\t/up/.gitignore").unwrap();
+        assert_eq!((f.kind, f.a, f.key), (b'i', 7, "/up/.gitignore"));
+        assert_eq!(key_of("d\t5\tdocs/a"), "docs/a");
+        // A field after the key is not part of it.
+        assert_eq!(fields("d\t5\tdocs\textra").unwrap().key, "docs");
+        for bad in [
+            "",
+            "f",
+            "d5\tdocs",
+            "d\t\tdocs",
+            "d\t5",
+            "d\t5x\tdocs",
+            "d\t+5\tdocs",
+            "d\t18446744073709551616\tdocs",
+            "x\t5\tdocs",
+            "dd\t5\tdocs",
+            "f\t1\t2\thash-and-no-key",
+        ] {
+            assert_eq!(fields(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_tab_is_found_at_every_offset_of_a_word() {
+        for len in 0..40 {
+            for at in 0..len {
+                let mut bytes = vec![b'x'; len];
+                bytes[at] = b'\t';
+                for from in 0..=at {
+                    assert_eq!(tab(&bytes, from), Some(at), "{len} {at} {from}");
+                }
+                assert_eq!(tab(&bytes, at + 1), None);
+            }
+        }
+        // Bytes just below and above a tab are not one.
+        assert_eq!(tab(&[0x08, 0x0a, 0x89, 0x00, 0x09], 0), Some(4));
     }
 
     #[test]
