@@ -542,7 +542,6 @@ fn refresh_seen(
     progress: &(dyn Fn(Progress) + Sync),
     given: Option<(&Store, &Observed)>,
 ) -> Result<Report> {
-    crate::allocator::bulk();
     match run(content, dir, mode, wait, progress, given) {
         // An incremental commit that the live generation refuses (files left by a killed
         // run that tantivy does not know about, say) is retried as a fresh build beside it.
@@ -615,6 +614,9 @@ fn run(
             return Ok(report);
         }
     }
+    // The ordinary run allocates much and frees it at once; notes edited in place are
+    // re-read on the system's allocator (see `allocator.rs`).
+    crate::allocator::bulk();
     let seen = observed.map(|(_, o)| &o.seen);
     let mut last = Last::read(dir, &content_id, mode);
     let mut tree = last.walk(content, seen)?;
