@@ -521,21 +521,19 @@ pub fn cache_built(generation: &Path, opstamp: u64, definitions: Vec<Hit>) {
     let _ = write_cache(&path, generation, &build(&hits));
 }
 
-/// Makes the graph cached for the commit `from` the graph of the commit just made in `dir`,
-/// for an index run that changed no definition (the graph is made of definitions only);
-/// builds it when there is no such cache.
-pub fn carry_after_commit(dir: &Path, from: u64) {
-    let Ok((Some(store), _)) = crate::index::open(dir) else {
+/// Makes the graph cached for the commit `from` the graph of the commit `to` just made in
+/// `dir`, whose live generation folder is `generation`, for an index run that changed no
+/// definition (the graph is made of definitions only): a rename, without opening the
+/// index; builds it when there is no such cache.
+pub fn carry_after_commit(dir: &Path, generation: &Path, from: u64, to: u64) {
+    let old = generation.join(format!("graph-{from}.json"));
+    let new = generation.join(format!("graph-{to}.json"));
+    if old != new && std::fs::rename(&old, &new).is_ok() {
         return;
-    };
-    if let (Some(folder), Ok(metas)) = (generation(&store.dir), store.index.load_metas()) {
-        let old = folder.join(format!("graph-{from}.json"));
-        let new = folder.join(format!("graph-{}.json", metas.opstamp));
-        if old != new && std::fs::rename(&old, &new).is_ok() {
-            return;
-        }
     }
-    let _ = load_or_build(&store);
+    if let Ok((Some(store), _)) = crate::index::open(dir) {
+        let _ = load_or_build(&store);
+    }
 }
 
 /// The graph of the index: read from the cache beside the live index when it was made for

@@ -658,8 +658,16 @@ fn run(
 /// one's); a fresh build makes it from the definitions it indexed, without reading them back.
 fn update_graph(dir: &Path, plan: &mut Plan, committed: u64) {
     match (&plan.target, &plan.defs, plan.definitions.take()) {
-        (Target::Live { opstamp, .. }, Some(defs), _) if !defs.changed => {
-            crate::graph::carry_after_commit(dir, *opstamp);
+        (
+            Target::Live {
+                opstamp,
+                generation,
+                ..
+            },
+            Some(defs),
+            _,
+        ) if !defs.changed => {
+            crate::graph::carry_after_commit(dir, generation, *opstamp, committed);
         }
         (Target::Fresh { generation, .. }, _, Some(definitions)) => {
             crate::graph::cache_built(generation, committed, definitions);

@@ -271,3 +271,50 @@ fn manifest_lines_no_commit_vouches_for_are_not_trusted() {
     );
     refresh_matches_rebuild(&sb, "after the uncommitted lines");
 }
+
+/// The graph caches (`graph-<commit>.json`) of the live generation: names and texts.
+fn graph_caches(sb: &Sandbox) -> Vec<(String, String)> {
+    let current = std::fs::read_to_string(sb.index().join("CURRENT")).expect("CURRENT");
+    let generation = sb.index().join(current.trim());
+    let mut caches: Vec<(String, String)> = std::fs::read_dir(&generation)
+        .expect("generation")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("graph-") && n.ends_with(".json"))
+        .map(|n| {
+            let text = std::fs::read_to_string(generation.join(&n)).expect("cache");
+            (n, text)
+        })
+        .collect();
+    caches.sort();
+    caches
+}
+
+#[test]
+fn a_passage_edited_in_place_carries_the_graph_over_to_the_new_commit() {
+    let sb = Sandbox::empty();
+    let note = "**Alpha**: First letter, before Beta.\n\n**Beta**: Second letter.\n\nA passage.\n";
+    sb.write("a.md", note);
+    let out = sb.gloss(&["index"]).output().expect("run gloss");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    settle(&sb);
+    let before = graph_caches(&sb);
+    assert_eq!(before.len(), 1, "{before:?}");
+    // A mark only the cache holds: a graph built again would not have it.
+    let marked = before[0].1.replace("\"Alpha\"", "\"Alpha (carried)\"");
+    assert_ne!(marked, before[0].1);
+    let current = std::fs::read_to_string(sb.index().join("CURRENT")).expect("CURRENT");
+    let path = sb.index().join(current.trim()).join(&before[0].0);
+    std::fs::write(&path, &marked).expect("mark the cache");
+    sb.write("a.md", &format!("{note}\nAnother passage, zqyword.\n"));
+    let out = sb.gloss(&["index"]).output().expect("run gloss");
+    let summary = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(summary.contains("re-indexed 1 of 1 files"), "{summary}");
+    let after = graph_caches(&sb);
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_ne!(after[0].0, before[0].0, "the cache names the new commit");
+    assert_eq!(
+        after[0].1, marked,
+        "carried over as it was, not built again"
+    );
+}
