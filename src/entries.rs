@@ -194,7 +194,7 @@ impl<'a> Extractor<'a> {
         if walk.paragraphs_seen > 2 {
             walk.lead_in_only = false;
         }
-        if let Some(names) = lines.first().and_then(|l| alias_line(&l.text())) {
+        if let Some(names) = lines.first().and_then(|l| alias_line(l.text())) {
             self.add_aliases(walk, names);
             return;
         }
@@ -239,7 +239,7 @@ impl<'a> Extractor<'a> {
 
     fn list(&mut self, walk: &mut SectionWalk, items: &[Item]) {
         for item in items {
-            if let Some(names) = item.lines.first().and_then(|l| alias_line(&l.text())) {
+            if let Some(names) = item.lines.first().and_then(|l| alias_line(l.text())) {
                 self.add_aliases(walk, names);
                 continue;
             }

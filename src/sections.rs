@@ -48,7 +48,7 @@ pub struct Span {
 }
 
 /// One source line of a paragraph or list item (lines are joined by soft or hard breaks).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Line {
     /// 1-based source line.
     pub line: usize,
@@ -56,15 +56,29 @@ pub struct Line {
     pub starts_block: bool,
     /// The inline runs of the line.
     pub spans: Vec<Span>,
+    /// The cleaned text, made on the first [`Line::text`]: a line is read several times
+    /// (alias line, lead-ins, definition body, passage). The spans are complete by then.
+    cleaned: std::sync::OnceLock<String>,
 }
+
+/// Lines are equal by what they hold, whether or not their text was asked for yet.
+impl PartialEq for Line {
+    fn eq(&self, other: &Line) -> bool {
+        self.line == other.line
+            && self.starts_block == other.starts_block
+            && self.spans == other.spans
+    }
+}
+
+impl Eq for Line {}
 
 impl Line {
     /// The line's text, cleaned.
-    pub fn text(&self) -> String {
-        match self.spans.as_slice() {
+    pub fn text(&self) -> &str {
+        self.cleaned.get_or_init(|| match self.spans.as_slice() {
             [one] => text::clean(&one.text),
             spans => text::clean(&spans.iter().map(|s| s.text.as_str()).collect::<String>()),
-        }
+        })
     }
 }
 
@@ -160,11 +174,20 @@ impl Block {
     }
 }
 
-fn join(parts: impl Iterator<Item = String>, sep: &str) -> String {
-    parts
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join(sep)
+/// The non-empty parts, `sep` between them.
+fn join<S: AsRef<str>>(parts: impl Iterator<Item = S>, sep: &str) -> String {
+    let mut out = String::new();
+    for part in parts {
+        let part = part.as_ref();
+        if part.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(sep);
+        }
+        out.push_str(part);
+    }
+    out
 }
 
 /// A heading and the blocks under it up to the next heading.
@@ -854,6 +877,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_lines_kept_text_is_its_cleaned_spans_and_leaves_equality_alone() {
+        let doc = parse("A {{Glossary(\"HTTP\")}}  **bold**\ttext\nsecond   line\n");
+        let Block::Paragraph { lines, .. } = &doc.sections[0].blocks[0] else {
+            panic!()
+        };
+        let fresh = lines.clone();
+        assert_eq!(lines[0].text(), "A HTTP bold text");
+        assert_eq!(lines[0].text(), "A HTTP bold text");
+        assert_eq!(lines[1].text(), "second line");
+        assert_eq!(&fresh, lines);
+        assert_eq!(
+            doc.sections[0].blocks[0].text(),
+            "A HTTP bold text second line"
+        );
+    }
+
+    #[test]
     fn heading_path_is_the_real_hierarchy() {
         let doc = parse("# A\n\n## B\n\n#### C\n\ntext\n\n### D\n\nmore\n\n## E\n\nend\n");
         let paths: Vec<Vec<String>> = doc
@@ -905,7 +945,7 @@ mod tests {
         };
         let got: Vec<(usize, usize, String)> = items
             .iter()
-            .map(|i| (i.line, i.depth, i.lines[0].text()))
+            .map(|i| (i.line, i.depth, i.lines[0].text().to_string()))
             .collect();
         assert_eq!(
             got,

@@ -43,7 +43,7 @@ pub fn lead_ins(lines: &[Line]) -> Vec<Found> {
     for (i, line) in lines.iter().enumerate() {
         let text = line.text();
         if open {
-            if let (Some(names), Some(last)) = (alias_line(&text), found.last_mut()) {
+            if let (Some(names), Some(last)) = (alias_line(text), found.last_mut()) {
                 last.aliases.extend(names);
                 continue;
             }
@@ -58,7 +58,7 @@ pub fn lead_ins(lines: &[Line]) -> Vec<Found> {
             .get(i + 1)
             .is_some_and(|n| !n.starts_block && lead_in(n, None).is_some());
         let candidate = if allowed {
-            lead_in(line, Some(&text)).or_else(|| {
+            lead_in(line, Some(text)).or_else(|| {
                 lines
                     .get(i + 1)
                     .filter(|n| !n.starts_block && !next_is_lead_in)
@@ -79,7 +79,7 @@ pub fn lead_ins(lines: &[Line]) -> Vec<Found> {
                     if !last.body.is_empty() {
                         last.body.push(' ');
                     }
-                    last.body.push_str(&text);
+                    last.body.push_str(text);
                 }
             }
             None => open = false,
