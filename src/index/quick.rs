@@ -48,9 +48,17 @@ fn applies(store: &Store, observed: &Observed) -> bool {
         && store.payload.manifest_len.is_some()
 }
 
-/// Re-indexes the notes edited in place, when that is all that changed (`Ok(None)`
-/// otherwise, or when another run committed since `store` was opened: the ordinary run
-/// decides then). Same steps as the ordinary run: lock, plan, write, commit, graph.
+/// True when nothing changed since `observed`'s manifest and it records a whole, settled
+/// walk: the ordinary run would list nothing again, find the index current and write
+/// nothing.
+fn current(observed: &Observed) -> bool {
+    observed.seen.unchanged && observed.listed && !observed.unsettled
+}
+
+/// Re-indexes the notes edited in place, when that is all that changed, and reports an
+/// index that is current as it is, without parsing its manifest (`Ok(None)` otherwise, or
+/// when another run committed since `store` was opened: the ordinary run decides then).
+/// Same steps as the ordinary run: lock, plan, write, commit, graph.
 pub(super) fn run(
     content: &Path,
     dir: &Path,
@@ -59,7 +67,8 @@ pub(super) fn run(
     wait: bool,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Option<Report>> {
-    if !applies(store, observed) {
+    let edited = applies(store, observed);
+    if !edited && !current(observed) {
         return Ok(None);
     }
     pause_for_test("GLOSS_TEST_PAUSE_BEFORE_LOCK");
@@ -69,6 +78,12 @@ pub(super) fn run(
         return Ok(None);
     }
     probe_writable(dir)?;
+    if !edited {
+        return Ok(Some(Report {
+            files: observed.notes,
+            ..Report::default()
+        }));
+    }
     let mut plan = plan(content, store, observed);
     let committed = write(dir, content, &mut plan, progress)
         .and_then(|writer| commit(&lock, dir, &mut plan, writer))

@@ -318,3 +318,48 @@ fn a_passage_edited_in_place_carries_the_graph_over_to_the_new_commit() {
         "carried over as it was, not built again"
     );
 }
+
+#[test]
+fn an_index_run_over_unchanged_settled_notes_writes_nothing() {
+    let sb = Sandbox::empty();
+    sb.write("a.md", "**Alpha**: First letter.\n");
+    sb.write("sub/b.md", "**Beta**: Second letter.\n");
+    settle(&sb);
+    settle(&sb);
+    let (path, text) = manifest(&sb);
+    let listing = |sb: &Sandbox| {
+        let current = std::fs::read_to_string(sb.index().join("CURRENT")).expect("CURRENT");
+        let generation = sb.index().join(current.trim());
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&generation)
+            .expect("generation")
+            .flatten()
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).expect("read"),
+                )
+            })
+            .collect();
+        files.sort();
+        (current, files)
+    };
+    let before = listing(&sb);
+    let out = sb.gloss(&["index"]).output().expect("run gloss");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let summary = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        summary.starts_with(
+            "gloss: re-indexed 0 of 2 files (0 definitions, 0 passages, 0 removed, 0 warnings)"
+        ),
+        "{summary}"
+    );
+    assert_eq!(listing(&sb), before, "nothing in the index was written");
+    assert_eq!(manifest(&sb), (path, text));
+    // An edit after that is still found.
+    sb.write("sub/b.md", "**Beta**: Second letter, zqzword.\n");
+    let out = sb
+        .gloss(&["search", "zqzword"])
+        .output()
+        .expect("run gloss");
+    assert!(stdout(&out).contains("sub/b.md"), "{out:?}");
+}
