@@ -94,6 +94,17 @@ pub fn alias_line(text: &str) -> Option<Vec<String>> {
     // Only the start can hold a label: lowercase that, not the whole line. Labels are ASCII
     // and lowercasing never makes a char shorter, so the first few chars are enough.
     const LABEL_CHARS: usize = 24;
+    // Most lines open with an ASCII letter no label opens with: no lowercased copy. (A
+    // non-ASCII first char may lowercase to ASCII: `K`, the Kelvin sign, to `k`.)
+    let first = text.as_bytes().first()?.to_ascii_lowercase();
+    let opens = |b: u8| {
+        crate::words::ALIAS_LABELS
+            .iter()
+            .any(|l| l.as_bytes()[0] == b)
+    };
+    if first.is_ascii() && !opens(first) {
+        return None;
+    }
     let lower = text
         .chars()
         .take(LABEL_CHARS)
@@ -500,6 +511,11 @@ mod tests {
 
     #[test]
     fn alias_lines_and_parenthesised_names() {
+        assert_eq!(alias_line(""), None);
+        assert_eq!(alias_line("Synonyms: a"), Some(vec!["a".into()]));
+        assert_eq!(alias_line("SYNONYMS: b"), Some(vec!["b".into()]));
+        assert_eq!(alias_line("Bliases: a"), None);
+        assert_eq!(alias_line("\u{212a}a: c"), None);
         assert_eq!(
             alias_line("Also known as: AI agent, autonomous agent"),
             Some(vec!["AI agent".into(), "autonomous agent".into()])
