@@ -672,7 +672,11 @@ fn update_graph(dir: &Path, plan: &mut Plan, committed: u64) {
         (Target::Fresh { generation, .. }, _, Some(definitions)) => {
             crate::graph::cache_built(generation, committed, definitions);
         }
-        _ => crate::graph::build_after_commit(dir),
+        _ => {
+            // Building the graph allocates much: on mimalloc, even after an in-place run.
+            crate::allocator::bulk();
+            crate::graph::build_after_commit(dir);
+        }
     }
 }
 
