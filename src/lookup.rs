@@ -134,6 +134,7 @@ pub fn lookup(store: &Store, request: &Request) -> Result<Answer> {
         within,
         mentions: request.mentions,
         boosts: request.boosts.clone(),
+        later_snippets: true,
         ..Options::default()
     };
     let first = search::search(store, &request.query, &options)?;
@@ -143,6 +144,7 @@ pub fn lookup(store: &Store, request: &Request) -> Result<Answer> {
         answer.notices.push(Notice::Expanded { queries: expanded });
     }
     answer.results.hits = rank::rank(batches, &request.query, &request.boosts, limit);
+    search::make_snippets(&mut answer.results.hits);
     if answer.results.hits.is_empty() {
         answer.results.suggestions = first.suggestions;
     }
@@ -449,6 +451,27 @@ mod tests {
             found.contains(&(Kind::Passage, "a.md".into(), 7)),
             "{found:?}"
         );
+    }
+
+    #[test]
+    fn the_hits_kept_get_the_snippets_a_plain_search_cuts() {
+        let (_dir, store) = tiny();
+        let answer = lookup(&store, &Request::new("token", Mode::Search)).unwrap();
+        let plain = search::search(&store, "token", &Options::default()).unwrap();
+        assert!(!answer.results.hits.is_empty());
+        for hit in &answer.results.hits {
+            assert!(hit.pending.is_none(), "{}:{}", hit.file, hit.line);
+            let same = plain
+                .hits
+                .iter()
+                .find(|p| (&p.file, p.line, p.kind) == (&hit.file, hit.line, hit.kind))
+                .unwrap();
+            assert_eq!(
+                (&hit.snippet, &hit.highlights),
+                (&same.snippet, &same.highlights)
+            );
+        }
+        assert!(answer.results.hits.iter().any(|h| !h.highlights.is_empty()));
     }
 
     #[test]

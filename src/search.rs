@@ -69,6 +69,9 @@ pub struct Options {
     /// Score multipliers by note: each tier keeps the hits that rank first once boosted
     /// ([`rank::Lift`]); the scores returned are not multiplied.
     pub boosts: Vec<Boost>,
+    /// Leave each hit's snippet as its whole text until [`make_snippets`] is called on
+    /// the hits that are kept: a lookup asks for more hits than it shows.
+    pub later_snippets: bool,
 }
 
 impl Default for Options {
@@ -80,6 +83,7 @@ impl Default for Options {
             within: None,
             mentions: false,
             boosts: Vec::new(),
+            later_snippets: false,
         }
     }
 }
@@ -119,6 +123,47 @@ pub struct Hit {
     /// empty for passages; internal.
     #[serde(skip)]
     pub key: String,
+    /// What the snippet is still to be cut for ([`Options::later_snippets`]); internal.
+    #[serde(skip)]
+    pub pending: Option<Arc<Marks>>,
+}
+
+/// The words a hit's snippet highlights, and its longest length (opaque: made by a search).
+#[derive(Debug)]
+pub struct Marks {
+    words: Vec<QueryWord>,
+    compounds: Vec<QueryWord>,
+    snippet_bytes: usize,
+}
+
+impl Marks {
+    fn of(plan: &Plan, snippet_bytes: usize) -> Marks {
+        let mut compounds: Vec<QueryWord> = plan.joined.iter().map(|(_, w)| w.clone()).collect();
+        compounds.dedup();
+        Marks {
+            words: plan.words.clone(),
+            compounds,
+            snippet_bytes,
+        }
+    }
+
+    /// Cuts `hit`'s snippet around these words.
+    fn cut(&self, hit: &mut Hit, analyzer: &mut Analyzer) {
+        let ranges = snippet::matches(&hit.text, &self.words, &self.compounds, analyzer);
+        let snip = snippet::make(&hit.text, &ranges, self.snippet_bytes);
+        hit.snippet = snip.text;
+        hit.highlights = snip.highlights;
+    }
+}
+
+/// Cuts the snippets that a search with [`Options::later_snippets`] left to be cut.
+pub fn make_snippets(hits: &mut [Hit]) {
+    let mut analyzer = Analyzer::default();
+    for hit in hits {
+        if let Some(marks) = hit.pending.take() {
+            marks.cut(hit, &mut analyzer);
+        }
+    }
 }
 
 /// The answer to a query.
@@ -1359,18 +1404,18 @@ fn read_hits(
     opts: &Options,
     analyzer: &mut Analyzer,
 ) -> Result<Vec<Hit>> {
-    let mut compounds: Vec<QueryWord> = plan.joined.iter().map(|(_, w)| w.clone()).collect();
-    compounds.dedup();
+    let marks = Arc::new(Marks::of(plan, opts.snippet_bytes));
     let mut hits = Vec::with_capacity(found.len());
     for (n, h) in found.iter().enumerate() {
         let doc: TantivyDocument = searcher
             .doc(h.address)
             .map_err(|e| Error::engine("reading a hit", e))?;
         let mut hit = Hit::from_doc(&doc, f);
-        let ranges = snippet::matches(&hit.text, &plan.words, &compounds, analyzer);
-        let snip = snippet::make(&hit.text, &ranges, opts.snippet_bytes);
-        hit.snippet = snip.text;
-        hit.highlights = snip.highlights;
+        if opts.later_snippets {
+            hit.pending = Some(Arc::clone(&marks));
+        } else {
+            marks.cut(&mut hit, analyzer);
+        }
         hit.rank = n + 1;
         hit.score = h.score;
         hit.tier = h.tier as u8;
@@ -1404,6 +1449,7 @@ impl Hit {
             tags: all_str(doc, f.tag),
             tier: 0,
             key: first_str(doc, f.term_key),
+            pending: None,
         }
     }
 }

@@ -212,6 +212,7 @@ pub(crate) mod tests {
             tags: Vec::new(),
             tier: 0,
             key: crate::tokenize::Analyzer::default().key(term),
+            pending: None,
         }
     }
 
@@ -235,6 +236,7 @@ pub(crate) mod tests {
                     tags: Vec::new(),
                     tier: 0,
                     key: "token".into(),
+                    pending: None,
                 },
                 Hit {
                     rank: 2,
@@ -251,6 +253,7 @@ pub(crate) mod tests {
                     tags: Vec::new(),
                     tier: 5,
                     key: String::new(),
+                    pending: None,
                 },
             ],
             ..Results::default()
