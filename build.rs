@@ -10,7 +10,11 @@ fn main() {
     let linux = std::env::var("CARGO_CFG_TARGET_OS").is_ok_and(|os| os == "linux");
     let gnu_or_musl =
         std::env::var("CARGO_CFG_TARGET_ENV").is_ok_and(|e| e == "gnu" || e == "musl");
-    if linux && gnu_or_musl {
+    // A static build (`crt-static`, see .cargo/config.toml) links as `-static` or
+    // `-static-pie` on its own; `-no-pie` on top of it makes a binary that crashes.
+    let static_crt = std::env::var("CARGO_CFG_TARGET_FEATURE")
+        .is_ok_and(|f| f.split(',').any(|f| f == "crt-static"));
+    if linux && gnu_or_musl && !static_crt {
         println!("cargo:rustc-link-arg-bins=-no-pie");
     }
 }

@@ -8,7 +8,7 @@ title itself are reported apart (they are lookups, not descriptions).
 
 usage: scripts/describe-bench.py [path/to/gloss ...]   (default target/release/gloss)
 """
-import json, os, re, subprocess, sys, tempfile
+import glob, json, os, re, subprocess, sys, tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, "..", "..", "shared", "corpora", "k8s-glossary")
@@ -62,7 +62,8 @@ def run(binary, rows):
 
 
 if __name__ == "__main__":
-    bins = sys.argv[1:] or [os.path.join(ROOT, "target/release/gloss")]
+    built = glob.glob(os.path.join(ROOT, "target/*/release/gloss")) + [os.path.join(ROOT, "target/release/gloss")]
+    bins = sys.argv[1:] or [max((b for b in built if os.path.exists(b)), key=os.path.getmtime, default=built[-1])]
     r = rows()
     for b in bins:
         misses = run(b, r)

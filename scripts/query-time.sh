@@ -4,7 +4,7 @@
 # usage: scripts/query-time.sh [path/to/gloss] [rounds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=${1:-target/release/gloss}
+bin=${1:-$(ls -t target/*/release/gloss target/release/gloss 2>/dev/null | head -1)}
 rounds=${2:-3}
 idx=$(mktemp -d)
 trap 'rm -rf "$idx"' EXIT

@@ -17,7 +17,8 @@ trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # shellcheck disable=SC2086
-"$root/target/release/gloss" --content "$notes" --index "$work/index" serve --port "$port" \
+gloss=$(ls -t "$root"/target/*/release/gloss "$root"/target/release/gloss 2>/dev/null | head -1)
+"$gloss" --content "$notes" --index "$work/index" serve --port "$port" \
   ${GLOSS_SERVE_FLAGS:-} >"$work/serve.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/api/status" >/dev/null && break; sleep 0.2; done

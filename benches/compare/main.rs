@@ -209,9 +209,7 @@ fn release_binary(root: &Path) -> (PathBuf, PathBuf) {
         .map(PathBuf::from)
         .map(|p| if p.is_absolute() { p } else { root.join(p) })
         .unwrap_or_else(|| root.join("target"));
-    let gloss = target
-        .join("release")
-        .join(format!("gloss{}", std::env::consts::EXE_SUFFIX));
+    let gloss = newest_release_binary(&target);
     if !gloss.is_file() {
         eprintln!(
             "gloss bench: {} not found; run `cargo build --release` first",
@@ -229,6 +227,22 @@ fn release_binary(root: &Path) -> (PathBuf, PathBuf) {
         Ok(_) => (snapshot, tmp),
         Err(_) => (gloss, tmp),
     }
+}
+
+/// `target/release/gloss`, or `target/<triple>/release/gloss` when the build names a
+/// target (.cargo/config.toml does on Linux x86_64): whichever was built last.
+fn newest_release_binary(target: &Path) -> PathBuf {
+    let name = format!("gloss{}", std::env::consts::EXE_SUFFIX);
+    let triples = fs::read_dir(target)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("release").join(&name));
+    std::iter::once(target.join("release").join(&name))
+        .chain(triples)
+        .filter_map(|p| Some((fs::metadata(&p).ok()?.modified().ok()?, p)))
+        .max()
+        .map_or_else(|| target.join("release").join(&name), |(_, p)| p)
 }
 
 fn config() -> Config {
