@@ -27,9 +27,8 @@
 //!     file: "nlp.md".into(),
 //!     line: 3,
 //!     score: 1.0,
-//!     tags: vec![],
-//!     tier: 0,
 //!     key: "token".into(),
+//!     ..Hit::default()
 //! };
 //! let results = Results { query: "unit".into(), hits: vec![hit], ..Results::default() };
 //! let mut out = Vec::new();
