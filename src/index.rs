@@ -45,10 +45,10 @@ pub const SCHEMA_VERSION: u32 = 7;
 /// Notes parsed per batch while the previous batch is being indexed.
 const PARSE_BATCH: usize = 256;
 
-/// Writer memory budget, split between the writer threads.
+/// Writer memory budget of the one writer thread: MDN's 54 MB of notes fit in one segment.
 const WRITER_BYTES: usize = 96 * 1024 * 1024;
 
-/// Notes re-read up to which one writer thread does the indexing.
+/// Notes re-read up to which the writer gets tantivy's smallest budget.
 const TINY_REFRESH: usize = 64;
 
 /// Field handles, resolved once.
@@ -924,23 +924,21 @@ fn write(
     progress(Progress::Start {
         files: plan.to_index.len(),
     });
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 4);
-    // A few notes re-read: one writer thread with tantivy's smallest budget (15 MB a
-    // thread) starts faster than an arena per core.
-    let (threads, bytes) = if plan.to_index.len() <= TINY_REFRESH {
-        (1, 16 * 1024 * 1024)
+    // One writer thread (the notes are parsed on all cores meanwhile): a run's notes go
+    // into one segment, in file order, so each term's dictionary entry and postings list
+    // are written once, not once per thread, and ties rank the same on every run. A few
+    // notes re-read: tantivy's smallest budget (15 MB) starts faster than a big arena.
+    let bytes = if plan.to_index.len() <= TINY_REFRESH {
+        16 * 1024 * 1024
     } else {
-        (threads, WRITER_BYTES.max(threads * 16 * 1024 * 1024))
+        WRITER_BYTES
     };
-    let mut writer: IndexWriter =
-        index
-            .writer_with_num_threads(threads, bytes)
-            .map_err(|e| match e {
-                tantivy::TantivyError::LockFailure(..) => Error::Locked(dir.to_path_buf()),
-                other => write_err(dir, other),
-            })?;
+    let mut writer: IndexWriter = index
+        .writer_with_num_threads(1, bytes)
+        .map_err(|e| match e {
+            tantivy::TantivyError::LockFailure(..) => Error::Locked(dir.to_path_buf()),
+            other => write_err(dir, other),
+        })?;
     // A run killed mid-commit can leave files the next commit would write again
     // (`FileAlreadyExists`): collect them first, under the lock.
     let _ = writer.garbage_collect_files().wait();
@@ -1013,7 +1011,10 @@ fn add_notes(
                     definitions.extend(entries.iter().filter_map(definition_hit));
                 }
                 // The note's entries from the last commit go; its new ones replace them.
-                writer.delete_term(Term::from_field_text(fields.file, &rel));
+                // A fresh generation has none (and a delete costs a lookup per segment).
+                if !fresh {
+                    writer.delete_term(Term::from_field_text(fields.file, &rel));
+                }
                 add_entries(writer, fields, &mut analyzer, &entries)?;
             }
         }

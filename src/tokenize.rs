@@ -32,6 +32,13 @@ const STEM_CACHE_WORDS: usize = 1 << 16;
 /// Distinct words whose stems the process shares between tokenizers before it starts afresh.
 const SHARED_STEM_WORDS: usize = 1 << 18;
 
+/// Slots of a stem cache's hot table (a power of two): 256 KB, small enough to stay in the
+/// CPU's cache where the whole table does not.
+const HOT_STEM_SLOTS: usize = 1 << 13;
+
+/// Distinct words a stem cache learns before it sets up its hot table (a query never does).
+const HOT_AFTER_WORDS: usize = 1 << 10;
+
 /// Splits text on Unicode word bounds, adding joined tokens for hyphenated and camel-case
 /// compounds at the position of their first part; then, in the same pass, drops tokens of
 /// [`MAX_TOKEN_BYTES`] or more, lowercases and ASCII-folds them and (for [`STEMMED`])
@@ -69,10 +76,16 @@ struct Scratch {
 /// than the cache, and a second miss per token cost more than stemming saved). A stem is
 /// kept as what it changes in its word: a stem is nearly always the start of its word,
 /// sometimes with a letter or two after it (`happy` → `happi`).
+///
+/// In front of the table, once it holds enough words, a small direct-mapped hot table of
+/// the words met last: a lookup in the big table misses the CPU's cache twice (control
+/// bytes, then the slot), and most tokens are the same few thousand words.
 #[derive(Clone)]
 struct StemCache {
     stemmer: TextAnalyzer,
     known: Stems,
+    /// Empty until [`HOT_AFTER_WORDS`] words are known, then [`HOT_STEM_SLOTS`] slots.
+    hot: Vec<(Inline, Edit)>,
 }
 
 /// A stem as an edit of its word: keep the word's first `.0[0]` bytes, then append the
@@ -135,27 +148,69 @@ fn share_stem(key: Inline, edit: Edit) {
     }
 }
 
-/// A short string stored in place: its length, then its bytes.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct Inline([u8; 24]);
+/// A short string stored in place: its length, then its bytes, as three little-endian
+/// machine words. Made from the string's bytes in registers: a key written to memory byte
+/// by byte and read back a word at a time stalls the CPU (no store forwarding).
+#[derive(Clone, Copy, Eq)]
+struct Inline([u64; 3]);
 
-/// Three machine words to hash, not 24 bytes and a length (the derived hash of an array).
+/// Word by word in registers (a vector compare would read the key back from memory).
+impl PartialEq for Inline {
+    fn eq(&self, other: &Inline) -> bool {
+        let [a, b, c] = self.0;
+        let [x, y, z] = other.0;
+        ((a ^ x) | (b ^ y) | (c ^ z)) == 0
+    }
+}
+
+/// Three machine words to hash, not a slice with its length (the derived hash of an array).
 impl std::hash::Hash for Inline {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        for chunk in self.0.chunks_exact(8) {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            state.write_u64(u64::from_le_bytes(word));
+        for &word in &self.0 {
+            state.write_u64(word);
         }
+    }
+}
+
+/// The bytes of `b` (at most 8) as a little-endian word, zero above: two overlapping loads
+/// at most, no copy through memory.
+fn le_word(b: &[u8]) -> u64 {
+    let n = b.len();
+    let two = |at: usize| u64::from(u16::from_le_bytes([b[at], b[at + 1]]));
+    let four = |at: usize| u64::from(u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]));
+    match n {
+        0 => 0,
+        1 => u64::from(b[0]),
+        2..=3 => two(0) | two(n - 2) << (8 * (n - 2)),
+        4..=7 => four(0) | four(n - 4) << (8 * (n - 4)),
+        _ => u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
     }
 }
 
 impl Inline {
     fn new(s: &str) -> Option<Inline> {
-        let mut bytes = [0u8; 24];
-        bytes[0] = u8::try_from(s.len()).ok().filter(|&n| n < 24)?;
-        bytes[1..=s.len()].copy_from_slice(s.as_bytes());
-        Some(Inline(bytes))
+        let b = s.as_bytes();
+        let len = b.len();
+        if len >= 24 {
+            return None;
+        }
+        let part = |from: usize, to: usize| le_word(&b[from.min(len)..to.min(len)]);
+        Some(Inline([
+            len as u64 | part(0, 7) << 8,
+            part(7, 15),
+            part(15, 23),
+        ]))
+    }
+
+    /// Its slot in a hot table of [`HOT_STEM_SLOTS`]: a multiplicative hash of its three
+    /// words, top bits.
+    fn slot(&self) -> usize {
+        const K: u64 = 0x9e37_79b9_7f4a_7c15;
+        let h = self
+            .0
+            .iter()
+            .fold(0u64, |h, &w| (h.rotate_left(5) ^ w).wrapping_mul(K));
+        (h >> (64 - HOT_STEM_SLOTS.trailing_zeros())) as usize
     }
 }
 
@@ -166,6 +221,7 @@ impl StemCache {
                 .filter(Stemmer::new(Language::English))
                 .build(),
             known: HashMap::default(),
+            hot: Vec::new(),
         }
     }
 
@@ -178,6 +234,16 @@ impl StemCache {
             }
             return;
         };
+        let slot = if self.hot.is_empty() {
+            None
+        } else {
+            Some(key.slot())
+        };
+        if let Some((hot_key, edit)) = slot.map(|s| &self.hot[s]) {
+            if *hot_key == key {
+                return edit.apply(word);
+            }
+        }
         let edit = match self.known.get(&key) {
             Some(edit) => *edit,
             None => match self.learn(key, word) {
@@ -185,6 +251,13 @@ impl StemCache {
                 None => return,
             },
         };
+        match slot {
+            Some(s) => self.hot[s] = (key, edit),
+            None if self.known.len() >= HOT_AFTER_WORDS => {
+                self.hot = vec![(Inline([0; 3]), Edit([0; 8])); HOT_STEM_SLOTS];
+            }
+            None => {}
+        }
         edit.apply(word);
     }
 
@@ -1253,6 +1326,58 @@ mod tests {
                 assert_eq!(stem, want, "{word} (round {round})");
             }
         }
+    }
+
+    #[test]
+    fn an_inline_key_is_the_length_then_the_bytes() {
+        let words = ["", "a", "ab", "abc", "abcd", "naïve", "abcdefg", "abcdefgh"];
+        let long: Vec<String> = (8..24).map(|n| "xyzw".repeat(6)[..n].to_string()).collect();
+        for word in words.iter().copied().chain(long.iter().map(String::as_str)) {
+            let mut bytes = [0u8; 24];
+            bytes[0] = word.len() as u8;
+            bytes[1..=word.len()].copy_from_slice(word.as_bytes());
+            let want: Vec<u64> = bytes
+                .chunks_exact(8)
+                .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
+                .collect();
+            assert_eq!(Inline::new(word).unwrap().0[..], want[..], "{word:?}");
+        }
+        assert!(Inline::new(&"x".repeat(24)).is_none());
+    }
+
+    #[test]
+    fn stems_from_the_hot_table_are_the_stemmers() {
+        let mut reference = TextAnalyzer::builder(RawTokenizer::default())
+            .filter(Stemmer::new(Language::English))
+            .build();
+        let roots = [
+            "run", "happ", "general", "token", "agree", "sky", "die", "naïv",
+        ];
+        let endings = [
+            "", "s", "ing", "ed", "ness", "ization", "ies", "y", "er", "ly",
+        ];
+        // Enough distinct words for the hot table, and more words than its slots so
+        // slots are taken over by other words.
+        let words: Vec<String> = (0..3 * HOT_STEM_SLOTS)
+            .map(|n| {
+                let (root, ending) = (roots[n % roots.len()], endings[n % endings.len()]);
+                format!("{root}{}{ending}", n / 17)
+            })
+            .chain(["the", "a", "running", "happiness", ""].map(String::from))
+            .collect();
+        let mut cache = StemCache::new();
+        for round in 0..3 {
+            for word in &words {
+                let mut stem = word.clone();
+                cache.stem(&mut stem);
+                let want = reference
+                    .token_stream(word)
+                    .next()
+                    .map_or_else(String::new, |t| t.text.clone());
+                assert_eq!(&stem, &want, "{word} (round {round})");
+            }
+        }
+        assert_eq!(cache.hot.len(), HOT_STEM_SLOTS);
     }
 
     #[test]
