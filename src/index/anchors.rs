@@ -90,27 +90,41 @@ impl Anchors {
     /// A `stat` of the note or folder `rel` under `root` (following links); `None` when
     /// it cannot be `stat`ed.
     pub fn stat(&self, root: &Path, rel: &str) -> Option<Meta> {
+        if plain(rel) {
+            return self.stat_plain(root, rel);
+        }
+        by_path(root, rel)
+    }
+
+    /// [`Anchors::stat`] of a key known to be [`plain`].
+    pub fn stat_plain(&self, root: &Path, rel: &str) -> Option<Meta> {
+        debug_assert!(plain(rel));
         #[cfg(target_os = "linux")]
-        if !rel.is_empty() && !rel.contains('\\') {
+        if !rel.is_empty() {
             if let (Some(fd), rest) = self.anchor(rel) {
                 return stat_at(fd, rest);
             }
         }
-        let path = if rel.is_empty() {
-            root.to_path_buf()
-        } else {
-            notes::rel_path(root, rel)
-        };
-        let meta = std::fs::metadata(path).ok()?;
-        Some(Meta {
-            stat: notes::Stat {
-                is_file: meta.is_file(),
-                size: meta.len(),
-                mtime_ns: notes::mtime_ns(&meta),
-            },
-            stamp: notes::dir_stamp(&meta),
-        })
+        by_path(root, rel)
     }
+}
+
+/// A `stat` of `rel` under `root` by its whole path.
+fn by_path(root: &Path, rel: &str) -> Option<Meta> {
+    let path = if rel.is_empty() {
+        root.to_path_buf()
+    } else {
+        notes::rel_path(root, rel)
+    };
+    let meta = std::fs::metadata(path).ok()?;
+    Some(Meta {
+        stat: notes::Stat {
+            is_file: meta.is_file(),
+            size: meta.len(),
+            mtime_ns: notes::mtime_ns(&meta),
+        },
+        stamp: notes::dir_stamp(&meta),
+    })
 }
 
 /// `openat(fd, path, O_PATH | O_DIRECTORY)`.
@@ -125,13 +139,36 @@ fn open_at(fd: std::os::fd::RawFd, path: &[u8]) -> Option<std::os::fd::OwnedFd> 
     (opened >= 0).then(|| unsafe { std::os::fd::OwnedFd::from_raw_fd(opened) })
 }
 
-/// `fstatat(fd, path)`, following links, as [`Meta`].
+/// True when `key` holds neither a backslash (an escaped key, or a Windows separator) nor
+/// a NUL byte: read eight bytes at a time (keys are short: a library search costs more to
+/// set up than it saves, and this is one pass for both bytes).
+pub fn plain(key: &str) -> bool {
+    const LOW: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    const SLASHES: u64 = u64::from_ne_bytes([b'\\'; 8]);
+    // A zero byte of `x` sets its high bit in the result (the lowest one exactly; a false
+    // flag above it only follows a real one, and either way the word has a zero byte).
+    let zero = |x: u64| x.wrapping_sub(LOW) & !x & HIGH != 0;
+    let mut chunks = key.as_bytes().chunks_exact(8);
+    for chunk in chunks.by_ref() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        if zero(x) || zero(x ^ SLASHES) {
+            return false;
+        }
+    }
+    !chunks.remainder().iter().any(|&c| c == b'\\' || c == 0)
+}
+
+/// `fstatat(fd, path)`, following links, as [`Meta`]. `path` holds no NUL byte
+/// ([`plain`]).
 #[cfg(target_os = "linux")]
 fn stat_at(fd: std::os::fd::RawFd, path: &str) -> Option<Meta> {
     // A short path is made NUL-terminated on the stack, a long one in a `CString`.
     let mut buf = [0u8; 256];
     let long;
-    let ptr = if path.len() < buf.len() && !path.contains('\0') {
+    let ptr = if path.len() < buf.len() {
         buf[..path.len()].copy_from_slice(path.as_bytes());
         buf.as_ptr().cast::<libc::c_char>()
     } else {
@@ -180,6 +217,26 @@ fn parent_of(rel: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_is_plain_unless_a_backslash_or_nul_is_at_any_offset() {
+        assert!(plain(""));
+        assert!(plain("docs/été/n.md"));
+        for len in 1..40 {
+            assert!(plain(&"x".repeat(len)), "{len}");
+            // Bytes next to the two searched for, and bytes with the high bit set.
+            let near: String = "[]\u{1}/é\u{7f}".chars().cycle().take(len).collect();
+            assert!(plain(&near), "{near:?}");
+            for at in 0..len {
+                for bad in ['\\', '\0'] {
+                    let mut key: Vec<char> = "x".repeat(len).chars().collect();
+                    key[at] = bad;
+                    let key: String = key.into_iter().collect();
+                    assert!(!plain(&key), "{key:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn stats_from_handles_equal_stats_by_path() {

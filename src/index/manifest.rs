@@ -395,18 +395,57 @@ fn tab(bytes: &[u8], at: usize) -> Option<usize> {
 
 /// The decimal number at `bytes[at..]`, up to a tab: its value and where the next field
 /// starts. `None` for no digits, anything else before the tab, no tab, or an overflow.
+/// Eight digits at a time while they last (a note's time has 19), then one at a time; a
+/// number of 20 digits or more is parsed with its checks.
 fn number(bytes: &[u8], at: usize) -> Option<(u64, usize)> {
     let digits = bytes.get(at..)?;
-    let n = digits.iter().take_while(|c| c.is_ascii_digit()).count();
-    if n == 0 || digits.get(n) != Some(&b'\t') {
+    let mut value = 0u64;
+    let mut n = 0;
+    // Two blocks of eight: at most 16 digits, so the loop below cannot overflow either.
+    while n < 16 {
+        let Some(block) = digits.get(n..n + 8).and_then(eight_digits) else {
+            break;
+        };
+        value = value * 100_000_000 + block;
+        n += 8;
+    }
+    for (n, &c) in digits.iter().enumerate().skip(n) {
+        match c {
+            // Up to 19 digits cannot overflow.
+            b'0'..=b'9' if n < 19 => value = value * 10 + u64::from(c - b'0'),
+            b'\t' if n > 0 => return Some((value, at + n + 1)),
+            b'0'..=b'9' => return long_number(digits, at),
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// The value of eight ASCII digits (the first the most significant); `None` when one of the
+/// bytes is not a digit.
+fn eight_digits(bytes: &[u8]) -> Option<u64> {
+    const HIGH_NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const ZEROS: u64 = u64::from_ne_bytes([b'0'; 8]);
+    const SIXES: u64 = u64::from_ne_bytes([6; 8]);
+    let x = u64::from_le_bytes(bytes.try_into().ok()?);
+    // Every byte is 0x30-0x3F, and adding 6 carries none of them past 0x3F: 0x30-0x39.
+    if x & HIGH_NIBBLES != ZEROS || (x + SIXES) & HIGH_NIBBLES != ZEROS {
         return None;
     }
-    // Up to 19 digits cannot overflow; a longer number is parsed with its checks.
-    let value = if n <= 19 {
-        (digits[..n].iter()).fold(0u64, |v, &c| v * 10 + u64::from(c - b'0'))
-    } else {
-        std::str::from_utf8(&digits[..n]).ok()?.parse().ok()?
-    };
+    // Digits (first in the lowest byte) into pairs, the pairs into fours, into eight.
+    let d = x - ZEROS;
+    let pairs = (d * 10 + (d >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let fours = (pairs * 100 + (pairs >> 16)) & 0x0000_FFFF_0000_FFFF;
+    Some((fours.wrapping_mul(10_000) + (fours >> 32)) & 0xFFFF_FFFF)
+}
+
+/// [`number`] for 20 digits or more: parsed with its overflow check.
+fn long_number(digits: &[u8], at: usize) -> Option<(u64, usize)> {
+    let n = digits.iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits.get(n) != Some(&b'\t') {
+        return None;
+    }
+    let value = std::str::from_utf8(&digits[..n]).ok()?.parse().ok()?;
     Some((value, at + n + 1))
 }
 
@@ -439,10 +478,15 @@ fn replace_journaled<'t>(base: Vec<&'t str>, journal: Vec<&'t str>) -> Vec<&'t s
     for line in &journal {
         last.insert(key(line), line);
     }
-    let mut lines: Vec<&str> = base
-        .into_iter()
-        .filter(|line| !line.starts_with("f\t") || !last.contains_key(key(line)))
-        .collect();
+    // A line of this gloss ends with its key: only lines ending with a journal key are
+    // split to find theirs (a line with a field after its key is kept, and its note
+    // re-read: it does not hold).
+    let replaced = |line: &str| {
+        line.starts_with("f\t")
+            && last.keys().any(|k| line.ends_with(k))
+            && last.contains_key(key_of(line))
+    };
+    let mut lines: Vec<&str> = base.into_iter().filter(|l| !replaced(l)).collect();
     lines.extend(
         journal
             .into_iter()
@@ -506,12 +550,24 @@ enum Now {
 /// `None` when the line does not parse. Allocates nothing for a plain key.
 fn same(line: &str, root: &Path, anchors: &Anchors) -> Option<bool> {
     let f = fields(line)?;
-    let rel = unescaped(f.key);
+    // A plain key (the common case) is its path key as written, and `stat`s without the
+    // checks of an arbitrary one.
+    let plain = super::anchors::plain(f.key);
+    let rel = if plain {
+        std::borrow::Cow::Borrowed(f.key)
+    } else {
+        unescaped(f.key)
+    };
+    let stat = || {
+        if plain {
+            anchors.stat_plain(root, &rel)
+        } else {
+            anchors.stat(root, &rel)
+        }
+    };
     Some(match f.kind {
-        b'f' => anchors
-            .stat(root, &rel)
-            .is_some_and(|m| m.stat.mtime_ns == f.b && m.stat.size == f.a),
-        b'd' | b'D' => anchors.stat(root, &rel).is_some_and(|m| m.stamp == f.a),
+        b'f' => stat().is_some_and(|m| m.stat.mtime_ns == f.b && m.stat.size == f.a),
+        b'd' | b'D' => stat().is_some_and(|m| m.stamp == f.a),
         _ => ignore_time(root, &rel) == f.a,
     })
 }
@@ -634,6 +690,11 @@ mod tests {
         assert_eq!((f.hash, f.key), ("ab", "x.md"));
         let f = fields("D\t18446744073709551615\t").unwrap();
         assert_eq!((f.kind, f.a, f.b, f.key), (b'D', u64::MAX, 0, ""));
+        // 19 digits (the most parsed without checks), then 20 within range and leading zeros.
+        let f = fields("d\t9999999999999999999\tdocs").unwrap();
+        assert_eq!((f.a, f.key), (9_999_999_999_999_999_999, "docs"));
+        let f = fields("f\t10000000000000000000\t00000000000000000000042\th\tk").unwrap();
+        assert_eq!((f.a, f.b, f.key), (10_000_000_000_000_000_000, 42, "k"));
         let f = fields("i\t7\t/up/.gitignore").unwrap();
         assert_eq!((f.kind, f.a, f.key), (b'i', 7, "/up/.gitignore"));
         assert_eq!(key_of("d\t5\tdocs/a"), "docs/a");
@@ -648,11 +709,55 @@ mod tests {
             "d\t5x\tdocs",
             "d\t+5\tdocs",
             "d\t18446744073709551616\tdocs",
+            "d\t99999999999999999999\tdocs",
+            "d\t1234567890123456789x\tdocs",
+            "d\t12345678901234567890x\tdocs",
+            "d\t12345678901234567890",
+            "d\t7",
             "x\t5\tdocs",
             "dd\t5\tdocs",
             "f\t1\t2\thash-and-no-key",
         ] {
             assert_eq!(fields(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_read_eight_digits_at_a_time_as_one_at_a_time() {
+        let mut cases: Vec<String> = vec!["0".into(), "00000000".into(), "99999999".into()];
+        // Every length, with digits that vary per place, and one bad byte at every offset.
+        let mut x = 1_234_567_891_234_567_891u64;
+        for len in 1..=24 {
+            for _ in 0..40 {
+                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                let digits: String = (0..len)
+                    .map(|i| char::from(b'0' + ((x >> (i * 2 % 60)) % 10) as u8))
+                    .collect();
+                cases.push(digits.clone());
+                let at = (x % len as u64) as usize;
+                for bad in ['/', ':', '\t', ' ', 'a', '\u{b0}'] {
+                    let mut d: Vec<char> = digits.chars().collect();
+                    d[at] = bad;
+                    cases.push(d.into_iter().collect());
+                }
+            }
+        }
+        // What the field up to the first tab holds, as the standard parse reads it.
+        let expected = |text: &str| {
+            let (field, _) = text.split_once('\t')?;
+            let digits = !field.is_empty() && field.bytes().all(|c| c.is_ascii_digit());
+            digits
+                .then(|| field.parse::<u64>().ok())?
+                .map(|v| (v, field.len() + 1))
+        };
+        for case in cases {
+            let line = format!("{case}\tnext");
+            assert_eq!(number(line.as_bytes(), 0), expected(&line), "{case:?}");
+            assert_eq!(
+                number(case.as_bytes(), 0),
+                expected(&case),
+                "{case:?} alone"
+            );
         }
     }
 
@@ -678,6 +783,8 @@ mod tests {
         let root = dir.path();
         std::fs::write(root.join("a.md"), "**A**: one.\n").unwrap();
         std::fs::write(root.join("b.md"), "**B**: two.\n").unwrap();
+        // Its key ends with a.md's: a.md's journal line must not replace its line.
+        std::fs::write(root.join("xa.md"), "**XA**: three.\n").unwrap();
         let tree = notes::walk_tree_with(root, 0).unwrap();
         let state = |f: &notes::NoteFile, hash: &str| FileState {
             size: f.size,
@@ -706,7 +813,7 @@ mod tests {
         let text = format!("{base}{}", journal_lines(&journal, true));
         let observed = observe("m", &text, root).unwrap();
         assert!(observed.seen.unchanged, "{:?}", observed.edited);
-        assert_eq!((observed.journal, observed.notes), (1, 2));
+        assert_eq!((observed.journal, observed.notes), (1, 3));
         let parsed = Manifest::parse(&text).unwrap();
         assert_eq!(parsed.files["a.md"].hash, "new");
         assert!(parsed.listed);
