@@ -17,9 +17,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use tantivy::schema::{
-    IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
-};
+use tantivy::schema::{IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED, STRING};
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
 use crate::entries::{self, Entry, Kind};
@@ -40,7 +38,7 @@ pub use folder::{inspect, State, MARKER};
 pub use manifest::{unchanged, FileState, Manifest, Observed};
 
 /// Version of the schema and analyzers; an index written with another one is rebuilt.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// Notes parsed per batch while the previous batch is being indexed.
 const PARSE_BATCH: usize = 256;
@@ -76,7 +74,7 @@ pub struct Fields {
     pub heading_path: tantivy::schema::Field,
     /// File relative to the notes folder.
     pub file: tantivy::schema::Field,
-    /// 1-based line.
+    /// 1-based line; stored only (read back with the hit, never searched or sorted on).
     pub line: tantivy::schema::Field,
     /// Front matter tags.
     pub tag: tantivy::schema::Field,
@@ -115,7 +113,7 @@ pub fn schema() -> (Schema, Fields) {
         heading: b.add_text_field("heading", text_options(tokenize::STEMMED, false, false)),
         heading_path: b.add_text_field("heading_path", STORED),
         file: b.add_text_field("file", STRING | STORED),
-        line: b.add_u64_field("line", INDEXED | STORED | FAST),
+        line: b.add_u64_field("line", STORED),
         tag: b.add_text_field("tag", STRING | STORED),
     };
     (b.build(), fields)
