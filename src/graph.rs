@@ -511,14 +511,20 @@ pub fn build_after_commit(dir: &Path) {
     }
 }
 
-/// Builds the graph of a fresh generation from the definitions its run indexed (as
-/// [`Hit::from_doc`] would read them back) and caches it for the commit `opstamp`: the
-/// graph [`load_or_build`] would make from the committed index, without reading every
-/// definition back from it. Best effort, like [`build_after_commit`].
-pub fn cache_built(generation: &Path, opstamp: u64, definitions: Vec<Hit>) {
+/// The graph of a fresh generation, from the definitions its run indexed (as
+/// [`Hit::from_doc`] would read them back): the graph [`load_or_build`] would make from the
+/// committed index, without reading every definition back from it. Made while the index
+/// commits; [`cache_built`] caches it once the commit's opstamp is known.
+pub fn build_fresh(definitions: Vec<Hit>) -> Graph {
     let hits = glossary::in_order(definitions, &mut Analyzer::default());
+    build(&hits)
+}
+
+/// Caches a graph of [`build_fresh`] for the commit `opstamp` of its generation. Best
+/// effort, like [`build_after_commit`].
+pub fn cache_built(generation: &Path, opstamp: u64, graph: &Graph) {
     let path = generation.join(format!("graph-{opstamp}.json"));
-    let _ = write_cache(&path, generation, &build(&hits));
+    let _ = write_cache(&path, generation, graph);
 }
 
 /// Makes the graph cached for the commit `from` the graph of the commit `to` just made in

@@ -651,9 +651,9 @@ fn run(
         return Ok(report);
     }
     let written = write(dir, content, &mut plan, progress)
-        .and_then(|writer| commit(&lock, dir, &mut plan, writer));
-    let committed = match written {
-        Ok(opstamp) => opstamp,
+        .and_then(|writer| commit_with_graph(&lock, dir, &mut plan, writer));
+    let (committed, fresh_graph) = match written {
+        Ok(done) => done,
         Err(err) => {
             if let Target::Fresh { generation, .. } = &plan.target {
                 lock.discard(generation);
@@ -661,7 +661,12 @@ fn run(
             return Err(disk_full(err, dir));
         }
     };
-    update_graph(dir, &mut plan, committed);
+    match (&plan.target, fresh_graph) {
+        (Target::Fresh { generation, .. }, Some(graph)) => {
+            crate::graph::cache_built(generation, committed, &graph);
+        }
+        _ => update_graph(dir, &mut plan, committed),
+    }
     let mut report = plan.report;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
@@ -684,7 +689,8 @@ fn update_graph(dir: &Path, plan: &mut Plan, committed: u64) {
             crate::graph::carry_after_commit(dir, generation, *opstamp, committed);
         }
         (Target::Fresh { generation, .. }, _, Some(definitions)) => {
-            crate::graph::cache_built(generation, committed, definitions);
+            let graph = crate::graph::build_fresh(definitions);
+            crate::graph::cache_built(generation, committed, &graph);
         }
         _ => {
             // Building the graph allocates much: on mimalloc, even after an in-place run.
@@ -692,6 +698,27 @@ fn update_graph(dir: &Path, plan: &mut Plan, committed: u64) {
             crate::graph::build_after_commit(dir);
         }
     }
+}
+
+/// [`commit`], with the graph of a fresh generation built meanwhile on another thread: the
+/// commit mostly waits for the writer thread to write the segment. The commit's opstamp,
+/// and the graph when there is one.
+fn commit_with_graph(
+    lock: &folder::Lock,
+    dir: &Path,
+    plan: &mut Plan,
+    writer: IndexWriter,
+) -> Result<(u64, Option<crate::graph::Graph>)> {
+    let definitions = match plan.target {
+        Target::Fresh { .. } => plan.definitions.take(),
+        Target::Live { .. } => None,
+    };
+    std::thread::scope(|scope| {
+        let graph = definitions.map(|d| scope.spawn(move || crate::graph::build_fresh(d)));
+        let committed = commit(lock, dir, plan, writer);
+        let graph = graph.and_then(|g| g.join().ok());
+        committed.map(|opstamp| (opstamp, graph))
+    })
 }
 
 /// The last commit as a run finds it: the live index and its manifest when the run can
