@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use tantivy::indexer::UserOperation;
 use tantivy::schema::{IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED, STRING};
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
@@ -464,11 +465,18 @@ fn parse_file(file: &NoteFile) -> Parsed {
     }
 }
 
+/// Documents handed to the writer thread at once: fewer hand-overs (each can wake the
+/// thread or block this one), while the writer's queue (10,000 hand-overs) stays small.
+const DOCS_PER_HANDOVER: usize = 4;
+
+/// Makes the documents of `entries` and hands them to the writer, [`DOCS_PER_HANDOVER`] at
+/// a time; the last few stay in `docs` for the next call (or [`hand_over`]).
 fn add_entries(
     writer: &IndexWriter,
     fields: &Fields,
     analyzer: &mut Analyzer,
     entries: &[Entry],
+    docs: &mut Vec<UserOperation>,
 ) -> tantivy::Result<()> {
     for e in entries {
         let mut d = doc!(
@@ -502,7 +510,18 @@ fn add_entries(
                 d.add_text(fields.alias, a);
             }
         }
-        writer.add_document(d)?;
+        docs.push(UserOperation::Add(d));
+        if docs.len() >= DOCS_PER_HANDOVER {
+            hand_over(writer, docs)?;
+        }
+    }
+    Ok(())
+}
+
+/// Hands the documents of `docs` to the writer, in order.
+fn hand_over(writer: &IndexWriter, docs: &mut Vec<UserOperation>) -> tantivy::Result<()> {
+    if !docs.is_empty() {
+        writer.run(docs.drain(..))?;
     }
     Ok(())
 }
@@ -1006,6 +1025,7 @@ fn add_notes(
     let (batches, received) = std::sync::mpsc::sync_channel::<Vec<Parsed>>(1);
     let to_index = std::mem::take(&mut plan.to_index);
     let mut analyzer = Analyzer::default();
+    let mut docs = Vec::with_capacity(DOCS_PER_HANDOVER);
     let result = std::thread::scope(|scope| -> tantivy::Result<()> {
         let done = &done;
         let to_index = &to_index;
@@ -1040,10 +1060,10 @@ fn add_notes(
                 if !fresh {
                     writer.delete_term(Term::from_field_text(fields.file, &rel));
                 }
-                add_entries(writer, fields, &mut analyzer, &entries)?;
+                add_entries(writer, fields, &mut analyzer, &entries, &mut docs)?;
             }
         }
-        Ok(())
+        hand_over(writer, &mut docs)
     });
     plan.to_index = to_index;
     result
