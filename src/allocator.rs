@@ -7,6 +7,8 @@
 //! system's memory until [`bulk`] is called (the index run does, before its first note),
 //! and mimalloc's after. Each block goes back to the allocator that made it: mimalloc
 //! tells its own blocks apart with `mi_is_in_heap_region`, a lookup in its page map.
+//! mimalloc's process constructor is compiled out (`.cargo/config.toml`), so a query never
+//! starts it: mimalloc sets itself up on its first allocation, in [`bulk`].
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::ffi::c_void;
