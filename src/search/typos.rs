@@ -6,7 +6,11 @@
 //! dictionary each time it is run. On a big index (MDN: 200k entries) those walks were
 //! most of a multi-word query's time. [`Typos`] hands out queries that match exactly the
 //! documents `FuzzyTermQuery` matches, scored alike (a constant), but build each automaton
-//! once per query and walk each field's dictionary once per segment.
+//! once per query and walk each field's dictionary once per segment. An ASCII word is
+//! matched by a [`band::Band`] instead of a DFA: same terms, without the per-process cost
+//! of `FuzzyTermQuery`'s automaton builder.
+
+mod band;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -29,10 +33,17 @@ struct Ask {
     prefix: bool,
 }
 
+/// The automaton of an ask: a band for an ASCII word, `FuzzyTermQuery`'s DFA otherwise.
+#[derive(Clone)]
+enum Automaton {
+    Band(Arc<band::Band>),
+    Dfa(Arc<DfaWrapper>),
+}
+
 /// The automata built and the documents found so far.
 #[derive(Default)]
 struct Memo {
-    automata: Mutex<HashMap<Ask, Arc<DfaWrapper>>>,
+    automata: Mutex<HashMap<Ask, Automaton>>,
     docs: Mutex<HashMap<(SegmentId, Field, Ask), BitSet>>,
 }
 
@@ -75,17 +86,14 @@ impl Typos {
     }
 
     /// The automaton of an ask, built on first use (it does not depend on the field).
-    fn automaton(&self, ask: &Ask, field: Field) -> tantivy::Result<Arc<DfaWrapper>> {
+    fn automaton(&self, ask: &Ask, field: Field) -> tantivy::Result<Automaton> {
         if let Some(built) = lock(&self.0.automata).get(ask) {
             return Ok(built.clone());
         }
-        let term = Term::from_field_text(field, &ask.text);
-        let fuzzy = if ask.prefix {
-            FuzzyTermQuery::new_prefix(term, ask.distance, true)
-        } else {
-            FuzzyTermQuery::new(term, ask.distance, true)
+        let built = match band::Band::new(&ask.text, ask.distance, ask.prefix) {
+            Some(band) => Automaton::Band(Arc::new(band)),
+            None => Automaton::Dfa(Arc::new(fuzzy_dfa(ask, field)?)),
         };
-        let built = Arc::new(fuzzy.automaton()?);
         lock(&self.0.automata).insert(ask.clone(), built.clone());
         Ok(built)
     }
@@ -97,9 +105,14 @@ impl Typos {
         if let Some(found) = lock(&self.0.docs).get(&key) {
             return Ok(found.clone());
         }
-        let automaton = self.automaton(ask, field)?;
-        let terms =
-            AutomatonWeight::<DfaWrapper>::new(field, automaton).get_match_term_infos(reader)?;
+        let terms = match self.automaton(ask, field)? {
+            Automaton::Band(band) => {
+                AutomatonWeight::<band::Band>::new(field, band).get_match_term_infos(reader)
+            }
+            Automaton::Dfa(dfa) => {
+                AutomatonWeight::<DfaWrapper>::new(field, dfa).get_match_term_infos(reader)
+            }
+        }?;
         let postings = reader.inverted_index(field)?;
         let mut found = BitSet::with_max_value(reader.max_doc());
         for info in &terms {
@@ -115,6 +128,17 @@ impl Typos {
         lock(&self.0.docs).insert(key, found.clone());
         Ok(found)
     }
+}
+
+/// `FuzzyTermQuery`'s automaton for an ask (with transpositions).
+fn fuzzy_dfa(ask: &Ask, field: Field) -> tantivy::Result<DfaWrapper> {
+    let term = Term::from_field_text(field, &ask.text);
+    let fuzzy = if ask.prefix {
+        FuzzyTermQuery::new_prefix(term, ask.distance, true)
+    } else {
+        FuzzyTermQuery::new(term, ask.distance, true)
+    };
+    fuzzy.automaton()
 }
 
 /// One typo clause: a query and its own weight (it needs no statistics).
