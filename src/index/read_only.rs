@@ -14,15 +14,24 @@
 //! busy disk those waits were most of its wall time. tantivy makes its files durable where a
 //! commit needs it: [`Directory::sync_directory`], which it calls just before it replaces
 //! `meta.json` (the commit point; a merge's end goes the same way). So this directory keeps
-//! the files finished since then open and the latest `.managed.json` in memory, and at that
-//! call syncs those files, writes the list (atomically, durably) and syncs the folder.
-//! The index a commit names is as durable as before. What a process killed between two
-//! commits leaves: files the list on disk does not name yet (tantivy never collects them;
-//! they go with the generation folder), never a list naming a file that is not there. A
-//! list that only lost files (a garbage collection) is left for the next commit to write;
-//! one that gained files and was never synced is written when the directory is dropped.
-//! Every other call goes to the ordinary memory-mapped directory.
+//! the files finished since then open, and at that call syncs them, writes the latest list
+//! as `.managed.json` (atomically, durably) and syncs the folder. The index a commit names
+//! is as durable as before.
+//!
+//! Between two commits, the name of each file is appended to a log beside the list,
+//! `.managed-created.jsonl` (one write, not synced), before the file is created; the list
+//! and the log's names together are what the directory reads as `.managed.json`. A process
+//! killed at any moment (which loses no written page) so leaves no file they do not name,
+//! and the next writer's garbage collection removes those no commit kept, as with
+//! tantivy's own directory. A line torn by a kill names a file that was never created, and
+//! is skipped. `.managed.json` itself is only ever replaced durably: a power loss can lose
+//! or tear the log (the files it named may then stay), never the list the last commit
+//! wrote. The log goes once a commit's list covers every file it names. A list that only
+//! lost files (a garbage collection) waits for the next commit; until then it names files
+//! no longer there, which the next collection drops. Every other call goes to the ordinary
+//! memory-mapped directory.
 
+use std::collections::BTreeSet;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -37,12 +46,20 @@ use tantivy::directory::{
 /// The file in which tantivy's managed directory lists the files it created.
 const MANAGED: &str = ".managed.json";
 
+/// The log of files created since `.managed.json` was last written: one JSON string a
+/// line, each appended before its file is created.
+const CREATED: &str = ".managed-created.jsonl";
+
+/// The file the list is written to before it is renamed into place: one name, so a
+/// process killed in between leaves one file the next write reuses (only the process
+/// holding tantivy's writer lock writes the list).
+const NEXT: &str = ".managed.json.next";
+
 /// [`MmapDirectory`], with locks that cannot be taken for want of write access granted as
 /// no-ops, and the syncs of a commit made at the commit (see the module's documentation).
 #[derive(Debug, Clone)]
 pub struct Tolerant {
     inner: MmapDirectory,
-    root: PathBuf,
     unsynced: Arc<Unsynced>,
 }
 
@@ -52,9 +69,9 @@ impl Tolerant {
         let inner = MmapDirectory::open(path)?;
         Ok(Tolerant {
             inner: inner.clone(),
-            root: path.to_path_buf(),
             unsynced: Arc::new(Unsynced {
                 inner,
+                root: path.to_path_buf(),
                 state: Mutex::default(),
             }),
         })
@@ -65,6 +82,7 @@ impl Tolerant {
 #[derive(Debug)]
 struct Unsynced {
     inner: MmapDirectory,
+    root: PathBuf,
     state: Mutex<Pending>,
 }
 
@@ -72,11 +90,10 @@ struct Unsynced {
 struct Pending {
     /// Files finished and not yet synced, kept open.
     files: Vec<File>,
-    /// The newest `.managed.json` tantivy wrote, when it is not on disk yet.
+    /// The newest `.managed.json` tantivy wrote, when it is not on disk durably yet.
     managed: Option<Vec<u8>>,
-    /// True when a file was created after that list was last written to disk: the list on
-    /// disk lacks it.
-    registered: bool,
+    /// The log of created files, once this process appended to it.
+    log: Option<File>,
 }
 
 impl Unsynced {
@@ -86,20 +103,103 @@ impl Unsynced {
             .map_err(|_| io::Error::other("a thread writing the index panicked"))
     }
 
+    /// Appends the name of the file `path` to the log of created files, in one write:
+    /// called before the file is created. Dot files are not tantivy's to collect.
+    fn log_before_create(&self, path: &Path) -> io::Result<()> {
+        let name = path
+            .to_str()
+            .ok_or_else(|| io::Error::other("an index file name that is not UTF-8"))?;
+        if name.starts_with('.') {
+            return Ok(());
+        }
+        let mut line = serde_json::to_string(name).map_err(io::Error::other)?;
+        line.push('\n');
+        let mut pending = self.pending()?;
+        let log = match &mut pending.log {
+            Some(log) => log,
+            empty => empty.insert(
+                OpenOptions::new()
+                    .append(true)
+                    .create(true)
+                    .open(self.root.join(CREATED))?,
+            ),
+        };
+        log.write_all(line.as_bytes())
+    }
+
     /// Syncs the files finished since the last sync, then writes the newest list of files
-    /// (atomically and durably, as tantivy does), then syncs the folder.
+    /// (atomically and durably, as tantivy does), then syncs the folder; the log of created
+    /// files goes once the list covers it.
     fn sync(&self) -> io::Result<()> {
         let mut pending = self.pending()?;
         sync_all(&std::mem::take(&mut pending.files))?;
-        if let Some(managed) = pending.managed.take() {
-            if let Err(e) = self.inner.atomic_write(Path::new(MANAGED), &managed) {
-                pending.managed = Some(managed);
-                return Err(e);
-            }
-            pending.registered = false;
+        let Some(managed) = pending.managed.take() else {
+            return self.inner.sync_directory();
+        };
+        if let Err(e) = replace(&self.root, &managed) {
+            pending.managed = Some(managed);
+            return Err(e);
         }
-        self.inner.sync_directory()
+        self.inner.sync_directory()?;
+        pending.log = None;
+        if self.covered(&managed) {
+            if let Err(e) = std::fs::remove_file(self.root.join(CREATED)) {
+                if e.kind() != io::ErrorKind::NotFound {
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
     }
+
+    /// The complete lines of the log of created files (none when there is no log).
+    fn created(&self) -> BTreeSet<String> {
+        let text = std::fs::read(self.root.join(CREATED)).unwrap_or_default();
+        text.split_inclusive(|&b| b == b'\n')
+            .filter(|line| line.ends_with(b"\n"))
+            .filter_map(|line| serde_json::from_slice::<String>(line).ok())
+            .collect()
+    }
+
+    /// True when every file the log names is in the list `managed` or gone (a process
+    /// that opened the index before another was killed does not know that one's files).
+    fn covered(&self, managed: &[u8]) -> bool {
+        let listed: BTreeSet<String> = serde_json::from_slice(managed).unwrap_or_default();
+        self.created()
+            .iter()
+            .all(|name| listed.contains(name) || !self.root.join(name).exists())
+    }
+
+    /// `.managed.json` as read from disk: the list with the names the log adds.
+    fn read_lists(&self) -> Result<Vec<u8>, OpenReadError> {
+        let durable = self.inner.atomic_read(Path::new(MANAGED));
+        let mut names = self.created();
+        if names.is_empty() {
+            return durable;
+        }
+        match durable {
+            Ok(bytes) => match serde_json::from_slice::<BTreeSet<String>>(&bytes) {
+                Ok(more) => names.extend(more),
+                // tantivy reports what is wrong with it.
+                Err(_) => return Ok(bytes),
+            },
+            Err(OpenReadError::FileDoesNotExist(_)) => {}
+            Err(e) => return Err(e),
+        }
+        serde_json::to_vec(&names)
+            .map_err(|e| OpenReadError::wrap_io_error(io::Error::other(e), PathBuf::from(MANAGED)))
+    }
+}
+
+/// Writes `list` as `.managed.json` in `root` atomically and durably: a whole file, its
+/// data synced, renamed over the old one (the caller syncs the folder).
+fn replace(root: &Path, list: &[u8]) -> io::Result<()> {
+    let next = root.join(NEXT);
+    let mut file = File::create(&next)?;
+    file.write_all(list)?;
+    file.sync_data()?;
+    drop(file);
+    std::fs::rename(&next, root.join(MANAGED))
 }
 
 /// `fdatasync`s the files, each on its own thread: the disk takes their writes and cache
@@ -122,19 +222,6 @@ fn sync_all(files: &[File]) -> io::Result<()> {
             })
             .fold(mine, |all, one| all.and(one))
     })
-}
-
-impl Drop for Unsynced {
-    /// A list naming files created since it was last written goes to disk (best effort): a
-    /// writer dropped without committing leaves no file tantivy does not know of.
-    fn drop(&mut self) {
-        let Ok(pending) = self.state.get_mut() else {
-            return;
-        };
-        if let (Some(managed), true) = (pending.managed.take(), pending.registered) {
-            let _ = self.inner.atomic_write(Path::new(MANAGED), &managed);
-        }
-    }
 }
 
 /// A file being written: written straight through (tantivy buffers above it); when
@@ -186,35 +273,40 @@ impl Directory for Tolerant {
         self.inner.exists(path)
     }
 
-    /// Creates the file as [`MmapDirectory`] does (it must not exist), without its sync.
+    /// Creates the file as [`MmapDirectory`] does (it must not exist), without its sync,
+    /// once the log names it.
     fn open_write(&self, path: &Path) -> Result<WritePtr, OpenWriteError> {
+        self.unsynced
+            .log_before_create(path)
+            .map_err(|e| OpenWriteError::wrap_io_error(e, path.into()))?;
         let file = OpenOptions::new()
             .write(true)
             .create_new(true)
-            .open(self.root.join(path))
+            .open(self.unsynced.root.join(path))
             .map_err(|e| match e.kind() {
                 io::ErrorKind::AlreadyExists => OpenWriteError::FileAlreadyExists(path.into()),
                 _ => OpenWriteError::wrap_io_error(e, path.into()),
             })?;
-        if let Ok(mut pending) = self.unsynced.pending() {
-            pending.registered |= pending.managed.is_some();
-        }
         Ok(BufWriter::new(Box::new(Finishing {
             file: Some(file),
             unsynced: Arc::clone(&self.unsynced),
         })))
     }
 
+    /// `.managed.json`: the newest list, in memory, or on disk with the log's names.
     fn atomic_read(&self, path: &Path) -> Result<Vec<u8>, OpenReadError> {
-        if path == Path::new(MANAGED) {
-            if let Some(managed) = self.unsynced.pending().ok().and_then(|p| p.managed.clone()) {
-                return Ok(managed);
-            }
+        if path != Path::new(MANAGED) {
+            return self.inner.atomic_read(path);
         }
-        self.inner.atomic_read(path)
+        if let Some(managed) = self.unsynced.pending().ok().and_then(|p| p.managed.clone()) {
+            return Ok(managed);
+        }
+        self.unsynced.read_lists()
     }
 
-    /// `.managed.json` is kept for the next sync; anything else is written at once.
+    /// `.managed.json` is kept for the next sync; anything else (`meta.json`) is written
+    /// at once: tantivy lists it durably before its first write (the first file listed
+    /// makes it sync the folder).
     fn atomic_write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
         if path == Path::new(MANAGED) {
             self.unsynced.pending()?.managed = Some(data.to_vec());
@@ -254,8 +346,8 @@ mod tests {
         (b.build(), word)
     }
 
-    /// The files tantivy made in `dir` (not its own dot files) and those `.managed.json`
-    /// names, as on disk.
+    /// The files tantivy made in `dir` (not its own dot files) and those the lists on disk
+    /// name (`.managed.json` and the unsynced one).
     fn made_and_listed(dir: &Path) -> (Vec<String>, Vec<String>) {
         let mut made: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
@@ -263,11 +355,26 @@ mod tests {
             .filter(|n| !n.starts_with('.') && n != "meta.json")
             .collect();
         made.sort();
-        let text = std::fs::read(dir.join(MANAGED)).unwrap();
-        let mut listed: Vec<String> = serde_json::from_slice(&text).unwrap();
-        listed.retain(|n| n != "meta.json");
-        listed.sort();
-        (made, listed)
+        let mut listed = BTreeSet::new();
+        if let Ok(text) = std::fs::read(dir.join(MANAGED)) {
+            listed.extend(serde_json::from_slice::<Vec<String>>(&text).unwrap());
+        }
+        let log = std::fs::read_to_string(dir.join(CREATED)).unwrap_or_default();
+        listed.extend(
+            log.lines()
+                .map(|l| serde_json::from_str::<String>(l).unwrap()),
+        );
+        listed.remove("meta.json");
+        (made, listed.into_iter().collect())
+    }
+
+    /// A copy of `dir`'s files as they are on disk now: what a process killed at this
+    /// moment leaves (a kill loses no written page).
+    fn snapshot(dir: &Path, to: &Path) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
     }
 
     fn count(index: &Index, field: tantivy::schema::Field, word: &str) -> usize {
@@ -311,6 +418,134 @@ mod tests {
         assert_eq!(count(&index, word, "old"), 1);
         assert_eq!(count(&index, word, "round0"), 1);
         assert_eq!(count(&index, word, "round2"), 1);
+    }
+
+    /// [`Tolerant`], copying the folder as it is on disk into `to` at the first
+    /// `sync_directory` (a commit's, just before its files and list are made durable): what
+    /// a process killed at that moment leaves (a kill loses no written page).
+    #[derive(Debug, Clone)]
+    struct KilledAtSync {
+        inner: Tolerant,
+        from: PathBuf,
+        to: PathBuf,
+        done: Arc<Mutex<bool>>,
+    }
+
+    impl Directory for KilledAtSync {
+        fn get_file_handle(&self, path: &Path) -> Result<Arc<dyn FileHandle>, OpenReadError> {
+            self.inner.get_file_handle(path)
+        }
+        fn delete(&self, path: &Path) -> Result<(), DeleteError> {
+            self.inner.delete(path)
+        }
+        fn exists(&self, path: &Path) -> Result<bool, OpenReadError> {
+            self.inner.exists(path)
+        }
+        fn open_write(&self, path: &Path) -> Result<WritePtr, OpenWriteError> {
+            self.inner.open_write(path)
+        }
+        fn atomic_read(&self, path: &Path) -> Result<Vec<u8>, OpenReadError> {
+            self.inner.atomic_read(path)
+        }
+        fn atomic_write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
+            self.inner.atomic_write(path, data)
+        }
+        fn sync_directory(&self) -> io::Result<()> {
+            let mut done = self.done.lock().unwrap();
+            if !*done {
+                *done = true;
+                snapshot(&self.from, &self.to);
+            }
+            self.inner.sync_directory()
+        }
+        fn acquire_lock(&self, lock: &Lock) -> Result<DirectoryLock, LockError> {
+            self.inner.acquire_lock(lock)
+        }
+        fn watch(&self, watch_callback: WatchCallback) -> tantivy::Result<WatchHandle> {
+            self.inner.watch(watch_callback)
+        }
+    }
+
+    #[test]
+    fn a_run_killed_in_its_commit_leaves_only_listed_files_and_the_next_writer_collects_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let killed = tempfile::tempdir().unwrap();
+        let (schema, word) = schema();
+        let index = Index::create(
+            Tolerant::open(tmp.path()).unwrap(),
+            schema,
+            IndexSettings::default(),
+        )
+        .unwrap();
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        writer.add_document(doc!(word => "kept")).unwrap();
+        writer.commit().unwrap();
+        drop((writer, index));
+        let (committed, _) = made_and_listed(tmp.path());
+        let durable = std::fs::read(tmp.path().join(MANAGED)).unwrap();
+        let index = Index::open(KilledAtSync {
+            inner: Tolerant::open(tmp.path()).unwrap(),
+            from: tmp.path().to_path_buf(),
+            to: killed.path().to_path_buf(),
+            done: Arc::default(),
+        })
+        .unwrap();
+        // A new segment, and deletes for the committed one.
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        writer.delete_term(tantivy::Term::from_field_text(word, "kept"));
+        writer.add_document(doc!(word => "never")).unwrap();
+        writer.commit().unwrap();
+        let (made, listed) = made_and_listed(killed.path());
+        assert!(
+            made.len() > committed.len() + 1 && made.iter().any(|f| f.ends_with(".del")),
+            "the new segment's files and the deletes: {made:?}"
+        );
+        assert!(
+            made.iter().all(|f| listed.contains(f)),
+            "{made:?} vs {listed:?}"
+        );
+        // Only a commit's sync replaces the durable list.
+        assert_eq!(std::fs::read(killed.path().join(MANAGED)).unwrap(), durable);
+        let index = Index::open(Tolerant::open(killed.path()).unwrap()).unwrap();
+        let writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        writer.garbage_collect_files().wait().unwrap();
+        drop(writer);
+        assert_eq!(made_and_listed(killed.path()).0, committed);
+        assert_eq!(count(&index, word, "kept"), 1);
+        assert_eq!(count(&index, word, "never"), 0);
+    }
+
+    #[test]
+    fn a_torn_line_of_the_log_is_skipped_and_a_commit_removes_the_log() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (schema, word) = schema();
+        let index = Index::create(
+            Tolerant::open(tmp.path()).unwrap(),
+            schema,
+            IndexSettings::default(),
+        )
+        .unwrap();
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        writer.add_document(doc!(word => "kept")).unwrap();
+        writer.commit().unwrap();
+        drop(writer);
+        drop(index);
+        // A file a killed run created, and the name of one it was about to create.
+        std::fs::write(tmp.path().join("0123.idx"), b"orphan").unwrap();
+        std::fs::write(tmp.path().join(CREATED), b"\"0123.idx\"\n\"45").unwrap();
+        let index = Index::open(Tolerant::open(tmp.path()).unwrap()).unwrap();
+        assert_eq!(count(&index, word, "kept"), 1);
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        writer.add_document(doc!(word => "more")).unwrap();
+        writer.commit().unwrap();
+        assert!(!tmp.path().join(CREATED).exists());
+        assert!(!tmp.path().join("0123.idx").exists());
+        let (made, listed) = made_and_listed(tmp.path());
+        assert!(
+            made.iter().all(|f| listed.contains(f)),
+            "{made:?} vs {listed:?}"
+        );
+        assert_eq!(count(&index, word, "more"), 1);
     }
 
     #[test]
