@@ -929,7 +929,7 @@ fn plan(
             report.notice = last.notice;
             let generation = lock.new_generation()?;
             let (schema, _) = schema();
-            let index = Index::create_in_dir(&generation, schema).map_err(|e| {
+            let index = create_index(&generation, schema).map_err(|e| {
                 lock.discard(&generation);
                 write_err(dir, e)
             })?;
@@ -954,6 +954,21 @@ fn plan(
         report,
         journal: None,
     })
+}
+
+/// A new tantivy index in `generation`. The doc store is compressed on the writer thread,
+/// not on a thread of its own: with one writer thread, handing each 16 KB block to another
+/// thread woke it about 6,000 times on MDN, each a context switch on a busy machine, for
+/// about 2% of the run's CPU in compression. The store's bytes are the same.
+fn create_index(generation: &Path, schema: Schema) -> tantivy::Result<Index> {
+    let settings = tantivy::IndexSettings {
+        docstore_compress_dedicated_thread: false,
+        ..tantivy::IndexSettings::default()
+    };
+    Index::builder()
+        .schema(schema)
+        .settings(settings)
+        .create_in_dir(generation)
 }
 
 /// Opens the writer of the plan's target and hands it the plan's deletions and the notes,
