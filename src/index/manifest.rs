@@ -280,22 +280,25 @@ pub fn observe(name: &str, manifest: &str, root: &Path) -> Option<Observed> {
     let anchors = Anchors::open(root, &folder_keys(&lines));
     // First only whether each line still holds, building nothing for those that do (the
     // common case of a query); then what the others hold now.
-    let differs = |(i, line): (usize, &&str)| match same(line, root, &anchors) {
+    let differs = |&i: &usize| match same(lines[i], root, &anchors) {
         Some(true) => None,
         Some(false) => Some(Ok(i)),
         None => Some(Err(())),
     };
+    let order = by_place(&lines);
     // Starting the thread pool costs more than a few hundred `stat`s on one thread.
     let differing: Result<Vec<usize>, ()> = if lines.len() < PARALLEL_FROM {
-        lines.iter().enumerate().filter_map(differs).collect()
+        order.iter().filter_map(differs).collect()
     } else {
-        lines.par_iter().enumerate().filter_map(differs).collect()
+        order.par_iter().filter_map(differs).collect()
     };
+    let mut differing = differing.ok()?;
+    differing.sort_unstable();
     let unsettled = lines
         .iter()
         .any(|l| l.starts_with("D\t") || l.starts_with("I\t"));
     let notes = lines.iter().filter(|l| l.starts_with("f\t")).count();
-    let looked: Option<Vec<Looked>> = (differing.ok()?.iter())
+    let looked: Option<Vec<Looked>> = (differing.iter())
         .map(|&i| look(lines[i], root, &anchors))
         .collect();
     let mut seen = Observed {
@@ -319,6 +322,55 @@ pub fn observe(name: &str, manifest: &str, root: &Path) -> Option<Observed> {
     sort_keys(&mut seen.seen.dirs);
     sort_keys(&mut seen.seen.ignores);
     Some(seen)
+}
+
+/// The order in which to `stat` a manifest's lines (indexes into `lines`): notes and
+/// folders merged by key, so a folder comes just before what it holds, then the other
+/// lines as written. The kernel reads a folder's entry and inode for its own `stat` and
+/// again on the way to each note in it: taken together, they are still in the CPU's caches
+/// the second time (on MDN the pass took ~15% less CPU than notes first, then folders).
+fn by_place(lines: &[&str]) -> Vec<usize> {
+    let (mut notes, mut folders, mut rest) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, &line) in lines.iter().enumerate() {
+        match line.as_bytes().first() {
+            Some(b'f') => notes.push((ordering_key(line), i)),
+            Some(b'd' | b'D') => folders.push((ordering_key(line), i)),
+            _ => rest.push(i),
+        }
+    }
+    let mut order = Vec::with_capacity(lines.len());
+    let (mut notes, mut folders) = (notes.into_iter().peekable(), folders.into_iter().peekable());
+    loop {
+        let next = match (notes.peek(), folders.peek()) {
+            (Some(note), Some(folder)) if folder.0 <= note.0 => folders.next(),
+            (Some(_), _) => notes.next(),
+            (None, _) => folders.next(),
+        };
+        let Some((_, i)) = next else { break };
+        order.push(i);
+    }
+    order.extend(rest);
+    order
+}
+
+/// What [`by_place`] orders a note's or folder's line by: the rest of the line from its
+/// key (a line of this gloss ends with it), found by the widths its time or stamp (19
+/// digits) and hash (64) have from 2001 to 2286 before any search; the whole line when
+/// it has too few fields. An order is all this is for: a line that does not fit is still
+/// `stat`ed, only in another place.
+fn ordering_key(line: &str) -> &str {
+    let bytes = line.as_bytes();
+    let after = |at: usize, width: usize| match bytes.get(at + width) {
+        Some(b'\t') => Some(at + width + 1),
+        _ => tab(bytes, at).map(|end| end + 1),
+    };
+    let key = match bytes.first() {
+        Some(b'f') => tab(bytes, 2)
+            .and_then(|size| after(size + 1, 19))
+            .and_then(|hash| after(hash, 64)),
+        _ => after(2, 19),
+    };
+    key.map_or(line, |at| &line[at..])
 }
 
 /// The folder keys of a manifest's lines, as written (in order).
@@ -629,6 +681,61 @@ fn look(line: &str, root: &Path, anchors: &Anchors) -> Option<Looked> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_are_statted_folder_by_folder_each_once() {
+        let lines = [
+            "f\t1\t2\th\ta.md",
+            "f\t1\t2\th\tb/x/n.md",
+            "f\t1\t2\th\tb/y.md",
+            "f\t1\t2\th\tc/n.md",
+            "d\t5\t",
+            "d\t5\tb",
+            "D\t5\tb/x",
+            "d\t5\tc",
+            "i\t7\t.gitignore",
+            "f\t1\t2\th\tb/x/journaled.md",
+        ];
+        let order: Vec<&str> = by_place(&lines).iter().map(|&i| lines[i]).collect();
+        assert_eq!(
+            order,
+            [
+                "d\t5\t",
+                "f\t1\t2\th\ta.md",
+                "d\t5\tb",
+                "D\t5\tb/x",
+                "f\t1\t2\th\tb/x/n.md",
+                "f\t1\t2\th\tb/y.md",
+                "d\t5\tc",
+                "f\t1\t2\th\tc/n.md",
+                "f\t1\t2\th\tb/x/journaled.md",
+                "i\t7\t.gitignore",
+            ]
+        );
+        assert!(by_place(&[]).is_empty());
+    }
+
+    #[test]
+    fn the_ordering_key_is_the_key_whatever_the_fields_widths() {
+        let hash = "a".repeat(64);
+        for (line, key) in [
+            (
+                format!("f\t12\t1764712345123456789\t{hash}\tweb/x.md"),
+                "web/x.md",
+            ),
+            ("f\t12\t5\th\tweb/x.md".to_string(), "web/x.md"),
+            (format!("f\t0\t1764712345123456789\t{hash}\t"), ""),
+            ("d\t1764712345123456789\tweb".to_string(), "web"),
+            ("D\t7\tweb/api".to_string(), "web/api"),
+            ("d\t7\t".to_string(), ""),
+            ("f\t12".to_string(), "f\t12"),
+        ] {
+            assert_eq!(ordering_key(&line), key, "{line:?}");
+            if key != line {
+                assert_eq!(key_of(&line), key, "{line:?}");
+            }
+        }
+    }
 
     #[test]
     fn names_keep_newlines_tabs_and_backslashes_on_one_line() {
