@@ -17,9 +17,8 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use tantivy::indexer::UserOperation;
 use tantivy::schema::{IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED, STRING};
-use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
+use tantivy::{doc, Index, IndexReader, ReloadPolicy, Term};
 
 use crate::entries::{self, Entry, Kind};
 use crate::error::{Error, Result};
@@ -31,9 +30,12 @@ use crate::tokenize::{self, Analyzer};
 mod anchors;
 mod defs;
 mod folder;
+mod handover;
 mod manifest;
 mod quick;
 mod read_only;
+
+use handover::{Pump, Writer};
 
 pub use folder::{inspect, State, MARKER};
 pub use manifest::{unchanged, FileState, Manifest, Observed};
@@ -465,18 +467,14 @@ fn parse_file(file: &NoteFile) -> Parsed {
     }
 }
 
-/// Documents handed to the writer thread at once: fewer hand-overs (each can wake the
-/// thread or block this one), while the writer's queue (10,000 hand-overs) stays small.
-const DOCS_PER_HANDOVER: usize = 4;
-
-/// Makes the documents of `entries` and hands them to the writer, [`DOCS_PER_HANDOVER`] at
-/// a time; the last few stay in `docs` for the next call (or [`hand_over`]).
+/// Makes the documents of `entries` and gives them to the pump, which hands them to the
+/// writer.
 fn add_entries(
-    writer: &IndexWriter,
+    writer: &Writer,
     fields: &Fields,
     analyzer: &mut Analyzer,
     entries: &[Entry],
-    docs: &mut Vec<UserOperation>,
+    pump: &mut Pump,
 ) -> tantivy::Result<()> {
     for e in entries {
         let mut d = doc!(
@@ -510,18 +508,7 @@ fn add_entries(
                 d.add_text(fields.alias, a);
             }
         }
-        docs.push(UserOperation::Add(d));
-        if docs.len() >= DOCS_PER_HANDOVER {
-            hand_over(writer, docs)?;
-        }
-    }
-    Ok(())
-}
-
-/// Hands the documents of `docs` to the writer, in order.
-fn hand_over(writer: &IndexWriter, docs: &mut Vec<UserOperation>) -> tantivy::Result<()> {
-    if !docs.is_empty() {
-        writer.run(docs.drain(..))?;
+        pump.add(writer, d)?;
     }
     Ok(())
 }
@@ -726,7 +713,7 @@ fn commit_with_graph(
     lock: &folder::Lock,
     dir: &Path,
     plan: &mut Plan,
-    writer: IndexWriter,
+    writer: Writer,
 ) -> Result<(u64, Option<crate::graph::Graph>)> {
     let definitions = match plan.target {
         Target::Fresh { .. } => plan.definitions.take(),
@@ -978,7 +965,7 @@ fn write(
     content: &Path,
     plan: &mut Plan,
     progress: &(dyn Fn(Progress) + Sync),
-) -> Result<IndexWriter> {
+) -> Result<Writer> {
     let (Target::Live { index, .. } | Target::Fresh { index, .. }) = &plan.target;
     progress(Progress::Start {
         files: plan.to_index.len(),
@@ -992,7 +979,7 @@ fn write(
     } else {
         WRITER_BYTES
     };
-    let mut writer: IndexWriter = index
+    let mut writer: Writer = index
         .writer_with_num_threads(1, bytes)
         .map_err(|e| match e {
             tantivy::TantivyError::LockFailure(..) => Error::Locked(dir.to_path_buf()),
@@ -1030,7 +1017,7 @@ fn write(
 /// this one, in file order so ties rank the same on every run, at most two batches in
 /// memory) and adds their entries.
 fn add_notes(
-    writer: &mut IndexWriter,
+    writer: &mut Writer,
     fields: &Fields,
     plan: &mut Plan,
     fresh: bool,
@@ -1040,7 +1027,7 @@ fn add_notes(
     let (batches, received) = std::sync::mpsc::sync_channel::<Vec<Parsed>>(1);
     let to_index = std::mem::take(&mut plan.to_index);
     let mut analyzer = Analyzer::default();
-    let mut docs = Vec::with_capacity(DOCS_PER_HANDOVER);
+    let mut pump = Pump::new();
     let result = std::thread::scope(|scope| -> tantivy::Result<()> {
         let done = &done;
         let to_index = &to_index;
@@ -1075,10 +1062,10 @@ fn add_notes(
                 if !fresh {
                     writer.delete_term(Term::from_field_text(fields.file, &rel));
                 }
-                add_entries(writer, fields, &mut analyzer, &entries, &mut docs)?;
+                add_entries(writer, fields, &mut analyzer, &entries, &mut pump)?;
             }
         }
-        hand_over(writer, &mut docs)
+        pump.flush(writer)
     });
     plan.to_index = to_index;
     result
@@ -1136,12 +1123,7 @@ fn record(plan: &mut Plan, p: Parsed, fresh: bool) -> Option<Vec<Entry>> {
 /// Commits what [`write`] added, with the manifest named in the payload; a fresh
 /// generation then becomes the live one. This is the one place a finished run lands.
 /// Returns the commit's opstamp.
-fn commit(
-    lock: &folder::Lock,
-    dir: &Path,
-    plan: &mut Plan,
-    mut writer: IndexWriter,
-) -> Result<u64> {
+fn commit(lock: &folder::Lock, dir: &Path, plan: &mut Plan, mut writer: Writer) -> Result<u64> {
     plan.manifest.dirs = std::mem::take(&mut plan.dirs);
     plan.manifest.ignores = std::mem::take(&mut plan.ignores);
     plan.manifest.listed = plan.listed;
