@@ -191,9 +191,9 @@ impl Store {
         if self.payload.manifest.ends_with(".json") {
             return None;
         }
-        let path = self.generation.join(&self.payload.manifest);
-        let text = fs::read_to_string(path).ok()?;
-        let text = manifest::committed(&text, self.payload.manifest_len)?;
+        let mapped = manifest::map(&self.generation.join(&self.payload.manifest))?;
+        let text = std::str::from_utf8(&mapped).ok()?;
+        let text = manifest::committed(text, self.payload.manifest_len)?;
         manifest::observe(&self.payload.manifest, text, root)
     }
 

@@ -217,6 +217,18 @@ pub fn older(path: &Path) -> bool {
     head.starts_with("gloss-manifest ") && !head.starts_with(HEADER)
 }
 
+/// The manifest file at `path`, mapped rather than read: the freshness check reads all of
+/// it, and reading MDN's (3.2 MB) into a fresh buffer cost ~1.7 ms of CPU (a page fault
+/// per 4 KB, and the copy) against ~0.2 ms mapped. `None` when it cannot be opened.
+pub fn map(path: &Path) -> Option<memmap2::Mmap> {
+    let file = std::fs::File::open(path).ok()?;
+    // SAFETY: the mapping is only read, and gloss only ever appends to a manifest or cuts
+    // it back to the length its last commit gives, which no reader reads past: it is not
+    // cut under a reader. (Like tantivy's mapped index files, an outside truncation or a
+    // failing disk would end the process instead of returning an error.)
+    unsafe { memmap2::Mmap::map(&file) }.ok()
+}
+
 /// The part of a manifest file its commit vouches for: the first `len` bytes (the whole
 /// text for a commit that does not say). `None` when the file is shorter or the length
 /// does not end a line.
