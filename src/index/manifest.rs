@@ -271,7 +271,7 @@ pub struct Observed {
 /// manifest. A refresh that follows uses these stats instead of taking them again
 /// ([`notes::Previous::seen`]).
 pub fn observe(name: &str, manifest: &str, root: &Path) -> Option<Observed> {
-    let mut lines = manifest.lines();
+    let mut lines = lines_of(manifest);
     let mut listed = match lines.next()?.strip_prefix(HEADER)? {
         " listed" => true,
         " unlisted" => false,
@@ -383,6 +383,26 @@ fn ordering_key(line: &str) -> &str {
         _ => after(2, 19),
     };
     key.map_or(line, |at| &line[at..])
+}
+
+/// The lines of `text` as [`str::lines`] gives them, each end found by the memchr crate's
+/// vector search (the standard library's took ~8 M instructions on MDN's 3.2 MB manifest).
+fn lines_of(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let line = match memchr::memchr(b'\n', rest.as_bytes()) {
+            Some(end) => {
+                let line = &rest[..end];
+                rest = &rest[end + 1..];
+                line.strip_suffix('\r').unwrap_or(line)
+            }
+            None => std::mem::take(&mut rest),
+        };
+        Some(line)
+    })
 }
 
 /// The folder keys of a manifest's lines, as written (in order).
@@ -725,6 +745,26 @@ mod tests {
             ]
         );
         assert!(by_place(&[]).is_empty());
+    }
+
+    #[test]
+    fn lines_are_split_as_the_standard_library_splits_them() {
+        for text in [
+            "",
+            "\n",
+            "a",
+            "a\n",
+            "a\r\nb\r\n\r\nc\r",
+            "a\n\nb",
+            "\r",
+            "x\ry\n",
+            "é\u{1F600}\nz",
+        ] {
+            let ours: Vec<&str> = lines_of(text).collect();
+            assert_eq!(ours, text.lines().collect::<Vec<_>>(), "{text:?}");
+        }
+        let long = "f\t1\t2\th\tkey\n".repeat(1000) + "tail";
+        assert!(lines_of(&long).eq(long.lines()));
     }
 
     #[test]
