@@ -69,6 +69,15 @@ struct Gate {
 }
 
 impl Gate {
+    /// A count starting at `queued`, for the calling thread to wait on.
+    fn new(queued: usize) -> Gate {
+        Gate {
+            queued: AtomicUsize::new(queued),
+            waiting: AtomicBool::new(false),
+            owner: std::thread::current(),
+        }
+    }
+
     fn release(&self, docs: usize) {
         let left = self.queued.fetch_sub(docs, SeqCst) - docs;
         if left <= LOW && self.waiting.load(SeqCst) {
@@ -109,11 +118,7 @@ impl Pump {
     /// A pump handing over from the calling thread (the one that waits for the writer).
     pub fn new() -> Pump {
         Pump {
-            gate: Arc::new(Gate {
-                queued: AtomicUsize::new(0),
-                waiting: AtomicBool::new(false),
-                owner: std::thread::current(),
-            }),
+            gate: Arc::new(Gate::new(0)),
             docs: Vec::with_capacity(DOCS_PER_HANDOVER),
         }
     }
@@ -152,11 +157,7 @@ mod tests {
 
     #[test]
     fn a_ticket_releases_its_documents_and_wakes_a_waiting_owner() {
-        let gate = Arc::new(Gate {
-            queued: AtomicUsize::new(HIGH + 10),
-            waiting: AtomicBool::new(false),
-            owner: std::thread::current(),
-        });
+        let gate = Arc::new(Gate::new(HIGH + 10));
         let ticket = Ticket {
             gate: Arc::clone(&gate),
             docs: HIGH,
@@ -173,11 +174,7 @@ mod tests {
 
     #[test]
     fn a_wait_gives_up_when_nothing_is_released() {
-        let gate = Gate {
-            queued: AtomicUsize::new(HIGH + 1),
-            waiting: AtomicBool::new(false),
-            owner: std::thread::current(),
-        };
+        let gate = Gate::new(HIGH + 1);
         gate.wait();
         assert_eq!(gate.queued.load(SeqCst), HIGH + 1);
     }

@@ -369,7 +369,8 @@ fn by_place(lines: &[&str]) -> Vec<usize> {
 /// key (a line of this gloss ends with it), found by the widths its time or stamp (19
 /// digits) and hash (64) have from 2001 to 2286 before any search; the whole line when
 /// it has too few fields. An order is all this is for: a line that does not fit is still
-/// `stat`ed, only in another place.
+/// `stat`ed, only in another place. ([`key_of`]'s tab search in its place: 59.4 -> 67.0 M
+/// instructions for a no-change `search` on MDN, callgrind, quick build.)
 fn ordering_key(line: &str) -> &str {
     let bytes = line.as_bytes();
     let after = |at: usize, width: usize| match bytes.get(at + width) {

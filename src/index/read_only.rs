@@ -346,6 +346,22 @@ mod tests {
         (b.build(), word)
     }
 
+    /// An index created through [`Tolerant`] in `dir`, with the word "kept" committed, and
+    /// its writer.
+    fn kept_in(dir: &Path) -> (Index, IndexWriter, tantivy::schema::Field) {
+        let (schema, word) = schema();
+        let index = Index::create(
+            Tolerant::open(dir).unwrap(),
+            schema,
+            IndexSettings::default(),
+        )
+        .unwrap();
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        writer.add_document(doc!(word => "kept")).unwrap();
+        writer.commit().unwrap();
+        (index, writer, word)
+    }
+
     /// The files tantivy made in `dir` (not its own dot files) and those the lists on disk
     /// name (`.managed.json` and the unsynced one).
     fn made_and_listed(dir: &Path) -> (Vec<String>, Vec<String>) {
@@ -470,16 +486,7 @@ mod tests {
     fn a_run_killed_in_its_commit_leaves_only_listed_files_and_the_next_writer_collects_them() {
         let tmp = tempfile::tempdir().unwrap();
         let killed = tempfile::tempdir().unwrap();
-        let (schema, word) = schema();
-        let index = Index::create(
-            Tolerant::open(tmp.path()).unwrap(),
-            schema,
-            IndexSettings::default(),
-        )
-        .unwrap();
-        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
-        writer.add_document(doc!(word => "kept")).unwrap();
-        writer.commit().unwrap();
+        let (index, writer, word) = kept_in(tmp.path());
         drop((writer, index));
         let (committed, _) = made_and_listed(tmp.path());
         let durable = std::fs::read(tmp.path().join(MANAGED)).unwrap();
@@ -518,16 +525,7 @@ mod tests {
     #[test]
     fn a_torn_line_of_the_log_is_skipped_and_a_commit_removes_the_log() {
         let tmp = tempfile::tempdir().unwrap();
-        let (schema, word) = schema();
-        let index = Index::create(
-            Tolerant::open(tmp.path()).unwrap(),
-            schema,
-            IndexSettings::default(),
-        )
-        .unwrap();
-        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
-        writer.add_document(doc!(word => "kept")).unwrap();
-        writer.commit().unwrap();
+        let (index, writer, word) = kept_in(tmp.path());
         drop(writer);
         drop(index);
         // A file a killed run created, and the name of one it was about to create.
@@ -551,16 +549,7 @@ mod tests {
     #[test]
     fn files_of_a_writer_dropped_without_a_commit_are_listed_for_collection() {
         let tmp = tempfile::tempdir().unwrap();
-        let (schema, word) = schema();
-        let index = Index::create(
-            Tolerant::open(tmp.path()).unwrap(),
-            schema,
-            IndexSettings::default(),
-        )
-        .unwrap();
-        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
-        writer.add_document(doc!(word => "kept")).unwrap();
-        writer.commit().unwrap();
+        let (index, mut writer, word) = kept_in(tmp.path());
         writer.add_document(doc!(word => "never")).unwrap();
         // Ends the segment (its files are written) without committing it.
         let _ = writer.prepare_commit().unwrap();
