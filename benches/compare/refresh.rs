@@ -1,6 +1,7 @@
-//! Refresh: what a search or `gloss index` costs after one note was edited, after one was
-//! touched without a change, and when nothing changed. Real corpora are copied to the system
-//! temp folder first; nothing is edited in place except a generated corpus.
+//! Refresh: what a search or `gloss index` costs after one note was edited (a line of prose
+//! appended, a definition added, a definition's text rewritten), after one was touched
+//! without a change, and when nothing changed. Real corpora are copied to the system temp
+//! folder first; nothing is edited in place except a generated corpus.
 
 use std::fs;
 use std::io::Write;
@@ -17,6 +18,12 @@ use crate::Config;
 pub struct Refresh {
     pub search_after_edit: Samples,
     pub index_after_edit: Samples,
+    /// `gloss index` after a new definition (a bold term and its text) was appended.
+    pub index_after_new_definition: Samples,
+    /// `gloss index` after the text of that definition was rewritten (names unchanged).
+    pub index_after_definition_edit: Samples,
+    /// `gloss define` showed the rewritten definition with its last text.
+    pub definition_found: bool,
     pub search_after_touch: Samples,
     pub no_change: Samples,
     pub walk_only: Samples,
@@ -127,6 +134,7 @@ pub fn measure(
             ));
         }
     }
+    definition_edits(cfg, &mut r, &victim, &place);
     for i in 0..cfg.refresh_runs {
         // Same content, new mtime: gloss re-hashes the file and finds it unchanged.
         let when = std::time::SystemTime::now() + Duration::from_secs(10 + i as u64);
@@ -150,6 +158,53 @@ pub fn measure(
         }
     }
     r
+}
+
+/// `gloss index` after definitions are added to `victim` (one new term per run), then after
+/// the text of one more is rewritten in place (its term unchanged); `define` must then show
+/// the last text.
+fn definition_edits(cfg: &Config, r: &mut Refresh, victim: &Path, place: &Place) {
+    let index = || {
+        let out = run_checked(&gloss_cmd(cfg, &place.content, &place.index, &["index"]));
+        (out.code == Some(0)).then_some(out)
+    };
+    for i in 0..cfg.refresh_runs {
+        append(
+            victim,
+            &format!("**Zqxbench term {i}**: a definition added by the gloss bench."),
+        );
+        match index() {
+            Some(out) => r.index_after_new_definition.push(out.wall, out.cpu_s),
+            None => r.note = Some("`gloss index` after a new definition failed".into()),
+        }
+    }
+    let Ok(before) = fs::read_to_string(victim) else {
+        return;
+    };
+    // The first rewrite adds the term (untimed); the timed ones change only its text.
+    let rewrite = |pass: usize| {
+        let text = format!("**Zqxbench edited term**: the gloss bench rewrote this, pass {pass}.");
+        fs::write(victim, format!("{before}\n{text}\n")).ok()?;
+        index()
+    };
+    for pass in 0..=cfg.refresh_runs {
+        match rewrite(pass) {
+            Some(out) if pass > 0 => r.index_after_definition_edit.push(out.wall, out.cpu_s),
+            Some(_) => {}
+            None => {
+                r.note = Some("`gloss index` after a definition edit failed".into());
+                return;
+            }
+        }
+    }
+    let define = run_checked(&gloss_cmd(
+        cfg,
+        &place.content,
+        &place.index,
+        &["define", "Zqxbench edited term"],
+    ));
+    let last = format!("pass {}.", cfg.refresh_runs);
+    r.definition_found = define.code == Some(0) && define.stdout.contains(&last);
 }
 
 /// Appends a line with a word found nowhere else, then searches for it (it must be found).

@@ -219,7 +219,10 @@ fn print_queries(cfg: &Config, res: &CorpusResult) {
 
 fn print_refresh(r: &Refresh) {
     println!();
-    println!("Freshness and refresh (whole process; one note edited by appending a line):");
+    println!(
+        "Freshness and refresh (whole process; one note edited: a line appended, a definition \
+         added, a definition rewritten):"
+    );
     println!();
     println!("| case | wall median ms | wall p95 ms | CPU median ms | runs |");
     println!("|---|---:|---:|---:|---:|");
@@ -230,6 +233,14 @@ fn print_refresh(r: &Refresh) {
             &r.search_after_edit,
         ),
         ("`gloss index` after one note edited", &r.index_after_edit),
+        (
+            "`gloss index` after a definition added to that note",
+            &r.index_after_new_definition,
+        ),
+        (
+            "`gloss index` after a definition's text rewritten (term unchanged)",
+            &r.index_after_definition_edit,
+        ),
         (
             "search after one note touched, content unchanged (re-hash)",
             &r.search_after_touch,
@@ -259,6 +270,17 @@ fn print_refresh(r: &Refresh) {
                 "found"
             } else {
                 "did NOT find"
+            }
+        );
+    }
+    if !r.index_after_definition_edit.is_empty() {
+        println!();
+        println!(
+            "`gloss define` after the last rewrite {} its new text.",
+            if r.definition_found {
+                "showed"
+            } else {
+                "did NOT show"
             }
         );
     }
@@ -339,6 +361,13 @@ fn mdn_targets(res: &CorpusResult, out: &mut Vec<Target>) {
         r.edit_found,
         60.0,
     ));
+    out.push(refresh_target(
+        c,
+        "`gloss index` after one definition's text edited < 60 ms",
+        &r.index_after_definition_edit,
+        r.definition_found,
+        60.0,
+    ));
 }
 
 fn lint_target(c: &str, res: &CorpusResult, limit_s: f64, out: &mut Vec<Target>) {
@@ -379,6 +408,13 @@ fn synth_targets(res: &CorpusResult, out: &mut Vec<Target>) {
         "search that refreshes one edit < 500 ms",
         &r.search_after_edit,
         r.edit_found,
+        500.0,
+    ));
+    out.push(refresh_target(
+        c,
+        "`gloss index` after one definition's text edited < 500 ms",
+        &r.index_after_definition_edit,
+        r.definition_found,
         500.0,
     ));
 }
