@@ -9,6 +9,12 @@
 //! tells its own blocks apart with `mi_is_in_heap_region`, a lookup in its page map.
 //! mimalloc's process constructor is compiled out (`.cargo/config.toml`), so a query never
 //! starts it: [`bulk`] runs what the constructor would have run, then allocates.
+//!
+//! Before [`bulk`], a block of 2 MiB or more is not glibc's but a mapping of its own, in
+//! 2 MiB pages where the kernel gives them ([`huge`]). A refresh of a few notes makes a few
+//! such blocks (tantivy's 4 MB term table and two ~3 MB document queues) and writes each
+//! whole right away: in 4 KiB pages that was ~3,000 page faults, at ~2 µs each on this kind
+//! of VM; in 2 MiB pages it is a dozen.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::ffi::c_void;
@@ -65,12 +71,16 @@ fn from_mimalloc(ptr: *mut u8) -> bool {
     BULK.load(Ordering::Acquire) && unsafe { mi_is_in_heap_region(ptr.cast()) }
 }
 
-// SAFETY: every block is allocated by one of two correct allocators and freed or
-// reallocated by the same one (`from_mimalloc`).
+// SAFETY: every block is allocated by one of three correct allocators and freed or
+// reallocated by the same one: mimalloc's are told apart by `from_mimalloc`; of the others,
+// those of `huge::FROM` bytes or more are `huge`'s (no block that size is made by the
+// system's: `realloc` moves a block whose size crosses that line).
 unsafe impl GlobalAlloc for Allocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if BULK.load(Ordering::Acquire) {
             MiMalloc.alloc(layout)
+        } else if huge::holds(layout.size()) {
+            huge::alloc(layout)
         } else {
             System.alloc(layout)
         }
@@ -79,6 +89,9 @@ unsafe impl GlobalAlloc for Allocator {
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         if BULK.load(Ordering::Acquire) {
             MiMalloc.alloc_zeroed(layout)
+        } else if huge::holds(layout.size()) {
+            // A fresh mapping reads as zeros.
+            huge::alloc(layout)
         } else {
             System.alloc_zeroed(layout)
         }
@@ -87,6 +100,8 @@ unsafe impl GlobalAlloc for Allocator {
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         if from_mimalloc(ptr) {
             MiMalloc.dealloc(ptr, layout)
+        } else if huge::holds(layout.size()) {
+            huge::free(ptr, layout)
         } else {
             System.dealloc(ptr, layout)
         }
@@ -94,10 +109,163 @@ unsafe impl GlobalAlloc for Allocator {
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         if from_mimalloc(ptr) {
-            MiMalloc.realloc(ptr, layout, new_size)
-        } else {
-            System.realloc(ptr, layout, new_size)
+            return MiMalloc.realloc(ptr, layout, new_size);
         }
+        match (huge::holds(layout.size()), huge::holds(new_size)) {
+            (false, false) => System.realloc(ptr, layout, new_size),
+            (true, true) => huge::realloc(ptr, layout, new_size),
+            // Across the line: a new block from whichever allocator makes it now.
+            _ => {
+                let new_layout = Layout::from_size_align_unchecked(new_size, layout.align());
+                let new = self.alloc(new_layout);
+                if !new.is_null() {
+                    std::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+                    self.dealloc(ptr, layout);
+                }
+                new
+            }
+        }
+    }
+}
+
+/// Blocks of 2 MiB or more made before [`bulk`]: each a mapping of its own, aligned to
+/// 2 MiB and marked for transparent huge pages (`MADV_HUGEPAGE`; this kernel setting is
+/// often `madvise`), so the kernel backs it with 2 MiB pages: one page fault per 2 MiB
+/// instead of one per 4 KiB. Blocks this big are few, and written whole soon after they
+/// are made (tantivy's tables and queues); below this size, glibc's blocks stay cheaper
+/// when only a part of one is touched (tantivy's 1 MiB arena pages). Elsewhere than
+/// Linux, these are the system allocator's.
+mod huge {
+    use std::alloc::Layout;
+    #[cfg(not(target_os = "linux"))]
+    use std::alloc::{GlobalAlloc, System};
+
+    /// The smallest block mapped on its own: a huge page.
+    pub const FROM: usize = PAGE;
+
+    /// The size of a huge page: what a block's mapping is aligned to and rounded up to.
+    pub const PAGE: usize = 2 << 20;
+
+    /// Whether a block of `size` bytes is one of these.
+    pub fn holds(size: usize) -> bool {
+        size >= FROM
+    }
+
+    /// The bytes mapped for a block of `size`: whole huge pages.
+    #[cfg(target_os = "linux")]
+    fn span(size: usize) -> usize {
+        size.next_multiple_of(PAGE)
+    }
+
+    /// A fresh block (zeroed), at least 2 MiB-aligned; null when there is no memory.
+    /// SAFETY: `layout.size()` is at least [`FROM`].
+    #[cfg(target_os = "linux")]
+    pub unsafe fn alloc(layout: Layout) -> *mut u8 {
+        let Some(len) = layout.size().checked_next_multiple_of(PAGE) else {
+            return std::ptr::null_mut();
+        };
+        let align = layout.align().max(PAGE);
+        // The kernel aligns an anonymous mapping of whole huge pages to a huge page itself
+        // (Linux 6.7 on); when it does not, a wider one is mapped and trimmed.
+        let mut at = map(len);
+        if !at.is_null() && !(at as usize).is_multiple_of(align) {
+            libc::munmap(at.cast(), len);
+            at = map_aligned(len, align);
+        }
+        if !at.is_null() {
+            // Only a hint: without huge pages the block is as good as glibc's.
+            libc::madvise(at.cast(), len, libc::MADV_HUGEPAGE);
+        }
+        at
+    }
+
+    /// `mmap` of `len` fresh bytes; null when it fails.
+    #[cfg(target_os = "linux")]
+    unsafe fn map(len: usize) -> *mut u8 {
+        let at = libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        if at == libc::MAP_FAILED {
+            std::ptr::null_mut()
+        } else {
+            at.cast()
+        }
+    }
+
+    /// `len` fresh bytes at a multiple of `align` (a power of two, at least a page): a
+    /// mapping `align` wider, with what lies outside cut off.
+    #[cfg(target_os = "linux")]
+    unsafe fn map_aligned(len: usize, align: usize) -> *mut u8 {
+        let Some(wide) = len.checked_add(align) else {
+            return std::ptr::null_mut();
+        };
+        let at = map(wide);
+        if at.is_null() {
+            return at;
+        }
+        let start = (at as usize).next_multiple_of(align);
+        let head = start - at as usize;
+        if head > 0 {
+            libc::munmap(at.cast(), head);
+        }
+        if wide - head > len {
+            libc::munmap((start + len) as *mut libc::c_void, wide - head - len);
+        }
+        start as *mut u8
+    }
+
+    /// Unmaps a block of `layout` made by [`alloc`] or [`realloc`].
+    #[cfg(target_os = "linux")]
+    pub unsafe fn free(ptr: *mut u8, layout: Layout) {
+        libc::munmap(ptr.cast(), span(layout.size()));
+    }
+
+    /// The block `ptr` (of `layout`) grown or shrunk to `new_size` (both at least
+    /// [`FROM`]): in place when it spans as many huge pages, else moved by the kernel
+    /// (`mremap`, no copy) or, for an alignment above a page, copied to a new block.
+    #[cfg(target_os = "linux")]
+    pub unsafe fn realloc(ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let (old, Some(new)) = (span(layout.size()), new_size.checked_next_multiple_of(PAGE))
+        else {
+            return std::ptr::null_mut();
+        };
+        if old == new {
+            return ptr;
+        }
+        if layout.align() <= 4096 {
+            let at = libc::mremap(ptr.cast(), old, new, libc::MREMAP_MAYMOVE);
+            return if at == libc::MAP_FAILED {
+                std::ptr::null_mut()
+            } else {
+                at.cast()
+            };
+        }
+        let moved = alloc(Layout::from_size_align_unchecked(new_size, layout.align()));
+        if !moved.is_null() {
+            std::ptr::copy_nonoverlapping(ptr, moved, layout.size().min(new_size));
+            free(ptr, layout);
+        }
+        moved
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub unsafe fn alloc(layout: Layout) -> *mut u8 {
+        System.alloc_zeroed(layout)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub unsafe fn free(ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub unsafe fn realloc(ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        System.realloc(ptr, layout, new_size)
     }
 }
 
@@ -130,6 +298,79 @@ mod tests {
             Allocator.dealloc(before, Layout::from_size_align(300, 8).unwrap());
             Allocator.dealloc(after, Layout::from_size_align(5000, 8).unwrap());
             Allocator.dealloc(zeroed, big);
+        }
+    }
+
+    /// Writes `len` bytes of a pattern that depends on `seed` and the offset.
+    unsafe fn fill(at: *mut u8, len: usize, seed: u8) {
+        for i in (0..len).step_by(4093) {
+            *at.add(i) = seed ^ (i / 4093) as u8;
+        }
+    }
+
+    /// Whether the first `len` bytes hold what [`fill`] wrote.
+    unsafe fn holds(at: *const u8, len: usize, seed: u8) -> bool {
+        (0..len)
+            .step_by(4093)
+            .all(|i| *at.add(i) == seed ^ (i / 4093) as u8)
+    }
+
+    #[test]
+    fn big_blocks_are_whole_aligned_mappings_that_keep_their_bytes_when_resized() {
+        const MIB: usize = 1 << 20;
+        let layout = Layout::from_size_align(3 * MIB, 8).unwrap();
+        // SAFETY: each block is written within its size and freed once, with its layout.
+        unsafe {
+            let a = huge::alloc(layout);
+            assert!(!a.is_null());
+            #[cfg(target_os = "linux")]
+            assert_eq!(a as usize % huge::PAGE, 0);
+            assert!((0..3 * MIB).step_by(4096).all(|i| *a.add(i) == 0));
+            fill(a, 3 * MIB, 1);
+            // Still two huge pages: the same block.
+            let b = huge::realloc(a, layout, 3 * MIB + MIB / 2);
+            #[cfg(target_os = "linux")]
+            assert_eq!(a, b);
+            let c = huge::realloc(
+                b,
+                Layout::from_size_align(3 * MIB + MIB / 2, 8).unwrap(),
+                9 * MIB,
+            );
+            assert!(holds(c, 3 * MIB, 1));
+            fill(c, 9 * MIB, 2);
+            let d = huge::realloc(c, Layout::from_size_align(9 * MIB, 8).unwrap(), 2 * MIB);
+            assert!(holds(d, 2 * MIB, 2));
+            huge::free(d, Layout::from_size_align(2 * MIB, 8).unwrap());
+            // An alignment above a huge page, kept when the block moves.
+            let wide = Layout::from_size_align(2 * MIB, 8 * MIB).unwrap();
+            let e = huge::alloc(wide);
+            assert_eq!(e as usize % (8 * MIB), 0);
+            fill(e, 2 * MIB, 3);
+            let f = huge::realloc(e, wide, 5 * MIB);
+            assert_eq!(f as usize % (8 * MIB), 0);
+            assert!(holds(f, 2 * MIB, 3));
+            huge::free(f, Layout::from_size_align(5 * MIB, 8 * MIB).unwrap());
+        }
+    }
+
+    #[test]
+    fn a_block_resized_across_the_big_block_line_keeps_its_bytes() {
+        const MIB: usize = 1 << 20;
+        // SAFETY: each block is written within its size and freed once, with its layout.
+        unsafe {
+            let small = Layout::from_size_align(MIB, 16).unwrap();
+            let a = Allocator.alloc(small);
+            fill(a, MIB, 4);
+            let b = Allocator.realloc(a, small, 5 * MIB);
+            assert!(holds(b, MIB, 4));
+            fill(b, 5 * MIB, 5);
+            let big = Layout::from_size_align(5 * MIB, 16).unwrap();
+            let c = Allocator.realloc(b, big, MIB / 2);
+            assert!(holds(c, MIB / 2, 5));
+            Allocator.dealloc(c, Layout::from_size_align(MIB / 2, 16).unwrap());
+            let z = Allocator.alloc_zeroed(big);
+            assert!((0..5 * MIB).step_by(4096).all(|i| *z.add(i) == 0));
+            Allocator.dealloc(z, big);
         }
     }
 }
