@@ -5,6 +5,8 @@
 //! with a letter come first, under `#`. The listing is a [`Results`] like a search's, with
 //! the whole definition as the snippet, so every renderer prints it.
 
+use std::borrow::Cow;
+
 use tantivy::collector::DocSetCollector;
 use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
@@ -29,10 +31,18 @@ fn sort_key(analyzer: &mut Analyzer, term: &str) -> (char, String) {
         .into_iter()
         .map(|w| w.raw)
         .collect();
+    let words = words.join(" ");
+    let (letter, key) = sort_key_of(term, &words);
+    (letter, key.into_owned())
+}
+
+/// [`sort_key`] of `term`, whose plain words, lowercased and folded, joined by spaces, are
+/// `words`.
+pub(crate) fn sort_key_of<'a>(term: &str, words: &'a str) -> (char, Cow<'a, str>) {
     let key = if words.is_empty() {
-        term.trim().to_lowercase()
+        Cow::Owned(term.trim().to_lowercase())
     } else {
-        words.join(" ")
+        Cow::Borrowed(words)
     };
     let letter = match key.chars().next() {
         Some(c) if c.is_ascii_alphabetic() => c.to_ascii_uppercase(),

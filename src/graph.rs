@@ -26,6 +26,13 @@ use crate::search::Hit;
 use crate::tokenize::{singular_of, Analyzer, Word};
 use crate::words;
 
+mod nodes;
+mod source;
+mod update;
+
+use nodes::{NameOf, Nodes};
+use source::Source;
+
 /// Format of the cached graph and of the matching rules; a cache of another version is
 /// rebuilt. Bump it whenever what counts as a mention changes.
 pub const VERSION: u32 = 5;
@@ -88,8 +95,8 @@ impl Eq for Graph {}
 /// A name looked for, by stems.
 struct StemName {
     node: usize,
-    /// Its words, unstemmed.
-    raws: Vec<String>,
+    /// Its words, unstemmed, joined by spaces.
+    raws: String,
 }
 
 /// Two words with the same stem are the same word when they are spelt alike, or one is the
@@ -149,8 +156,8 @@ pub struct Matcher {
 }
 
 impl Matcher {
-    /// A matcher for `names`: (node, term, name, is an alias).
-    fn new<'a>(names: impl IntoIterator<Item = (usize, &'a str, &'a str, bool)>) -> Matcher {
+    /// A matcher for `names`, cut as `source` says.
+    fn new<'b>(names: impl IntoIterator<Item = NameOf<'b>>, source: &Source<'_>) -> Matcher {
         let mut m = Matcher {
             analyzer: Analyzer::default(),
             keys: FxMap::default(),
@@ -161,39 +168,30 @@ impl Matcher {
             words: Vec::new(),
         };
         for (node, term, name, alias) in names {
-            let words = m.analyzer.plain_words(name);
-            if words.is_empty() || words.len() > MAX_NAME_WORDS {
+            let cut = source.name(name);
+            if looked_for(term, name, alias, cut).is_none() {
                 continue;
             }
-            let key = m.analyzer.key(name);
-            if !usable(term, name, &key, alias) {
-                continue;
-            }
-            let nodes = m.keys.entry(key).or_default();
+            let nodes = m.keys.entry(cut.key.to_string()).or_default();
             if !nodes.contains(&node) {
                 nodes.push(node);
             }
-            m.longest = m.longest.max(words.len());
-            let (mut raw, mut stem) = (String::new(), String::new());
-            for w in &words[..words.len() - 1] {
-                raw.push_str(&w.raw);
-                m.raw_prefixes.insert(raw.clone());
-                if !stem.is_empty() {
-                    stem.push(' ');
-                }
-                stem.push_str(&w.stem);
-                m.stem_prefixes.insert(stem.clone());
+            m.longest = m.longest.max(cut.words);
+            for (raw, stem) in prefixes(cut) {
+                m.raw_prefixes.insert(raw);
+                m.stem_prefixes.insert(stem.to_string());
             }
             // Acronyms and initials do not inflect: only terms are matched by stem.
             if alias {
                 continue;
             }
-            let stems: Vec<&str> = words.iter().map(|w| w.stem.as_str()).collect();
-            let raws = words.iter().map(|w| w.raw.clone()).collect();
             m.stems
-                .entry(stems.join(" "))
+                .entry(cut.stems.to_string())
                 .or_default()
-                .push(StemName { node, raws });
+                .push(StemName {
+                    node,
+                    raws: cut.raws.to_string(),
+                });
         }
         m
     }
@@ -209,7 +207,7 @@ impl Matcher {
         for name in self.stems.get(stems).into_iter().flatten() {
             let close = name
                 .raws
-                .iter()
+                .split(' ')
                 .zip(window)
                 .all(|(n, w)| same_word(n, &w.raw));
             if close && !nodes.contains(&name.node) {
@@ -266,6 +264,26 @@ impl Matcher {
     }
 }
 
+/// How many words a name has when it is looked for (it has 1 to [`MAX_NAME_WORDS`] and is
+/// [`usable`]).
+fn looked_for(term: &str, name: &str, alias: bool, cut: &source::Name<'_>) -> Option<usize> {
+    let fits = (1..=MAX_NAME_WORDS).contains(&cut.words);
+    (fits && usable(term, name, &cut.key, alias)).then_some(cut.words)
+}
+
+/// The strings a window of text that can still grow into a name is: for each of the name's
+/// first words but the last, the raw words joined (no separator) and the stems joined by
+/// spaces.
+fn prefixes<'c>(cut: &'c source::Name<'_>) -> impl Iterator<Item = (String, &'c str)> {
+    let mut raw = String::new();
+    let stems = cut.stems.as_ref();
+    let ends = stems.match_indices(' ').map(|(at, _)| at);
+    cut.raws.split(' ').zip(ends).map(move |(word, end)| {
+        raw.push_str(word);
+        (raw.clone(), &stems[..end])
+    })
+}
+
 /// Whether a name is worth looking for: not one or two letters (for an alias; one letter for
 /// a term), and not made-up initials that spell a common word.
 fn usable(term: &str, name: &str, key: &str, alias: bool) -> bool {
@@ -278,131 +296,23 @@ fn usable(term: &str, name: &str, key: &str, alias: bool) -> bool {
 }
 
 /// Builds the graph from definition hits (as listed by [`glossary::terms`]).
+#[cfg(test)]
 pub fn build(definitions: &[Hit]) -> Graph {
-    let mut analyzer = Analyzer::default();
-    let terms = Terms::of(definitions, &mut analyzer);
-    let names = terms.names(definitions, &mut analyzer);
-    let mentions = terms.mentions(Matcher::new(names));
-    let mentioned_by = mentioned_by(&terms.nodes, &mentions);
-    let keys = terms
-        .nodes
-        .iter()
-        .map(|n| {
-            std::iter::once(&n.term)
-                .chain(&n.aliases)
-                .map(|name| analyzer.key(name))
-                .collect()
-        })
-        .collect();
-    Graph {
-        version: VERSION,
-        nodes: terms.nodes,
-        mentions,
-        keys,
-        mentioned_by,
-        by_key: std::sync::OnceLock::new(),
-    }
+    build_with_source(definitions).0
 }
 
-/// The nodes of the graph: one per term key, with the texts of all its definitions.
-struct Terms<'a> {
-    nodes: Vec<Node>,
-    texts: Vec<Vec<&'a str>>,
-    by_key: HashMap<String, usize>,
-}
-
-impl<'a> Terms<'a> {
-    /// Groups definitions by term key; a node takes the first definition's term and place.
-    fn of(definitions: &'a [Hit], analyzer: &mut Analyzer) -> Terms<'a> {
-        let mut t = Terms {
-            nodes: Vec::new(),
-            texts: Vec::new(),
-            by_key: HashMap::new(),
-        };
-        for hit in definitions {
-            let Some(term) = hit.term.as_deref().filter(|t| !t.trim().is_empty()) else {
-                continue;
-            };
-            let key = analyzer.key(term);
-            let key = if key.is_empty() {
-                term.to_lowercase()
-            } else {
-                key
-            };
-            let n = *t.by_key.entry(key).or_insert_with(|| {
-                t.nodes.push(Node {
-                    term: term.to_string(),
-                    aliases: Vec::new(),
-                    file: hit.file.clone(),
-                    line: hit.line,
-                });
-                t.texts.push(Vec::new());
-                t.nodes.len() - 1
-            });
-            for a in &hit.aliases {
-                if !t.nodes[n].aliases.contains(a) {
-                    t.nodes[n].aliases.push(a.clone());
-                }
-            }
-            t.texts[n].push(&hit.text);
-        }
-        t
+/// [`build`], with what it was made of (for [`update`] after the next change).
+fn build_with_source(definitions: &[Hit]) -> (Graph, Source<'_>) {
+    let mut source = Source::of(definitions, &mut Analyzer::default());
+    let nodes = Nodes::of(&source);
+    let mut matcher = Matcher::new(nodes.names(&source), &source);
+    for d in 0..source.defs.len() {
+        let found = matcher.find(source.defs[d].text);
+        let start = source.found.len();
+        source.found.extend(found.into_iter().map(|n| n as u32));
+        source.defs[d].found = start..source.found.len();
     }
-
-    /// Names to look for: (node, term, name, is an alias). Every definition's spelling of
-    /// its term counts, not only the first of a node.
-    fn names<'b>(
-        &'b self,
-        definitions: &'b [Hit],
-        analyzer: &mut Analyzer,
-    ) -> Vec<(usize, &'b str, &'b str, bool)> {
-        let mut names = Vec::new();
-        for (n, node) in self.nodes.iter().enumerate() {
-            names.push((n, node.term.as_str(), node.term.as_str(), false));
-            for a in &node.aliases {
-                names.push((n, node.term.as_str(), a.as_str(), true));
-            }
-        }
-        for term in definitions.iter().filter_map(|h| h.term.as_deref()) {
-            if let Some(&n) = self.by_key.get(&analyzer.key(term)) {
-                if self.nodes[n].term != term {
-                    names.push((n, term, term, false));
-                }
-            }
-        }
-        names
-    }
-
-    /// For each node, the other nodes its definitions mention, in order of first mention.
-    fn mentions(&self, mut matcher: Matcher) -> Vec<Vec<usize>> {
-        let mut mentions = Vec::with_capacity(self.nodes.len());
-        for (n, node_texts) in self.texts.iter().enumerate() {
-            let mut found: Vec<usize> = Vec::new();
-            for text in node_texts {
-                for m in matcher.find(text) {
-                    if m != n && !found.contains(&m) {
-                        found.push(m);
-                    }
-                }
-            }
-            mentions.push(found);
-        }
-        mentions
-    }
-}
-
-/// For each node, the nodes that mention it, A-Z.
-fn mentioned_by(nodes: &[Node], mentions: &[Vec<usize>]) -> Vec<Vec<usize>> {
-    let mut by: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
-    for (n, ms) in mentions.iter().enumerate() {
-        for &m in ms {
-            by[m].push(n);
-        }
-    }
-    for list in &mut by {
-        list.sort_by_cached_key(|&n| (nodes[n].term.to_lowercase(), n));
-    }
-    by
+    (nodes.graph(&source), source)
 }
 
 impl Graph {
@@ -511,20 +421,37 @@ pub fn build_after_commit(dir: &Path) {
     }
 }
 
+/// A graph made by an index run, with what it was made of (encoded), to cache together.
+pub struct Built {
+    graph: Graph,
+    source: Vec<u8>,
+}
+
 /// The graph of a fresh generation, from the definitions its run indexed (as
 /// [`Hit::from_doc`] would read them back): the graph [`load_or_build`] would make from the
 /// committed index, without reading every definition back from it. Made while the index
 /// commits; [`cache_built`] caches it once the commit's opstamp is known.
-pub fn build_fresh(definitions: Vec<Hit>) -> Graph {
+pub fn build_fresh(definitions: Vec<Hit>) -> Built {
     let hits = glossary::in_order(definitions, &mut Analyzer::default());
-    build(&hits)
+    let (graph, source) = build_with_source(&hits);
+    Built {
+        source: source.encode(),
+        graph,
+    }
 }
 
 /// Caches a graph of [`build_fresh`] for the commit `opstamp` of its generation. Best
 /// effort, like [`build_after_commit`].
-pub fn cache_built(generation: &Path, opstamp: u64, graph: &Graph) {
-    let path = generation.join(format!("graph-{opstamp}.json"));
-    let _ = write_cache(&path, generation, graph);
+pub fn cache_built(generation: &Path, opstamp: u64, built: &Built) {
+    let _ = write_cache(generation, opstamp, &built.graph, Some(&built.source));
+}
+
+/// The cached graph of commit `opstamp` and what it was made of, in the generation folder.
+fn cache_paths(generation: &Path, opstamp: u64) -> (PathBuf, PathBuf) {
+    (
+        generation.join(format!("graph-{opstamp}.json")),
+        generation.join(format!("graph-{opstamp}.defs")),
+    )
 }
 
 /// Makes the graph cached for the commit `from` the graph of the commit `to` just made in
@@ -532,13 +459,37 @@ pub fn cache_built(generation: &Path, opstamp: u64, graph: &Graph) {
 /// definition (the graph is made of definitions only): a rename, without opening the
 /// index; builds it when there is no such cache.
 pub fn carry_after_commit(dir: &Path, generation: &Path, from: u64, to: u64) {
-    let old = generation.join(format!("graph-{from}.json"));
-    let new = generation.join(format!("graph-{to}.json"));
+    let (old, old_source) = cache_paths(generation, from);
+    let (new, new_source) = cache_paths(generation, to);
     if old != new && std::fs::rename(&old, &new).is_ok() {
+        // Without its source, the next run that changes a definition builds it whole.
+        let _ = std::fs::rename(&old_source, &new_source);
         return;
     }
     if let Ok((Some(store), _)) = crate::index::open(dir) {
         let _ = load_or_build(&store);
+    }
+}
+
+/// Makes the graph of the commit `to` just made in `dir` (live generation folder
+/// `generation`) from the graph cached for the commit `from` it changed, for an index run
+/// that changed the definitions of the notes in `changes` (their definitions now; none for
+/// a note removed, as [`Hit::from_doc`] would read them back): matches again only the
+/// texts the change can affect ([`update`]). Builds it when there is no such cache.
+pub fn update_after_commit(
+    dir: &Path,
+    generation: &Path,
+    from: u64,
+    to: u64,
+    changes: &std::collections::BTreeMap<String, Vec<Hit>>,
+) {
+    let bytes = std::fs::read(cache_paths(generation, from).1);
+    match bytes.as_deref().ok().and_then(Source::decode) {
+        Some(old) => {
+            let (graph, source) = update::update(&old, changes);
+            let _ = write_cache(generation, to, &graph, Some(&source.encode()));
+        }
+        None => build_after_commit(dir),
     }
 }
 
@@ -550,17 +501,16 @@ pub fn load_or_build(store: &Store) -> Result<Graph> {
         .index
         .load_metas()
         .map_err(|e| Error::engine("reading the index commit", e))?;
-    let cache = generation(&store.dir)
-        .filter(|_| reader_matches(store, &metas))
-        .map(|g| (g.join(format!("graph-{}.json", metas.opstamp)), g));
-    if let Some((path, _)) = &cache {
-        if let Some(graph) = read_cache(path) {
+    let cache = generation(&store.dir).filter(|_| reader_matches(store, &metas));
+    if let Some(folder) = &cache {
+        if let Some(graph) = read_cache(&cache_paths(folder, metas.opstamp).0) {
             return Ok(graph);
         }
     }
-    let graph = build(&glossary::terms(store, None)?.hits);
-    if let Some((path, folder)) = cache {
-        let _ = write_cache(&path, &folder, &graph);
+    let hits = glossary::terms(store, None)?.hits;
+    let (graph, source) = build_with_source(&hits);
+    if let Some(folder) = cache {
+        let _ = write_cache(&folder, metas.opstamp, &graph, Some(&source.encode()));
     }
     Ok(graph)
 }
@@ -571,20 +521,38 @@ fn read_cache(path: &Path) -> Option<Graph> {
     graph.is_consistent().then_some(graph)
 }
 
-/// Writes the cache atomically (temp file, rename) and removes caches of older commits.
-fn write_cache(path: &Path, folder: &Path, graph: &Graph) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut tmp = tempfile::NamedTempFile::new_in(folder)?;
-    tmp.write_all(&serde_json::to_vec(graph).map_err(std::io::Error::other)?)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    let keep = path.file_name();
+/// Writes the cache of commit `opstamp` in the generation `folder` atomically (temp file,
+/// rename), its source first, and removes the caches of other commits.
+fn write_cache(
+    folder: &Path,
+    opstamp: u64,
+    graph: &Graph,
+    source: Option<&[u8]>,
+) -> std::io::Result<()> {
+    let (path, source_path) = cache_paths(folder, opstamp);
+    if let Some(bytes) = source {
+        write_atomic(folder, &source_path, bytes)?;
+    }
+    let json = serde_json::to_vec(graph).map_err(std::io::Error::other)?;
+    write_atomic(folder, &path, &json)?;
+    let keep = [path.file_name(), source_path.file_name()];
     for entry in std::fs::read_dir(folder)?.flatten() {
         let name = entry.file_name();
         let n = name.to_string_lossy();
-        if n.starts_with("graph-") && n.ends_with(".json") && Some(name.as_os_str()) != keep {
+        let cache = n.ends_with(".json") || n.ends_with(".defs");
+        if n.starts_with("graph-") && cache && !keep.contains(&Some(name.as_os_str())) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` in `folder` through a temporary file renamed over it.
+fn write_atomic(folder: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut tmp = tempfile::NamedTempFile::new_in(folder)?;
+    tmp.write_all(bytes)?;
+    tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
 
@@ -788,12 +756,364 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("graph-1.json");
         let mut g = build(&[def("A", &[], "x"), def("Bee", &[], "about A")]);
-        write_cache(&path, dir.path(), &g).unwrap();
+        write_cache(dir.path(), 1, &g, None).unwrap();
         assert_eq!(read_cache(&path), Some(g.clone()));
         g.mentions[0].push(99);
-        write_cache(&path, dir.path(), &g).unwrap();
+        write_cache(dir.path(), 1, &g, None).unwrap();
         assert_eq!(read_cache(&path), None);
         std::fs::write(&path, "{not json").unwrap();
         assert_eq!(read_cache(&path), None);
+    }
+}
+
+#[cfg(test)]
+mod incremental {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::entries::Kind;
+
+    fn def(file: &str, line: usize, term: &str, aliases: &[&str], text: &str) -> Hit {
+        Hit {
+            kind: Kind::Definition,
+            term: Some(term.into()),
+            aliases: aliases.iter().map(|a| a.to_string()).collect(),
+            text: text.into(),
+            file: file.into(),
+            line,
+            ..Hit::default()
+        }
+    }
+
+    fn ordered(hits: &[Hit]) -> Vec<Hit> {
+        glossary::in_order(hits.to_vec(), &mut Analyzer::default())
+    }
+
+    /// The definitions of each note, as the run gives them.
+    fn by_note(hits: &[Hit]) -> BTreeMap<String, Vec<Hit>> {
+        let mut notes: BTreeMap<String, Vec<Hit>> = BTreeMap::new();
+        for h in hits {
+            notes.entry(h.file.clone()).or_default().push(h.clone());
+        }
+        notes
+    }
+
+    /// The notes whose definitions differ between `before` and `after` (with those of
+    /// `also`, re-read unchanged), with their definitions in `after`.
+    fn changes(before: &[Hit], after: &[Hit], also: &[&str]) -> BTreeMap<String, Vec<Hit>> {
+        let (was, now) = (by_note(before), by_note(after));
+        let key = |hits: Option<&Vec<Hit>>| -> Vec<(String, Vec<String>, String, usize)> {
+            hits.into_iter()
+                .flatten()
+                .map(|h| {
+                    (
+                        h.term.clone().unwrap(),
+                        h.aliases.clone(),
+                        h.text.clone(),
+                        h.line,
+                    )
+                })
+                .collect()
+        };
+        let files = was
+            .keys()
+            .chain(now.keys())
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>();
+        files
+            .into_iter()
+            .filter(|f| key(was.get(f)) != key(now.get(f)) || also.contains(&f.as_str()))
+            .map(|f| {
+                let hits = now.get(&f).cloned().unwrap_or_default();
+                (f, hits)
+            })
+            .collect()
+    }
+
+    /// The graph of `after` updated from that of `before` (its source written and read
+    /// back), checked against the graph built from scratch; returns it.
+    fn updated(before: &[Hit], after: &[Hit], also: &[&str]) -> Graph {
+        let before = ordered(before);
+        let (_, source) = build_with_source(&before);
+        let bytes = source.encode();
+        let old = Source::decode(&bytes).unwrap();
+        let changes = changes(&before, after, also);
+        let (graph, new) = update::update(&old, &changes);
+        let full = build(&ordered(after));
+        assert_eq!(graph, full);
+        // And the source it leaves is the one a build leaves.
+        let after = ordered(after);
+        let (_, built) = build_with_source(&after);
+        assert_eq!(new.encode(), built.encode());
+        graph
+    }
+
+    fn mentions<'a>(g: &'a Graph, term: &str) -> Vec<&'a str> {
+        let ids = &g.mentions[g.find(term).unwrap()];
+        ids.iter().map(|&i| g.nodes[i].term.as_str()).collect()
+    }
+
+    fn base() -> Vec<Hit> {
+        vec![
+            def(
+                "a.md",
+                1,
+                "Chunk",
+                &[],
+                "A piece of a document, made by chunking.",
+            ),
+            def("a.md", 3, "Embedding", &[], "A vector for a chunk."),
+            def(
+                "b.md",
+                1,
+                "Large language model",
+                &["LLM"],
+                "A big model; see embedding.",
+            ),
+            def("b.md", 5, "Database", &[], "Stores data."),
+            def(
+                "c.md",
+                2,
+                "Index",
+                &[],
+                "Speeds up a vector database for an LLM.",
+            ),
+            def("c.md", 4, "Token", &[], "A unit of text."),
+        ]
+    }
+
+    fn edit(hits: &mut [Hit], term: &str, text: &str) {
+        let h = hits
+            .iter_mut()
+            .find(|h| h.term.as_deref() == Some(term))
+            .unwrap();
+        h.text = text.into();
+    }
+
+    #[test]
+    fn a_definition_edited_to_mention_another_term_and_back() {
+        let mut after = base();
+        edit(
+            &mut after,
+            "Token",
+            "A unit of text, the input of a large language model.",
+        );
+        let g = updated(&base(), &after, &[]);
+        assert_eq!(mentions(&g, "token"), ["Large language model"]);
+        let g = updated(&after, &base(), &[]);
+        assert!(mentions(&g, "token").is_empty());
+        assert!(!g.mentioned_by[g.find("llm").unwrap()].contains(&g.find("token").unwrap()));
+    }
+
+    #[test]
+    fn a_note_read_again_unchanged_keeps_its_mentions() {
+        let g = updated(&base(), &base(), &["a.md", "c.md"]);
+        assert_eq!(mentions(&g, "index"), ["Database", "Large language model"]);
+    }
+
+    #[test]
+    fn a_term_renamed() {
+        let mut after = base();
+        after[3].term = Some("Vector database".into());
+        let g = updated(&base(), &after, &[]);
+        assert_eq!(
+            mentions(&g, "index"),
+            ["Vector database", "Large language model"]
+        );
+        assert!(g.find("database").is_none());
+        let g = updated(&after, &base(), &[]);
+        assert_eq!(mentions(&g, "index"), ["Database", "Large language model"]);
+    }
+
+    #[test]
+    fn an_alias_added_and_removed() {
+        let mut after = base();
+        after[5].aliases = vec!["unit of text".into()];
+        let mut other = after.clone();
+        other.push(def(
+            "d.md",
+            1,
+            "Tokenizer",
+            &[],
+            "Cuts text into a unit of text each.",
+        ));
+        let g = updated(&base(), &other, &[]);
+        assert_eq!(mentions(&g, "tokenizer"), ["Token"]);
+        let before = other.clone();
+        other[5].aliases.clear();
+        let g = updated(&before, &other, &[]);
+        assert!(mentions(&g, "tokenizer").is_empty());
+        // An alias that is another term's name: both are found.
+        let mut after = base();
+        after[0].aliases = vec!["Token".into()];
+        let g = updated(&base(), &after, &[]);
+        assert_eq!(g.find_key("token"), g.find("Token"));
+    }
+
+    #[test]
+    fn two_definitions_of_one_term_where_one_changes() {
+        let mut before = base();
+        before.push(def("d.md", 7, "chunks", &[], "Parts of a document."));
+        let mut after = before.clone();
+        after[6].text = "Parts of a document, each with an embedding.".into();
+        let g = updated(&before, &after, &[]);
+        assert_eq!(mentions(&g, "chunk"), ["Embedding"]);
+        // The first definition goes: the node takes the second one's spelling and place.
+        let mut after = before.clone();
+        after.remove(0);
+        let g = updated(&before, &after, &[]);
+        let chunk = &g.nodes[g.find("chunk").unwrap()];
+        assert_eq!(
+            (chunk.term.as_str(), chunk.file.as_str()),
+            ("chunks", "d.md")
+        );
+    }
+
+    #[test]
+    fn a_notes_definitions_removed_and_a_new_note_with_definitions() {
+        let before = base();
+        let after: Vec<Hit> = base().into_iter().filter(|h| h.file != "b.md").collect();
+        let g = updated(&before, &after, &[]);
+        assert!(mentions(&g, "index").is_empty());
+        assert!(g.find("llm").is_none());
+        let mut more = base();
+        more.push(def(
+            "e.md",
+            1,
+            "Retrieval",
+            &["RAG"],
+            "Finds a chunk by its embedding for an LLM.",
+        ));
+        more.push(def(
+            "e.md",
+            9,
+            "Vector",
+            &[],
+            "Numbers; an embedding is one.",
+        ));
+        let g = updated(&before, &more, &[]);
+        assert_eq!(
+            mentions(&g, "rag"),
+            ["Chunk", "Embedding", "Large language model"]
+        );
+        assert_eq!(
+            mentions(&g, "index"),
+            ["Vector", "Database", "Large language model"]
+        );
+    }
+
+    #[test]
+    fn the_longest_name_wins_when_names_come_and_go() {
+        let before = base();
+        let mut after = base();
+        after.push(def(
+            "e.md",
+            1,
+            "Vector database",
+            &[],
+            "A database of vectors.",
+        ));
+        let g = updated(&before, &after, &[]);
+        // `vector database` in Index's text now names the longer term, not `Database`.
+        assert_eq!(
+            mentions(&g, "index"),
+            ["Vector database", "Large language model"]
+        );
+        let g = updated(&after, &before, &[]);
+        assert_eq!(mentions(&g, "index"), ["Database", "Large language model"]);
+        // A shorter name added inside a longer one changes nothing there.
+        let mut shorter = after.clone();
+        shorter.push(def("f.md", 1, "Vector", &[], "Numbers."));
+        let g = updated(&after, &shorter, &[]);
+        assert_eq!(
+            mentions(&g, "index"),
+            ["Vector database", "Large language model"]
+        );
+    }
+
+    #[test]
+    fn an_inflection_and_a_plural_of_a_new_name_are_found() {
+        let before = base();
+        let mut after = base();
+        after.push(def("e.md", 1, "Chunking", &[], "Cutting documents."));
+        after.push(def("e.md", 3, "Datum", &[], "One of the data."));
+        let g = updated(&before, &after, &[]);
+        assert_eq!(mentions(&g, "chunk"), ["Chunking"]);
+        let g = updated(&after, &before, &[]);
+        assert!(mentions(&g, "chunk").is_empty());
+    }
+
+    const WORDS: &[&str] = &[
+        "chunk",
+        "chunks",
+        "chunking",
+        "vector",
+        "database",
+        "databases",
+        "token",
+        "tokens",
+        "model",
+        "language",
+        "large",
+        "index",
+        "llm",
+        "data",
+        "embedding",
+        "store",
+        "a",
+        "of",
+    ];
+
+    fn phrase(picks: &[usize]) -> String {
+        picks
+            .iter()
+            .map(|&i| WORDS[i % WORDS.len()])
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn corpus() -> impl Strategy<Value = Vec<Hit>> {
+        let one = (
+            0..4usize,
+            1..30usize,
+            prop::collection::vec(0..18usize, 1..4),
+            prop::option::of(prop::collection::vec(0..18usize, 1..3)),
+            prop::collection::vec(0..18usize, 0..12),
+        );
+        prop::collection::vec(one, 1..12).prop_map(|defs| {
+            let mut places = std::collections::HashSet::new();
+            defs.into_iter()
+                .filter(|d| places.insert((d.0, d.1)))
+                .map(|(file, line, term, alias, text)| {
+                    let aliases: Vec<String> = alias.map(|a| phrase(&a)).into_iter().collect();
+                    let aliases: Vec<&str> = aliases.iter().map(String::as_str).collect();
+                    def(
+                        &format!("n{file}.md"),
+                        line,
+                        &phrase(&term),
+                        &aliases,
+                        &phrase(&text),
+                    )
+                })
+                .collect()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn random_edits_give_the_graph_a_build_gives(steps in prop::collection::vec((corpus(), 0..4usize), 1..4), start in corpus()) {
+            let mut now = start;
+            for (other, note) in steps {
+                // Note `n{note}` takes its definitions from `other` (or loses them).
+                let file = format!("n{note}.md");
+                let mut next: Vec<Hit> = now.iter().filter(|h| h.file != file).cloned().collect();
+                next.extend(other.into_iter().filter(|h| h.file == file));
+                updated(&now, &next, &[]);
+                now = next;
+            }
+        }
     }
 }

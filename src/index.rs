@@ -680,7 +680,8 @@ fn run(
 
 /// Work that depends only on the notes is done once per commit (`committed`), not per
 /// query: the graph, unless no definition changed (then the last commit's graph is this
-/// one's); a fresh build makes it from the definitions it indexed, without reading them back.
+/// one's); a fresh build makes it from the definitions it indexed, without reading them back,
+/// and a run that changed some updates the last graph with their notes' definitions.
 fn update_graph(dir: &Path, plan: &mut Plan, committed: u64) {
     match (&plan.target, &plan.defs, plan.definitions.take()) {
         (
@@ -698,6 +699,20 @@ fn update_graph(dir: &Path, plan: &mut Plan, committed: u64) {
             let graph = crate::graph::build_fresh(definitions);
             crate::graph::cache_built(generation, committed, &graph);
         }
+        (
+            Target::Live {
+                opstamp,
+                generation,
+                ..
+            },
+            Some(defs),
+            _,
+        ) => {
+            // The changed notes' definitions come from this run: the graph is updated
+            // from the last one's cache, matching again only what the change can affect.
+            crate::allocator::bulk();
+            crate::graph::update_after_commit(dir, generation, *opstamp, committed, &defs.notes);
+        }
         _ => {
             // Building the graph allocates much: on mimalloc, even after an in-place run.
             crate::allocator::bulk();
@@ -714,7 +729,7 @@ fn commit_with_graph(
     dir: &Path,
     plan: &mut Plan,
     writer: Writer,
-) -> Result<(u64, Option<crate::graph::Graph>)> {
+) -> Result<(u64, Option<crate::graph::Built>)> {
     let definitions = match plan.target {
         Target::Fresh { .. } => plan.definitions.take(),
         Target::Live { .. } => None,
@@ -1073,7 +1088,7 @@ fn add_notes(
 
 /// A definition entry as the graph reads it back from the index ([`Hit::from_doc`]): term,
 /// aliases, text and place. None for passages and definitions without a term.
-fn definition_hit(e: &Entry) -> Option<Hit> {
+pub(super) fn definition_hit(e: &Entry) -> Option<Hit> {
     let term = e.term.as_ref().filter(|_| e.kind == Kind::Definition)?;
     Some(Hit {
         kind: Kind::Definition,

@@ -3,6 +3,8 @@
 //! changing one (an edited passage, a touched file) keeps the graph of the last commit
 //! instead of building it again.
 
+use std::collections::BTreeMap;
+
 use tantivy::collector::DocSetCollector;
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
@@ -10,6 +12,7 @@ use tantivy::{IndexReader, TantivyDocument, Term};
 
 use super::Fields;
 use crate::entries::{Entry, Kind};
+use crate::search::Hit;
 
 /// A definition as the graph reads it from the index.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -26,6 +29,9 @@ pub(super) struct Defs {
     fields: Fields,
     /// True once a note's definitions differ from those of the last commit.
     pub changed: bool,
+    /// The definitions now (as the graph reads them back) of the note whose definitions
+    /// changed first and of every note after it, by note: all the graph must take anew.
+    pub notes: BTreeMap<String, Vec<Hit>>,
 }
 
 impl Defs {
@@ -35,14 +41,23 @@ impl Defs {
             reader,
             fields,
             changed: false,
+            notes: BTreeMap::new(),
         }
     }
 
     /// Notes that note `rel` now has `entries` (none when it is gone).
     pub fn note(&mut self, rel: &str, entries: &[Entry]) {
-        if self.changed {
-            return;
+        if !self.changed {
+            self.compare(rel, entries);
         }
+        if self.changed {
+            let hits = entries.iter().filter_map(super::definition_hit).collect();
+            self.notes.insert(rel.to_string(), hits);
+        }
+    }
+
+    /// Sets `changed` when the definitions of `rel` differ from the last commit's.
+    fn compare(&mut self, rel: &str, entries: &[Entry]) {
         let mut now: Vec<Def> = entries
             .iter()
             .filter(|e| e.kind == Kind::Definition)

@@ -66,7 +66,7 @@ fn graph_caches(sb: &Sandbox) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(generation(sb))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("graph-"))
+        .filter(|n| n.starts_with("graph-") && n.ends_with(".json"))
         .collect();
     names.sort();
     names
@@ -291,6 +291,9 @@ fn the_index_run_builds_the_graph_so_no_query_has_to() {
     assert_ne!(now, built);
     let cache = std::fs::read_to_string(generation(&sb).join(&now[0])).unwrap();
     assert!(cache.contains("\"Reranker\""), "{cache}");
+    // Beside it, what it was made of, for the next run that changes a definition.
+    let source = now[0].replace(".json", ".defs");
+    assert!(generation(&sb).join(source).is_file());
 }
 
 #[test]

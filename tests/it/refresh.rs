@@ -363,3 +363,89 @@ fn an_index_run_over_unchanged_settled_notes_writes_nothing() {
         .expect("run gloss");
     assert!(stdout(&out).contains("sub/b.md"), "{out:?}");
 }
+
+/// The path of the live generation's `graph-<commit>.defs` (what the graph was made of).
+fn graph_source(sb: &Sandbox) -> std::path::PathBuf {
+    let current = std::fs::read_to_string(sb.index().join("CURRENT")).expect("CURRENT");
+    let generation = sb.index().join(current.trim());
+    let sources: Vec<_> = std::fs::read_dir(&generation)
+        .expect("generation")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with(".defs"))
+        .collect();
+    assert_eq!(sources.len(), 1, "{sources:?}");
+    sources[0].clone()
+}
+
+/// The terms `related TERM` lists as mentioned (term, file) and as mentioning it.
+fn related(sb: &Sandbox, term: &str) -> (Vec<(String, String)>, Vec<String>) {
+    let v = sb.json(&["related", term]);
+    let mentions = v["mentions"].as_array().expect("mentions").iter();
+    let by = v["mentioned_by"].as_array().expect("mentioned_by").iter();
+    (
+        mentions
+            .map(|m| {
+                (
+                    m["term"].as_str().unwrap().into(),
+                    m["file"].as_str().unwrap().into(),
+                )
+            })
+            .collect(),
+        by.map(|m| m["term"].as_str().unwrap().into()).collect(),
+    )
+}
+
+#[test]
+fn a_definition_edited_updates_the_graph_from_the_last_ones_source() {
+    let sb = Sandbox::empty();
+    let note = |next: &str| {
+        format!("**Alpha**: First letter, before {next}.\n\n**Beta**: Second letter.\n")
+    };
+    sb.write("a.md", &note("Beta"));
+    sb.write("g.md", "**Gamma**: Third letter.\n");
+    settle(&sb);
+    assert_eq!(related(&sb, "alpha").0, [("Beta".into(), "a.md".into())]);
+    // A mark only the cached source holds: Gamma's note is q.md there (same length).
+    let source = graph_source(&sb);
+    let bytes = std::fs::read(&source).expect("source");
+    let at = bytes
+        .windows(4)
+        .position(|w| w == b"g.md")
+        .expect("g.md stored");
+    let mut marked = bytes.clone();
+    marked[at..at + 4].copy_from_slice(b"q.md");
+    std::fs::write(&source, &marked).expect("mark");
+    // Edited in place: Alpha now mentions Gamma, not Beta.
+    sb.write("a.md", &note("Gamma"));
+    let out = sb.gloss(&["index"]).output().expect("run gloss");
+    let summary = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(summary.contains("re-indexed 1 of 2 files"), "{summary}");
+    assert_ne!(graph_source(&sb), source, "the source names the new commit");
+    assert_eq!(related(&sb, "alpha").0, [("Gamma".into(), "q.md".into())]);
+    assert!(related(&sb, "beta").1.is_empty());
+    assert_eq!(related(&sb, "gamma").1, ["Alpha"]);
+    let out = sb.gloss(&["define", "alpha"]).output().expect("run gloss");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("see also: Gamma\n"), "{text}");
+    // A source that does not read whole: the graph is built from the index again.
+    std::fs::write(graph_source(&sb), &marked[..marked.len() / 2]).expect("cut");
+    sb.write("a.md", &note("Beta and Gamma"));
+    refresh_matches_rebuild(&sb, "source cut");
+    assert_eq!(
+        related(&sb, "alpha").0,
+        [
+            ("Beta".into(), "a.md".into()),
+            ("Gamma".into(), "g.md".into())
+        ]
+    );
+    // Updated from the source the rebuild left: the same as a rebuild.
+    sb.write("a.md", &note("nothing"));
+    sb.write(
+        "g.md",
+        "**Gamma**: Third letter, after Alpha.\n\n**Delta**: Fourth.\n",
+    );
+    refresh_matches_rebuild(&sb, "two notes");
+    assert_eq!(related(&sb, "gamma").0, [("Alpha".into(), "a.md".into())]);
+    assert!(related(&sb, "alpha").0.is_empty());
+}

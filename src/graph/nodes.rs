@@ -1,0 +1,135 @@
+//! The graph's nodes and edges from its definitions: definitions of one term key are one
+//! node (its term and place those of the first); a node mentions what its definitions'
+//! texts name, in order of first mention.
+
+use std::collections::HashMap;
+
+use super::source::Source;
+use super::{Graph, Node, VERSION};
+
+type FxMap<K, V> = HashMap<K, V, rustc_hash::FxBuildHasher>;
+
+/// A name to look for: (node, its term, the name, is an alias).
+pub(crate) type NameOf<'b> = (usize, &'b str, &'b str, bool);
+
+/// The nodes of a source's definitions.
+pub(crate) struct Nodes {
+    pub nodes: Vec<Node>,
+    /// The node of each definition.
+    pub of_def: Vec<usize>,
+    /// Node by term key ([`Source::group`]).
+    pub by_group: FxMap<String, usize>,
+}
+
+impl Nodes {
+    /// Groups definitions by term key; a node takes the first definition's term and place,
+    /// and the aliases of all its definitions.
+    pub fn of(source: &Source<'_>) -> Nodes {
+        let mut t = Nodes {
+            nodes: Vec::new(),
+            of_def: Vec::with_capacity(source.defs.len()),
+            by_group: FxMap::default(),
+        };
+        for def in &source.defs {
+            let n = *t
+                .by_group
+                .entry(source.group(def.term).into_owned())
+                .or_insert_with(|| {
+                    t.nodes.push(Node {
+                        term: def.term.to_string(),
+                        aliases: Vec::new(),
+                        file: def.file.to_string(),
+                        line: def.line,
+                    });
+                    t.nodes.len() - 1
+                });
+            for &a in &def.aliases {
+                if !t.nodes[n].aliases.iter().any(|b| b == a) {
+                    t.nodes[n].aliases.push(a.to_string());
+                }
+            }
+            t.of_def.push(n);
+        }
+        t
+    }
+
+    /// The names of node `n`: its term, then its aliases.
+    pub fn own_names(&self, n: usize) -> impl Iterator<Item = NameOf<'_>> {
+        let node = &self.nodes[n];
+        std::iter::once((n, node.term.as_str(), node.term.as_str(), false)).chain(
+            node.aliases
+                .iter()
+                .map(move |a| (n, node.term.as_str(), a.as_str(), true)),
+        )
+    }
+
+    /// The other spelling of its node's term that definition `d` gives, if any.
+    pub fn variant<'b>(&self, source: &'b Source<'_>, d: usize) -> Option<NameOf<'b>> {
+        let term = source.defs[d].term;
+        let n = self.of_def[d];
+        (!source.name(term).key.is_empty() && self.nodes[n].term != term)
+            .then_some((n, term, term, false))
+    }
+
+    /// Names to look for: every node's term and aliases, then every other spelling of a
+    /// term that a definition gives (each counts, not only the first of a node).
+    pub fn names<'b>(&'b self, source: &'b Source<'_>) -> Vec<NameOf<'b>> {
+        let mut names: Vec<NameOf<'b>> = (0..self.nodes.len())
+            .flat_map(|n| self.own_names(n))
+            .collect();
+        names.extend((0..source.defs.len()).filter_map(|d| self.variant(source, d)));
+        names
+    }
+
+    /// The graph: each node mentions the nodes its definitions' texts name, in order of first
+    /// mention, but itself.
+    pub fn graph(self, source: &Source<'_>) -> Graph {
+        let mut mentions: Vec<Vec<usize>> = vec![Vec::new(); self.nodes.len()];
+        for (d, &n) in self.of_def.iter().enumerate() {
+            let found = &mut mentions[n];
+            for &m in source.found(d) {
+                let m = m as usize;
+                if m != n && !found.contains(&m) {
+                    found.push(m);
+                }
+            }
+        }
+        let mentioned_by = mentioned_by(&self.nodes, &mentions);
+        let keys = (0..self.nodes.len())
+            .map(|n| {
+                self.own_names(n)
+                    .map(|(_, _, name, _)| source.name(name).key.to_string())
+                    .collect()
+            })
+            .collect();
+        Graph {
+            version: VERSION,
+            nodes: self.nodes,
+            mentions,
+            keys,
+            mentioned_by,
+            by_key: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+/// For each node, the nodes that mention it, A-Z (by term lowercased, then node): sorted
+/// by each node's place in that order, worked out once.
+fn mentioned_by(nodes: &[Node], mentions: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..nodes.len()).collect();
+    order.sort_by_cached_key(|&n| (nodes[n].term.to_lowercase(), n));
+    let mut rank = vec![0; nodes.len()];
+    for (r, &n) in order.iter().enumerate() {
+        rank[n] = r;
+    }
+    let mut by: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    for (n, ms) in mentions.iter().enumerate() {
+        for &m in ms {
+            by[m].push(n);
+        }
+    }
+    for list in &mut by {
+        list.sort_unstable_by_key(|&n| rank[n]);
+    }
+    by
+}
