@@ -34,6 +34,7 @@ mod handover;
 mod manifest;
 mod quick;
 mod read_only;
+mod stamps;
 
 use handover::{Pump, Writer};
 
@@ -192,9 +193,12 @@ impl Store {
             return None;
         }
         let mapped = manifest::map(&self.generation.join(&self.payload.manifest))?;
-        let text = std::str::from_utf8(&mapped).ok()?;
-        let text = manifest::committed(text, self.payload.manifest_len)?;
-        manifest::observe(&self.payload.manifest, text, root)
+        let bytes = manifest::committed(&mapped, self.payload.manifest_len)?;
+        // The stamp table beside it, when there is one fit to use; else the text.
+        stamps::observe(&self.generation, &self.payload.manifest, bytes, root).or_else(|| {
+            let text = std::str::from_utf8(bytes).ok()?;
+            manifest::observe(&self.payload.manifest, text, root)
+        })
     }
 
     /// What identifies the last commit's manifest as [`Store::observe`] saw it: its name
@@ -214,9 +218,8 @@ impl Store {
         let m = if self.payload.manifest.ends_with(".json") {
             serde_json::from_slice(&bytes).ok()
         } else {
-            std::str::from_utf8(&bytes)
-                .ok()
-                .and_then(|text| manifest::committed(text, self.payload.manifest_len))
+            manifest::committed(&bytes, self.payload.manifest_len)
+                .and_then(|part| std::str::from_utf8(part).ok())
                 .and_then(Manifest::parse)
         };
         let m = m.ok_or_else(|| index_err(&self.dir, "manifest: not a gloss manifest"))?;
@@ -1177,6 +1180,7 @@ fn write_manifest(generation: &Path, manifest: &Manifest) -> Result<(String, u64
     let name = format!("gloss-manifest-{stamp}-{}.tsv", std::process::id());
     let text = manifest.render();
     write_durably(&generation.join(&name), text.as_bytes())?;
+    stamps::write(generation, &name, &text);
     Ok((name, text.len() as u64))
 }
 
@@ -1187,12 +1191,14 @@ fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
         .map_err(|e| Error::io(path, e))
 }
 
-/// Removes manifests no commit names any more (best effort).
+/// Removes manifests no commit names any more, and their stamp tables (best effort).
 fn remove_other_manifests(generation: &Path, keep: &str) {
+    let table = stamps::name_of(keep);
     if let Ok(read) = fs::read_dir(generation) {
         for entry in read.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with("gloss-manifest-") && name != keep {
+            let ours = name.starts_with("gloss-manifest-") || name.starts_with(stamps::PREFIX);
+            if ours && name != keep && name != table {
                 let _ = fs::remove_file(entry.path());
             }
         }

@@ -13,7 +13,6 @@ use std::path::Path;
 use crate::notes;
 
 /// Open folders at most (a process may be allowed only 1024 descriptors in all).
-#[cfg(target_os = "linux")]
 const MOST: usize = 512;
 
 /// What a `stat` (following links) says of a path.
@@ -35,8 +34,13 @@ pub struct Anchors {
 
 impl Anchors {
     /// Opens `root` and the folders (keys of `dirs`, sorted) that hold the most subfolders.
-    #[cfg(target_os = "linux")]
     pub fn open(root: &Path, dirs: &[&str]) -> Anchors {
+        Anchors::with(root, &busiest(dirs))
+    }
+
+    /// Opens `root` and the folders `folders` (keys, parents first; see [`busiest`]).
+    #[cfg(target_os = "linux")]
+    pub fn with(root: &Path, folders: &[&str]) -> Anchors {
         use std::os::unix::ffi::OsStrExt;
         let mut anchors = Anchors {
             root: open_at(libc::AT_FDCWD, root.as_os_str().as_bytes()),
@@ -45,19 +49,8 @@ impl Anchors {
         if anchors.root.is_none() {
             return anchors;
         }
-        let mut counts: rustc_hash::FxHashMap<&str, usize> = Default::default();
-        for dir in dirs.iter().filter(|d| !d.is_empty()) {
-            *counts.entry(parent_of(dir)).or_default() += 1;
-        }
-        let mut busiest: Vec<(&str, usize)> = counts
-            .into_iter()
-            .filter(|(d, n)| *n >= 2 && !d.is_empty() && !d.contains('\\'))
-            .collect();
-        busiest.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        busiest.truncate(MOST);
-        // Parents first, so each opens from the nearest open folder above it.
-        busiest.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        for (dir, _) in busiest {
+        // Each opens from the nearest open folder above it.
+        for &dir in folders {
             let (fd, rest) = anchors.anchor(dir);
             if let Some(opened) = fd.and_then(|fd| open_at(fd, rest.as_bytes())) {
                 anchors.below.insert(dir.to_string(), opened);
@@ -66,9 +59,20 @@ impl Anchors {
         anchors
     }
 
+    /// The open handle on the notes folder (`key` `None`) or on the folder `key`, when it
+    /// is open.
+    #[cfg(target_os = "linux")]
+    pub fn handle(&self, key: Option<&str>) -> Option<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        match key {
+            None => self.root.as_ref().map(|fd| fd.as_raw_fd()),
+            Some(key) => self.below.get(key).map(|fd| fd.as_raw_fd()),
+        }
+    }
+
     /// No handles: every `stat` goes by the whole path.
     #[cfg(not(target_os = "linux"))]
-    pub fn open(_root: &Path, _dirs: &[&str]) -> Anchors {
+    pub fn with(_root: &Path, _folders: &[&str]) -> Anchors {
         Anchors {}
     }
 
@@ -127,6 +131,25 @@ fn by_path(root: &Path, rel: &str) -> Option<Meta> {
     })
 }
 
+/// The folders worth a handle, of the folder keys `dirs` (as a manifest writes them): those
+/// holding the most subfolders (at least two), at most [`MOST`], sorted, so parents come
+/// first. Keys with a backslash (escaped) are left out.
+pub fn busiest<'k>(dirs: &[&'k str]) -> Vec<&'k str> {
+    let mut counts: rustc_hash::FxHashMap<&str, usize> = Default::default();
+    for dir in dirs.iter().filter(|d| !d.is_empty()) {
+        *counts.entry(parent_of(dir)).or_default() += 1;
+    }
+    let mut busiest: Vec<(&str, usize)> = counts
+        .into_iter()
+        .filter(|(d, n)| *n >= 2 && !d.is_empty() && !d.contains('\\'))
+        .collect();
+    busiest.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    busiest.truncate(MOST);
+    let mut folders: Vec<&str> = busiest.into_iter().map(|(d, _)| d).collect();
+    folders.sort_unstable();
+    folders
+}
+
 /// `openat(fd, path, O_PATH | O_DIRECTORY)`.
 #[cfg(target_os = "linux")]
 fn open_at(fd: std::os::fd::RawFd, path: &[u8]) -> Option<std::os::fd::OwnedFd> {
@@ -168,18 +191,35 @@ fn stat_at(fd: std::os::fd::RawFd, path: &str) -> Option<Meta> {
     // A short path is made NUL-terminated on the stack, a long one in a `CString`.
     let mut buf = [0u8; 256];
     let long;
-    let ptr = if path.len() < buf.len() {
+    let name = if path.len() < buf.len() {
         buf[..path.len()].copy_from_slice(path.as_bytes());
-        buf.as_ptr().cast::<libc::c_char>()
+        // SAFETY: `path` holds no NUL byte, and the byte after it is 0.
+        unsafe { std::ffi::CStr::from_bytes_with_nul_unchecked(&buf[..=path.len()]) }
     } else {
         long = std::ffi::CString::new(path).ok()?;
-        long.as_ptr()
+        long.as_c_str()
     };
+    stat_name(fd, name)
+}
+
+/// `fstatat(fd, name)`, following links, as [`Meta`].
+#[cfg(target_os = "linux")]
+fn stat_name(fd: std::os::fd::RawFd, name: &std::ffi::CStr) -> Option<Meta> {
+    // SAFETY: `name` is NUL-terminated.
+    unsafe { stat_raw(fd, name.as_ptr()) }
+}
+
+/// `fstatat(fd, name)`, following links, as [`Meta`], of a name given by where it starts.
+///
+/// # Safety
+/// `name` points into memory that holds a NUL byte at or after it, readable up to it.
+#[cfg(target_os = "linux")]
+pub unsafe fn stat_raw(fd: std::os::fd::RawFd, name: *const libc::c_char) -> Option<Meta> {
     let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
-    // SAFETY: `ptr` is NUL-terminated (the zeroed buffer past `path`, or the CString) and
-    // outlives the call; `st` is written by the call when it returns 0.
+    // SAFETY: `name` is NUL-terminated (the caller's promise); `st` is written by the call
+    // when it returns 0.
     let st = unsafe {
-        if libc::fstatat(fd, ptr, st.as_mut_ptr(), 0) != 0 {
+        if libc::fstatat(fd, name, st.as_mut_ptr(), 0) != 0 {
             return None;
         }
         st.assume_init()
@@ -209,7 +249,6 @@ fn stat_at(fd: std::os::fd::RawFd, path: &str) -> Option<Meta> {
 }
 
 /// The folder of a key: `"a/b"` for `"a/b/c"`, `""` for `"c"`.
-#[cfg(target_os = "linux")]
 fn parent_of(rel: &str) -> &str {
     rel.rfind('/').map_or("", |i| &rel[..i])
 }

@@ -232,13 +232,13 @@ pub fn map(path: &Path) -> Option<memmap2::Mmap> {
 /// The part of a manifest file its commit vouches for: the first `len` bytes (the whole
 /// text for a commit that does not say). `None` when the file is shorter or the length
 /// does not end a line.
-pub fn committed(text: &str, len: Option<u64>) -> Option<&str> {
+pub fn committed(text: &[u8], len: Option<u64>) -> Option<&[u8]> {
     let Some(len) = len else {
         return Some(text);
     };
     let len = usize::try_from(len).ok()?;
     let part = text.get(..len)?;
-    (part.is_empty() || part.ends_with('\n')).then_some(part)
+    (part.is_empty() || part.ends_with(b"\n")).then_some(part)
 }
 
 /// What [`observe`] saw, with what an in-place refresh needs to know of the manifest.
@@ -272,11 +272,7 @@ pub struct Observed {
 /// ([`notes::Previous::seen`]).
 pub fn observe(name: &str, manifest: &str, root: &Path) -> Option<Observed> {
     let mut lines = lines_of(manifest);
-    let mut listed = match lines.next()?.strip_prefix(HEADER)? {
-        " listed" => true,
-        " unlisted" => false,
-        _ => return None,
-    };
+    let mut listed = header(lines.next()?)?;
     let mut base = Vec::new();
     let mut journal = Vec::new();
     for line in lines {
@@ -306,25 +302,54 @@ pub fn observe(name: &str, manifest: &str, root: &Path) -> Option<Observed> {
     };
     let mut differing = differing.ok()?;
     differing.sort_unstable();
-    let unsettled = lines
-        .iter()
-        .any(|l| l.starts_with("D\t") || l.starts_with("I\t"));
-    let notes = lines.iter().filter(|l| l.starts_with("f\t")).count();
+    let summary = Summary {
+        source: format!("{name}#{}", manifest.len()),
+        listed,
+        unsettled: lines
+            .iter()
+            .any(|l| l.starts_with("D\t") || l.starts_with("I\t")),
+        notes: lines.iter().filter(|l| l.starts_with("f\t")).count(),
+        journal: journaled,
+        lines: total,
+    };
+    let differing: Vec<&str> = differing.iter().map(|&i| lines[i]).collect();
+    finish(summary, &differing, root, &anchors)
+}
+
+/// What a freshness check found of a manifest as a whole (see [`Observed`]).
+pub(super) struct Summary {
+    /// The manifest's file name and length.
+    pub source: String,
+    pub listed: bool,
+    pub unsettled: bool,
+    pub notes: usize,
+    pub journal: usize,
+    pub lines: usize,
+}
+
+/// The [`Observed`] of a manifest whose lines `differing` (in file order) do not hold:
+/// each looked at again, for what its path holds now.
+pub(super) fn finish(
+    summary: Summary,
+    differing: &[&str],
+    root: &Path,
+    anchors: &Anchors,
+) -> Option<Observed> {
     let looked: Option<Vec<Looked>> = (differing.iter())
-        .map(|&i| look(lines[i], root, &anchors))
+        .map(|line| look(line, root, anchors))
         .collect();
     let mut seen = Observed {
         seen: notes::Seen {
-            source: format!("{name}#{}", manifest.len()),
+            source: summary.source,
             unchanged: true,
             ..notes::Seen::default()
         },
-        listed,
-        unsettled,
-        notes,
+        listed: summary.listed,
+        unsettled: summary.unsettled,
+        notes: summary.notes,
         folders_same: true,
-        journal: journaled,
-        lines: total,
+        journal: summary.journal,
+        lines: summary.lines,
         ..Observed::default()
     };
     for l in looked? {
@@ -336,12 +361,52 @@ pub fn observe(name: &str, manifest: &str, root: &Path) -> Option<Observed> {
     Some(seen)
 }
 
+/// Whether a manifest's first line says it is listed; `None` when it is not a manifest's
+/// first line (of this format).
+pub(super) fn header(line: &str) -> Option<bool> {
+    match line.strip_prefix(HEADER)? {
+        " listed" => Some(true),
+        " unlisted" => Some(false),
+        _ => None,
+    }
+}
+
+/// The lines after the header of a manifest written whole, each with its offset in `text`;
+/// `None` when `text` is not a manifest or holds a journal line.
+pub(super) fn base_lines(text: &str) -> Option<Vec<(usize, &str)>> {
+    let mut lines = lines_of(text);
+    header(lines.next()?)?;
+    let mut out = Vec::new();
+    for line in lines {
+        if line.starts_with('+') {
+            return None;
+        }
+        // A line of `text` (a subslice): its offset is where it starts.
+        out.push((line.as_ptr() as usize - text.as_ptr() as usize, line));
+    }
+    Some(out)
+}
+
+/// A manifest's journal entries (`+` stripped, `+u` left out) kept: the last for each note
+/// (and any identical to it), in order; with each note's last entry, by key as written.
+pub(super) fn last_entries(journal: Vec<&str>) -> (rustc_hash::FxHashMap<&str, &str>, Vec<&str>) {
+    let mut last: rustc_hash::FxHashMap<&str, &str> = Default::default();
+    for line in &journal {
+        last.insert(key_of(line), line);
+    }
+    let kept = journal
+        .into_iter()
+        .filter(|line| last.get(key_of(line)) == Some(line))
+        .collect();
+    (last, kept)
+}
+
 /// The order in which to `stat` a manifest's lines (indexes into `lines`): notes and
 /// folders merged by key, so a folder comes just before what it holds, then the other
 /// lines as written. The kernel reads a folder's entry and inode for its own `stat` and
 /// again on the way to each note in it: taken together, they are still in the CPU's caches
 /// the second time (on MDN the pass took ~15% less CPU than notes first, then folders).
-fn by_place(lines: &[&str]) -> Vec<usize> {
+pub(super) fn by_place(lines: &[&str]) -> Vec<usize> {
     let (mut notes, mut folders, mut rest) = (Vec::new(), Vec::new(), Vec::new());
     for (i, &line) in lines.iter().enumerate() {
         match line.as_bytes().first() {
@@ -388,7 +453,7 @@ fn ordering_key(line: &str) -> &str {
 
 /// The lines of `text` as [`str::lines`] gives them, each end found by the memchr crate's
 /// vector search (the standard library's took ~8 M instructions on MDN's 3.2 MB manifest).
-fn lines_of(text: &str) -> impl Iterator<Item = &str> {
+pub(super) fn lines_of(text: &str) -> impl Iterator<Item = &str> {
     let mut rest = text;
     std::iter::from_fn(move || {
         if rest.is_empty() {
@@ -420,15 +485,15 @@ fn folder_keys<'t>(lines: &[&'t str]) -> Vec<&'t str> {
 /// `i`/`I`, time and key. `None` when the line is none of these. Reads the bytes once, with
 /// no searching through the fields it does not need.
 #[derive(Debug, PartialEq, Eq)]
-struct Fields<'t> {
-    kind: u8,
-    a: u64,
-    b: u64,
-    hash: &'t str,
-    key: &'t str,
+pub(super) struct Fields<'t> {
+    pub kind: u8,
+    pub a: u64,
+    pub b: u64,
+    pub hash: &'t str,
+    pub key: &'t str,
 }
 
-fn fields(line: &str) -> Option<Fields<'_>> {
+pub(super) fn fields(line: &str) -> Option<Fields<'_>> {
     let bytes = line.as_bytes();
     let kind = *bytes.first()?;
     if bytes.get(1) != Some(&b'\t') {
@@ -537,7 +602,7 @@ fn long_number(digits: &[u8], at: usize) -> Option<(u64, usize)> {
 /// The key of a manifest line as written, without reading its numbers: what follows the
 /// fourth tab of a note's line, the second of any other (the line itself when it has too
 /// few: it does not parse anyway).
-fn key_of(line: &str) -> &str {
+pub(super) fn key_of(line: &str) -> &str {
     let bytes = line.as_bytes();
     let tabs = if line.starts_with('f') { 4 } else { 2 };
     let mut at = 0;
@@ -558,11 +623,7 @@ fn replace_journaled<'t>(base: Vec<&'t str>, journal: Vec<&'t str>) -> Vec<&'t s
         return base;
     }
     // A note's line is keyed by its escaped path.
-    let key = |line: &'t str| key_of(line);
-    let mut last: rustc_hash::FxHashMap<&str, &str> = Default::default();
-    for line in &journal {
-        last.insert(key(line), line);
-    }
+    let (last, kept) = last_entries(journal);
     // A line of this gloss ends with its key: only lines ending with a journal key are
     // split to find theirs (a line with a field after its key is kept, and its note
     // re-read: it does not hold).
@@ -572,11 +633,7 @@ fn replace_journaled<'t>(base: Vec<&'t str>, journal: Vec<&'t str>) -> Vec<&'t s
             && last.contains_key(key_of(line))
     };
     let mut lines: Vec<&str> = base.into_iter().filter(|l| !replaced(l)).collect();
-    lines.extend(
-        journal
-            .into_iter()
-            .filter(|line| last.get(key(line)) == Some(line)),
-    );
+    lines.extend(kept);
     lines
 }
 
@@ -611,7 +668,7 @@ fn sort_keys<T>(list: &mut [(String, T)]) {
 }
 
 /// Manifest lines from which the freshness check `stat`s in parallel.
-const PARALLEL_FROM: usize = 1000;
+pub(super) const PARALLEL_FROM: usize = 1000;
 
 /// One manifest line looked at: its key, what its path holds now, and whether that is what
 /// the line recorded.
@@ -633,7 +690,7 @@ enum Now {
 
 /// True when the note, folder or ignore file of a manifest line is as the line recorded;
 /// `None` when the line does not parse. Allocates nothing for a plain key.
-fn same(line: &str, root: &Path, anchors: &Anchors) -> Option<bool> {
+pub(super) fn same(line: &str, root: &Path, anchors: &Anchors) -> Option<bool> {
     let f = fields(line)?;
     // A plain key (the common case) is its path key as written, and `stat`s without the
     // checks of an arbitrary one.
@@ -980,12 +1037,13 @@ mod tests {
         // Bytes past the committed length (a run that never committed, a torn line) are
         // not read.
         let torn = format!("{text}+f\t1\t2\tx");
+        let torn = torn.as_bytes();
         assert_eq!(
-            committed(&torn, Some(text.len() as u64)),
-            Some(text.as_str())
+            committed(torn, Some(text.len() as u64)),
+            Some(text.as_bytes())
         );
-        assert_eq!(committed(&torn, Some(text.len() as u64 - 3)), None);
-        assert_eq!(committed(&torn, Some(torn.len() as u64 + 1)), None);
+        assert_eq!(committed(torn, Some(text.len() as u64 - 3)), None);
+        assert_eq!(committed(torn, Some(torn.len() as u64 + 1)), None);
         let unlisted = format!("{text}{}", journal_lines(&BTreeMap::new(), false));
         assert!(!Manifest::parse(&unlisted).unwrap().listed);
         assert!(!observe("m", &unlisted, root).unwrap().listed);
