@@ -2,6 +2,7 @@
 //! node (its term and place those of the first); a node mentions what its definitions'
 //! texts name, in order of first mention.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::source::Source;
@@ -22,27 +23,28 @@ pub(crate) struct Nodes {
 }
 
 impl Nodes {
-    /// Groups definitions by term key; a node takes the first definition's term and place,
-    /// and the aliases of all its definitions.
-    pub fn of(source: &Source<'_>) -> Nodes {
+    /// Groups definitions by term key (`groups`, one per definition: [`groups`]); a node
+    /// takes the first definition's term and place, and the aliases of all its definitions.
+    pub fn of(source: &Source<'_>, groups: &[Cow<'_, str>]) -> Nodes {
         let mut t = Nodes {
             nodes: Vec::new(),
             of_def: Vec::with_capacity(source.defs.len()),
             by_group: FxMap::default(),
         };
-        for def in &source.defs {
-            let n = *t
-                .by_group
-                .entry(source.group(def.term).into_owned())
-                .or_insert_with(|| {
+        for (def, group) in source.defs.iter().zip(groups) {
+            let n = match t.by_group.get(group.as_ref()) {
+                Some(&n) => n,
+                None => {
                     t.nodes.push(Node {
                         term: def.term.to_string(),
                         aliases: Vec::new(),
                         file: def.file.to_string(),
                         line: def.line,
                     });
+                    t.by_group.insert(group.to_string(), t.nodes.len() - 1);
                     t.nodes.len() - 1
-                });
+                }
+            };
             for &a in &def.aliases {
                 if !t.nodes[n].aliases.iter().any(|b| b == a) {
                     t.nodes[n].aliases.push(a.to_string());
@@ -84,16 +86,7 @@ impl Nodes {
     /// The graph: each node mentions the nodes its definitions' texts name, in order of first
     /// mention, but itself.
     pub fn graph(self, source: &Source<'_>) -> Graph {
-        let mut mentions: Vec<Vec<usize>> = vec![Vec::new(); self.nodes.len()];
-        for (d, &n) in self.of_def.iter().enumerate() {
-            let found = &mut mentions[n];
-            for &m in source.found(d) {
-                let m = m as usize;
-                if m != n && !found.contains(&m) {
-                    found.push(m);
-                }
-            }
-        }
+        let mentions = self.mentions(source);
         let mentioned_by = mentioned_by(&self.nodes, &mentions);
         let keys = (0..self.nodes.len())
             .map(|n| {
@@ -111,25 +104,59 @@ impl Nodes {
             by_key: std::sync::OnceLock::new(),
         }
     }
+
+    /// For each node, the nodes its definitions' texts name (in definition order), each
+    /// once, but itself.
+    fn mentions(&self, source: &Source<'_>) -> Vec<Vec<usize>> {
+        let count = self.nodes.len();
+        // The definitions of each node, in order: `defs[starts[n]..starts[n + 1]]`.
+        let mut starts = vec![0; count + 1];
+        for &n in &self.of_def {
+            starts[n + 1] += 1;
+        }
+        for n in 0..count {
+            starts[n + 1] += starts[n];
+        }
+        let mut next = starts.clone();
+        let mut defs = vec![0; self.of_def.len()];
+        for (d, &n) in self.of_def.iter().enumerate() {
+            defs[next[n]] = d;
+            next[n] += 1;
+        }
+        // `seen[m] == n`: node `n` has `m` already (or is `m`).
+        let mut seen = vec![usize::MAX; count];
+        let mut mentions = vec![Vec::new(); count];
+        for n in 0..count {
+            seen[n] = n;
+            for &d in &defs[starts[n]..starts[n + 1]] {
+                for &m in source.found(d) {
+                    let m = m as usize;
+                    if seen[m] != n {
+                        seen[m] = n;
+                        mentions[n].push(m);
+                    }
+                }
+            }
+        }
+        mentions
+    }
 }
 
-/// For each node, the nodes that mention it, A-Z (by term lowercased, then node): sorted
-/// by each node's place in that order, worked out once.
+/// The term key of each definition of `source` ([`Source::group`]).
+pub(crate) fn groups<'s>(source: &'s Source<'_>) -> Vec<Cow<'s, str>> {
+    source.defs.iter().map(|d| source.group(d.term)).collect()
+}
+
+/// For each node, the nodes that mention it, A-Z (by term lowercased, then node): the
+/// mentioning nodes are taken in that order, worked out once.
 fn mentioned_by(nodes: &[Node], mentions: &[Vec<usize>]) -> Vec<Vec<usize>> {
     let mut order: Vec<usize> = (0..nodes.len()).collect();
     order.sort_by_cached_key(|&n| (nodes[n].term.to_lowercase(), n));
-    let mut rank = vec![0; nodes.len()];
-    for (r, &n) in order.iter().enumerate() {
-        rank[n] = r;
-    }
     let mut by: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
-    for (n, ms) in mentions.iter().enumerate() {
-        for &m in ms {
+    for &n in &order {
+        for &m in &mentions[n] {
             by[m].push(n);
         }
-    }
-    for list in &mut by {
-        list.sort_unstable_by_key(|&n| rank[n]);
     }
     by
 }

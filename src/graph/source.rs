@@ -9,7 +9,9 @@
 //! read whole is no cache.
 
 use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+use std::io::Write;
 
 use crate::glossary;
 use crate::search::Hit;
@@ -69,6 +71,8 @@ pub(crate) struct Source<'a> {
     pub defs: Vec<Def<'a>>,
     /// The nodes each definition's text names, in order (ranges of `defs`).
     pub found: Vec<u32>,
+    /// The length in words of the longest name looked for.
+    pub longest: usize,
 }
 
 impl<'a> Source<'a> {
@@ -118,46 +122,53 @@ impl<'a> Source<'a> {
         &self.found[self.defs[d].found.clone()]
     }
 
-    /// Writes the file's bytes.
+    /// The file's bytes.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.defs.iter().map(|d| d.text.len() + 64).sum());
-        out.extend_from_slice(MAGIC);
-        put(&mut out, super::VERSION as u64);
+        let mut out = Vec::new();
+        self.write(&mut out).expect("writing to memory");
+        out
+    }
+
+    /// Writes the file's bytes to `out` (meant to be buffered).
+    pub fn write(&self, out: &mut impl Write) -> std::io::Result<()> {
+        out.write_all(MAGIC)?;
+        put(out, super::VERSION as u64)?;
+        put(out, self.longest as u64)?;
         let mut names: Vec<(&&str, &Name)> = self.names.iter().collect();
         names.sort_unstable_by_key(|(n, _)| **n);
-        put(&mut out, names.len() as u64);
+        put(out, names.len() as u64)?;
         for (name, cut) in names {
             for s in [*name, &cut.key, &cut.raws, &cut.stems] {
-                put_str(&mut out, s);
+                put_str(out, s)?;
             }
-            put(&mut out, cut.words as u64);
+            put(out, cut.words as u64)?;
         }
         let mut files: FxMap<&str, u64> = FxMap::default();
-        put(&mut out, self.defs.len() as u64);
+        put(out, self.defs.len() as u64)?;
         for def in &self.defs {
-            put_str(&mut out, def.term);
-            put(&mut out, def.aliases.len() as u64);
+            put_str(out, def.term)?;
+            put(out, def.aliases.len() as u64)?;
             for a in &def.aliases {
-                put_str(&mut out, a);
+                put_str(out, a)?;
             }
-            put_str(&mut out, def.text);
+            put_str(out, def.text)?;
             let known = files.len() as u64;
             match files.entry(def.file) {
-                std::collections::hash_map::Entry::Occupied(e) => put(&mut out, *e.get() + 1),
-                std::collections::hash_map::Entry::Vacant(e) => {
+                Entry::Occupied(e) => put(out, *e.get() + 1)?,
+                Entry::Vacant(e) => {
                     e.insert(known);
-                    put(&mut out, 0);
-                    put_str(&mut out, def.file);
+                    put(out, 0)?;
+                    put_str(out, def.file)?;
                 }
             }
-            put(&mut out, def.line as u64);
+            put(out, def.line as u64)?;
             let found = &self.found[def.found.clone()];
-            put(&mut out, found.len() as u64);
+            put(out, found.len() as u64)?;
             for &n in found {
-                put(&mut out, u64::from(n));
+                put(out, u64::from(n))?;
             }
         }
-        out
+        Ok(())
     }
 
     /// Reads bytes of [`Source::encode`]; `None` unless they are whole and of this version.
@@ -168,8 +179,13 @@ impl<'a> Source<'a> {
         if r.num()? != super::VERSION as u64 {
             return None;
         }
-        let mut source = Source::default();
-        for _ in 0..r.count()? {
+        let mut source = Source {
+            longest: usize::try_from(r.num()?).ok()?,
+            ..Source::default()
+        };
+        let count = r.count()?;
+        source.names.reserve(count);
+        for _ in 0..count {
             let name = r.str()?;
             let (key, raws, stems) = (r.str()?, r.str()?, r.str()?);
             let words = r.count()?;
@@ -211,23 +227,26 @@ impl<'a> Def<'a> {
     }
 }
 
-/// Appends a number (LEB128).
-fn put(out: &mut Vec<u8>, mut n: u64) {
+/// Writes a number (LEB128).
+fn put(out: &mut impl Write, mut n: u64) -> std::io::Result<()> {
+    let mut bytes = [0u8; 10];
+    let mut len = 0;
     loop {
         let byte = (n & 0x7f) as u8;
         n >>= 7;
         if n == 0 {
-            out.push(byte);
-            return;
+            bytes[len] = byte;
+            return out.write_all(&bytes[..=len]);
         }
-        out.push(byte | 0x80);
+        bytes[len] = byte | 0x80;
+        len += 1;
     }
 }
 
-/// Appends a string: its length, then its bytes.
-fn put_str(out: &mut Vec<u8>, s: &str) {
-    put(out, s.len() as u64);
-    out.extend_from_slice(s.as_bytes());
+/// Writes a string: its length, then its bytes.
+fn put_str(out: &mut impl Write, s: &str) -> std::io::Result<()> {
+    put(out, s.len() as u64)?;
+    out.write_all(s.as_bytes())
 }
 
 /// Reads what [`put`] and [`put_str`] wrote.

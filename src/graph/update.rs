@@ -15,13 +15,18 @@
 //!
 //! Every other definition keeps the nodes it named, renumbered.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::nodes::{NameOf, Nodes};
+use super::nodes::{groups, NameOf, Nodes};
 use super::source::{Def, Name, Source};
 use super::{looked_for, prefixes, Graph, Matcher};
 use crate::search::Hit;
 use crate::tokenize::{singular_of, Analyzer, Word};
+
+/// Texts to match again up to this many bytes get a matcher of only the names they can
+/// meet (cut in windows of up to 8 words, 64 KB of text is ~100k window strings).
+const FEW_BYTES: usize = 64 * 1024;
 
 type FxMap<K, V> = HashMap<K, V, rustc_hash::FxBuildHasher>;
 type FxSet<K> = HashSet<K, rustc_hash::FxBuildHasher>;
@@ -35,34 +40,54 @@ pub(crate) fn update<'a>(
     let changed: FxSet<&str> = changes.keys().map(String::as_str).collect();
     let mut analyzer = Analyzer::default();
     let (mut new, was) = merged(old, changes, &changed, &mut analyzer);
-    let (old_nodes, new_nodes) = (Nodes::of(old), Nodes::of(&new));
-    let mut matcher = Matcher::new(new_nodes.names(&new), &new);
-    let probe = Probe::of(old, &old_nodes, &new, &new_nodes, &changed);
-    let everything = longest(old, &old_nodes) != matcher.longest;
-    let renumber = renumbering(&old_nodes, &new_nodes);
+    let (old_groups, new_groups) = (groups(old), groups(&new));
+    let new_nodes = Nodes::of(&new, &new_groups);
+    let names = new_nodes.names(&new);
+    let longest_now = longest(&names, &new);
+    let everything = old.longest != longest_now;
+    let probe = Probe::of((old, &old_groups), (&new, &new_groups), &changed);
+    let renumber = renumbering(&old_groups, &new_nodes);
     let mut words = Vec::new();
+    // Definitions whose nodes found are kept: not given, not met by a changed name.
+    let kept: Vec<Option<usize>> = (0..was.len())
+        .map(|d| {
+            let before = was[d].filter(|_| !everything)?;
+            let text = new.defs[d].text;
+            let met = probe
+                .as_ref()
+                .is_some_and(|p| p.hits(&mut analyzer, &mut words, text));
+            let known = old
+                .found(before)
+                .iter()
+                .all(|&m| renumber[m as usize].is_some());
+            (!met && known).then_some(before)
+        })
+        .collect();
+    // Few texts to match: a matcher of only the names their windows can meet.
+    let texts = (0..was.len()).filter(|&d| kept[d].is_none());
+    let texts: Vec<&str> = texts.map(|d| new.defs[d].text).collect();
+    let few = texts.iter().map(|t| t.len()).sum::<usize>() <= FEW_BYTES;
+    let windows = few.then(|| Windows::of(&texts, longest_now, &mut analyzer, &mut words));
+    let names = names.into_iter().filter(|&(_, _, name, alias)| {
+        windows
+            .as_ref()
+            .is_none_or(|w| w.answer(new.name(name), alias))
+    });
+    let mut matcher = Matcher::new(names, &new);
+    matcher.longest = longest_now;
     let mut found = Vec::new();
-    for (d, &before) in was.iter().enumerate() {
-        let (start, text) = (found.len(), new.defs[d].text);
-        let unaffected = |analyzer: &mut Analyzer, words: &mut Vec<Word>| {
-            !everything
-                && probe
-                    .as_ref()
-                    .is_none_or(|p| !p.hits(analyzer, words, text))
-        };
-        let kept = before
-            .filter(|_| unaffected(&mut analyzer, &mut words))
-            .is_some_and(|b| {
-                let nodes = old.found(b).iter().map(|&m| renumber[m as usize]);
-                nodes.map(|n| n.map(|n| found.push(n))).all(|n| n.is_some())
-            });
-        if !kept {
-            found.truncate(start);
-            found.extend(matcher.find(text).into_iter().map(|n| n as u32));
+    for (d, kept) in kept.into_iter().enumerate() {
+        let start = found.len();
+        match kept {
+            Some(before) => {
+                found.extend(old.found(before).iter().flat_map(|&m| renumber[m as usize]))
+            }
+            None => found.extend(matcher.find(new.defs[d].text).into_iter().map(|n| n as u32)),
         }
         new.defs[d].found = start..found.len();
     }
     new.found = found;
+    new.longest = longest_now;
     (new_nodes.graph(&new), new)
 }
 
@@ -124,36 +149,128 @@ fn in_order(source: &Source<'_>, a: &Def<'_>, b: &Def<'_>) -> std::cmp::Ordering
     ))
 }
 
-/// The length of the longest name looked for.
-fn longest(source: &Source<'_>, nodes: &Nodes) -> usize {
-    nodes
-        .names(source)
-        .into_iter()
-        .filter_map(|(_, term, name, alias)| looked_for(term, name, alias, source.name(name)))
-        .max()
-        .unwrap_or(0)
+/// The length of the longest of `names` looked for.
+fn longest(names: &[NameOf<'_>], source: &Source<'_>) -> usize {
+    let mut best = 0;
+    for &(_, term, name, alias) in names {
+        let cut = source.name(name);
+        if cut.words > best && looked_for(term, name, alias, cut).is_some() {
+            best = cut.words;
+        }
+    }
+    best
 }
 
-/// For each node of `old`, its number in `new` (by term key), if it is there.
-fn renumbering(old: &Nodes, new: &Nodes) -> Vec<Option<u32>> {
-    let mut to = vec![None; old.nodes.len()];
-    for (group, &n) in &old.by_group {
-        to[n] = new.by_group.get(group).map(|&m| m as u32);
+/// What the matcher is asked about the windows of some texts: for windows of up to
+/// `longest` words, their raw words joined (made singular, for a key, and as they are, for
+/// a raw prefix) and their stems joined by spaces.
+#[derive(Default)]
+struct Windows {
+    keys: FxSet<String>,
+    raws: FxSet<String>,
+    stems: FxSet<String>,
+}
+
+impl Windows {
+    fn of(
+        texts: &[&str],
+        longest: usize,
+        analyzer: &mut Analyzer,
+        words: &mut Vec<Word>,
+    ) -> Windows {
+        let mut windows = Windows::default();
+        for text in texts {
+            let count = analyzer.plain_words_into(text, words);
+            let words = &words[..count];
+            for i in 0..words.len() {
+                let (mut joined, mut stems) = (String::new(), String::new());
+                for (len, w) in words[i..].iter().take(longest).enumerate() {
+                    joined.push_str(&w.raw);
+                    if len > 0 {
+                        stems.push(' ');
+                    }
+                    stems.push_str(&w.stem);
+                    windows.keys.insert(singular_of(&joined).into_owned());
+                    windows.raws.insert(joined.clone());
+                    windows.stems.insert(stems.clone());
+                }
+            }
+        }
+        windows
+    }
+
+    /// True when the matcher's answer about one of the windows can depend on a name cut as
+    /// `cut`: its key, its stems (a term's) or one of its prefixes is a window's.
+    fn answer(&self, cut: &Name<'_>, alias: bool) -> bool {
+        let (key, stems) = (cut.key.as_ref(), cut.stems.as_ref());
+        if self.keys.contains(key) || (!alias && self.stems.contains(stems)) {
+            return true;
+        }
+        let mut raw = String::new();
+        let ends = stems.match_indices(' ').map(|(at, _)| at);
+        for (word, end) in cut.raws.split(' ').zip(ends) {
+            raw.push_str(word);
+            if self.raws.contains(&raw) || self.stems.contains(&stems[..end]) {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// For each node of `old` (numbered in order of first definition, as [`Nodes::of`] does),
+/// its number in `new` (by term key), if it is there.
+fn renumbering(old: &[Cow<'_, str>], new: &Nodes) -> Vec<Option<u32>> {
+    let mut seen: FxSet<&str> = FxSet::default();
+    let mut to = Vec::new();
+    for group in old {
+        if seen.insert(group.as_ref()) {
+            to.push(new.by_group.get(group.as_ref()).map(|&m| m as u32));
+        }
     }
     to
 }
 
-/// The names of a node, in the order the matcher takes them: term, aliases, then the other
-/// spellings its definitions give.
-fn names_of<'b>(
-    nodes: &'b Nodes,
-    source: &'b Source<'_>,
-    n: usize,
-    defs: &[usize],
-) -> Vec<NameOf<'b>> {
-    let own = nodes.own_names(n);
-    own.chain(defs.iter().filter_map(|&d| nodes.variant(source, d)))
-        .collect()
+/// The names of the node made of definitions `defs` (in order), as the matcher takes them:
+/// (term, name, is an alias); its term, its aliases, then the other spellings of its term.
+fn names_of<'b>(source: &Source<'b>, defs: &[usize]) -> Vec<(&'b str, &'b str, bool)> {
+    let term = source.defs[defs[0]].term;
+    let mut names = vec![(term, term, false)];
+    for &d in defs {
+        for &a in &source.defs[d].aliases {
+            if !names.iter().any(|&(_, name, alias)| alias && name == a) {
+                names.push((term, a, true));
+            }
+        }
+    }
+    for &d in defs {
+        let spelt = source.defs[d].term;
+        if spelt != term && !source.name(spelt).key.is_empty() {
+            names.push((spelt, spelt, false));
+        }
+    }
+    names
+}
+
+/// The definitions of each node that has one in a changed note, by term key (`groups`:
+/// of each definition).
+fn touched<'g>(
+    source: &Source<'_>,
+    groups: &'g [Cow<'_, str>],
+    changed: &FxSet<&str>,
+) -> FxMap<&'g str, Vec<usize>> {
+    let mut by: FxMap<&str, Vec<usize>> = FxMap::default();
+    for (def, group) in source.defs.iter().zip(groups) {
+        if changed.contains(def.file) {
+            by.insert(group.as_ref(), Vec::new());
+        }
+    }
+    for (d, group) in groups.iter().enumerate() {
+        if let Some(defs) = by.get_mut(group.as_ref()) {
+            defs.push(d);
+        }
+    }
+    by
 }
 
 /// What the windows of a text are compared with: the changed names' keys, raw prefixes,
@@ -173,35 +290,21 @@ impl Probe {
     /// The probe for the names of the nodes whose names differ between `old` and `new`
     /// (only the nodes of definitions of the changed notes can); `None` when none do.
     fn of(
-        old: &Source<'_>,
-        old_nodes: &Nodes,
-        new: &Source<'_>,
-        new_nodes: &Nodes,
+        (old, old_groups): (&Source<'_>, &[Cow<'_, str>]),
+        (new, new_groups): (&Source<'_>, &[Cow<'_, str>]),
         changed: &FxSet<&str>,
     ) -> Option<Probe> {
-        let old_defs = defs_by_group(old, old_nodes, changed);
-        let new_defs = defs_by_group(new, new_nodes, changed);
+        let before = touched(old, old_groups, changed);
+        let after = touched(new, new_groups, changed);
         let mut probe = Probe::default();
-        let groups = old_defs.keys().chain(new_defs.keys()).collect::<FxSet<_>>();
-        for group in groups {
-            let before = old_defs
-                .get(group)
-                .map(|(n, defs)| names_of(old_nodes, old, *n, defs));
-            let after = new_defs
-                .get(group)
-                .map(|(n, defs)| names_of(new_nodes, new, *n, defs));
-            let same = |a: &Vec<NameOf>, b: &Vec<NameOf>| {
-                a.iter()
-                    .map(|x| (x.1, x.2, x.3))
-                    .eq(b.iter().map(|x| (x.1, x.2, x.3)))
-            };
-            if let (Some(a), Some(b)) = (&before, &after) {
-                if same(a, b) {
-                    continue;
-                }
+        for group in before.keys().chain(after.keys()).collect::<FxSet<_>>() {
+            let was = before.get(group).map(|defs| names_of(old, defs));
+            let now = after.get(group).map(|defs| names_of(new, defs));
+            if was.is_some() && was == now {
+                continue;
             }
-            for (names, source) in [(before, old), (after, new)] {
-                for (_, term, name, alias) in names.into_iter().flatten() {
+            for (names, source) in [(was, old), (now, new)] {
+                for (term, name, alias) in names.into_iter().flatten() {
                     probe.add(term, name, alias, source.name(name));
                 }
             }
@@ -268,30 +371,4 @@ fn add_starts(set: &mut FxSet<String>, s: &str) {
     for (at, c) in s.char_indices() {
         set.insert(s[..at + c.len_utf8()].to_string());
     }
-}
-
-/// The nodes with a definition in a changed note, by term key: (node, its definitions).
-fn defs_by_group<'n>(
-    source: &Source<'_>,
-    nodes: &'n Nodes,
-    changed: &FxSet<&str>,
-) -> FxMap<&'n str, (usize, Vec<usize>)> {
-    let touched: FxSet<usize> = (0..source.defs.len())
-        .filter(|&d| changed.contains(source.defs[d].file))
-        .map(|d| nodes.of_def[d])
-        .collect();
-    let mut by: FxMap<&str, (usize, Vec<usize>)> = FxMap::default();
-    for (group, &n) in nodes.by_group.iter().filter(|(_, n)| touched.contains(n)) {
-        by.insert(group.as_str(), (n, Vec::new()));
-    }
-    let mut defs_of: FxMap<usize, Vec<usize>> = FxMap::default();
-    for (d, &n) in nodes.of_def.iter().enumerate() {
-        if touched.contains(&n) {
-            defs_of.entry(n).or_default().push(d);
-        }
-    }
-    for (n, defs) in by.values_mut() {
-        *defs = defs_of.remove(n).unwrap_or_default();
-    }
-    by
 }
