@@ -129,46 +129,55 @@ impl<'a> Source<'a> {
         out
     }
 
-    /// Writes the file's bytes to `out` (meant to be buffered).
+    /// Writes the file's bytes to `out`, 64 KB at a time.
     pub fn write(&self, out: &mut impl Write) -> std::io::Result<()> {
-        out.write_all(MAGIC)?;
-        put(out, super::VERSION as u64)?;
-        put(out, self.longest as u64)?;
-        let mut names: Vec<(&&str, &Name)> = self.names.iter().collect();
-        names.sort_unstable_by_key(|(n, _)| **n);
-        put(out, names.len() as u64)?;
-        for (name, cut) in names {
-            for s in [*name, &cut.key, &cut.raws, &cut.stems] {
-                put_str(out, s)?;
+        let mut buf = Vec::with_capacity(CHUNK + 1024);
+        buf.extend_from_slice(MAGIC);
+        put(&mut buf, super::VERSION as u64);
+        put(&mut buf, self.longest as u64);
+        // The names in order of first use: the same file for the same definitions.
+        let mut seen: FxMap<&str, ()> = FxMap::default();
+        let named = self
+            .defs
+            .iter()
+            .flat_map(|d| std::iter::once(d.term).chain(d.aliases.iter().copied()));
+        let names: Vec<&str> = named.filter(|n| seen.insert(n, ()).is_none()).collect();
+        put(&mut buf, names.len() as u64);
+        for name in names {
+            let cut = self.name(name);
+            for s in [name, &cut.key, &cut.raws, &cut.stems] {
+                put_str(&mut buf, s);
             }
-            put(out, cut.words as u64)?;
+            put(&mut buf, cut.words as u64);
+            flush(out, &mut buf)?;
         }
         let mut files: FxMap<&str, u64> = FxMap::default();
-        put(out, self.defs.len() as u64)?;
+        put(&mut buf, self.defs.len() as u64);
         for def in &self.defs {
-            put_str(out, def.term)?;
-            put(out, def.aliases.len() as u64)?;
+            put_str(&mut buf, def.term);
+            put(&mut buf, def.aliases.len() as u64);
             for a in &def.aliases {
-                put_str(out, a)?;
+                put_str(&mut buf, a);
             }
-            put_str(out, def.text)?;
+            put_str(&mut buf, def.text);
             let known = files.len() as u64;
             match files.entry(def.file) {
-                Entry::Occupied(e) => put(out, *e.get() + 1)?,
+                Entry::Occupied(e) => put(&mut buf, *e.get() + 1),
                 Entry::Vacant(e) => {
                     e.insert(known);
-                    put(out, 0)?;
-                    put_str(out, def.file)?;
+                    put(&mut buf, 0);
+                    put_str(&mut buf, def.file);
                 }
             }
-            put(out, def.line as u64)?;
+            put(&mut buf, def.line as u64);
             let found = &self.found[def.found.clone()];
-            put(out, found.len() as u64)?;
+            put(&mut buf, found.len() as u64);
             for &n in found {
-                put(out, u64::from(n))?;
+                put(&mut buf, u64::from(n));
             }
+            flush(out, &mut buf)?;
         }
-        Ok(())
+        out.write_all(&buf)
     }
 
     /// Reads bytes of [`Source::encode`]; `None` unless they are whole and of this version.
@@ -227,26 +236,31 @@ impl<'a> Def<'a> {
     }
 }
 
-/// Writes a number (LEB128).
-fn put(out: &mut impl Write, mut n: u64) -> std::io::Result<()> {
-    let mut bytes = [0u8; 10];
-    let mut len = 0;
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            bytes[len] = byte;
-            return out.write_all(&bytes[..=len]);
-        }
-        bytes[len] = byte | 0x80;
-        len += 1;
+/// Bytes gathered before they are written out.
+const CHUNK: usize = 64 * 1024;
+
+/// Writes out what `buf` holds once it is [`CHUNK`] bytes or more.
+fn flush(out: &mut impl Write, buf: &mut Vec<u8>) -> std::io::Result<()> {
+    if buf.len() >= CHUNK {
+        out.write_all(buf)?;
+        buf.clear();
     }
+    Ok(())
 }
 
-/// Writes a string: its length, then its bytes.
-fn put_str(out: &mut impl Write, s: &str) -> std::io::Result<()> {
-    put(out, s.len() as u64)?;
-    out.write_all(s.as_bytes())
+/// Appends a number (LEB128).
+fn put(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        out.push((n & 0x7f) as u8 | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// Appends a string: its length, then its bytes.
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    put(out, s.len() as u64);
+    out.extend_from_slice(s.as_bytes());
 }
 
 /// Reads what [`put`] and [`put_str`] wrote.
