@@ -590,26 +590,28 @@ fn write_atomic(
     Ok(())
 }
 
+/// A definition of `term` at `file:line`, for the tests of the graph and of its modules.
+#[cfg(test)]
+fn test_def(file: &str, line: usize, term: &str, aliases: &[&str], text: &str) -> Hit {
+    Hit {
+        kind: crate::entries::Kind::Definition,
+        term: Some(term.into()),
+        aliases: aliases.iter().map(|a| a.to_string()).collect(),
+        text: text.into(),
+        file: file.into(),
+        line,
+        ..Hit::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::entries::Kind;
 
     fn def(term: &str, aliases: &[&str], text: &str) -> Hit {
         Hit {
-            rank: 0,
-            kind: Kind::Definition,
-            term: Some(term.into()),
-            aliases: aliases.iter().map(|a| a.to_string()).collect(),
-            text: text.into(),
             snippet: text.into(),
-            highlights: vec![],
-            heading_path: vec![],
-            file: "a.md".into(),
-            line: 1,
-            score: 0.0,
-            tags: vec![],
-            ..Hit::default()
+            ..test_def("a.md", 1, term, aliases, text)
         }
     }
 
@@ -806,20 +808,8 @@ mod incremental {
 
     use proptest::prelude::*;
 
+    use super::test_def as def;
     use super::*;
-    use crate::entries::Kind;
-
-    fn def(file: &str, line: usize, term: &str, aliases: &[&str], text: &str) -> Hit {
-        Hit {
-            kind: Kind::Definition,
-            term: Some(term.into()),
-            aliases: aliases.iter().map(|a| a.to_string()).collect(),
-            text: text.into(),
-            file: file.into(),
-            line,
-            ..Hit::default()
-        }
-    }
 
     fn ordered(hits: &[Hit]) -> Vec<Hit> {
         glossary::in_order(hits.to_vec(), &mut Analyzer::default())

@@ -330,14 +330,7 @@ mod tests {
     use super::*;
 
     fn hit(term: &str, aliases: &[&str], text: &str, file: &str, line: usize) -> Hit {
-        Hit {
-            term: Some(term.into()),
-            aliases: aliases.iter().map(|a| a.to_string()).collect(),
-            text: text.into(),
-            file: file.into(),
-            line,
-            ..Hit::default()
-        }
+        crate::graph::test_def(file, line, term, aliases, text)
     }
 
     #[test]
