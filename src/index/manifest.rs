@@ -768,6 +768,28 @@ fn look(line: &str, root: &Path, anchors: &Anchors) -> Option<Looked> {
     })
 }
 
+/// The manifest of `root` as a walk sees it now, every note with the content hash `hash`
+/// (for tests of the freshness check).
+#[cfg(test)]
+pub(super) fn walked(root: &Path, hash: &str) -> Manifest {
+    let tree = notes::walk_tree_with(root, 0).unwrap();
+    let mut m = Manifest {
+        listed: true,
+        dirs: tree.dirs.iter().cloned().collect(),
+        ignores: tree.ignores.iter().cloned().collect(),
+        ..Manifest::default()
+    };
+    for f in &tree.files {
+        let state = FileState {
+            size: f.size,
+            mtime_ns: f.mtime_ns,
+            hash: hash.into(),
+        };
+        m.files.insert(f.rel.clone(), state);
+    }
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1002,21 +1024,8 @@ mod tests {
         std::fs::write(root.join("b.md"), "**B**: two.\n").unwrap();
         // Its key ends with a.md's: a.md's journal line must not replace its line.
         std::fs::write(root.join("xa.md"), "**XA**: three.\n").unwrap();
-        let tree = notes::walk_tree_with(root, 0).unwrap();
-        let state = |f: &notes::NoteFile, hash: &str| FileState {
-            size: f.size,
-            mtime_ns: f.mtime_ns,
-            hash: hash.into(),
-        };
-        let mut m = Manifest {
-            listed: true,
-            dirs: tree.dirs.iter().cloned().collect(),
-            ignores: tree.ignores.iter().cloned().collect(),
-            ..Manifest::default()
-        };
-        for f in &tree.files {
-            m.files.insert(f.rel.clone(), state(f, "old"));
-        }
+        let mut m = walked(root, "old");
+        let now = m.files["a.md"].clone();
         // a.md as last indexed: one byte shorter than it is.
         m.files.get_mut("a.md").unwrap().size -= 1;
         let base = m.render();
@@ -1026,7 +1035,11 @@ mod tests {
         assert_eq!(observed.edited[0].0, "a.md");
         // Re-indexed: the journal records it as it is now.
         let mut journal = BTreeMap::new();
-        journal.insert("a.md".to_string(), state(&tree.files[0], "new"));
+        let state = FileState {
+            hash: "new".into(),
+            ..now
+        };
+        journal.insert("a.md".to_string(), state);
         let text = format!("{base}{}", journal_lines(&journal, true));
         let observed = observe("m", &text, root).unwrap();
         assert!(observed.seen.unchanged, "{:?}", observed.edited);

@@ -439,7 +439,7 @@ fn differing<'x>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::{FileState, Manifest};
+    use crate::index::FileState;
     use crate::notes;
 
     /// A notes folder with folders holding several folders (each `stat`ed from a handle),
@@ -465,22 +465,7 @@ mod tests {
 
     /// The manifest of `root` as a walk sees it now, as its file holds it.
     fn manifest_of(root: &Path) -> String {
-        let tree = notes::walk_tree_with(root, 0).unwrap();
-        let mut m = Manifest {
-            listed: true,
-            dirs: tree.dirs.iter().cloned().collect(),
-            ignores: tree.ignores.iter().cloned().collect(),
-            ..Manifest::default()
-        };
-        for f in &tree.files {
-            let state = FileState {
-                size: f.size,
-                mtime_ns: f.mtime_ns,
-                hash: "h".repeat(64),
-            };
-            m.files.insert(f.rel.clone(), state);
-        }
-        m.render()
+        manifest::walked(root, &"h".repeat(64)).render()
     }
 
     /// The journal line of note `rel` as it is now.
