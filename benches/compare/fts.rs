@@ -4,6 +4,9 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Instant;
+
+use crate::process::children_cpu;
 
 fn sql_str(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
@@ -33,14 +36,22 @@ fn paragraphs(text: &str) -> Vec<(usize, String)> {
     out
 }
 
+/// A built FTS5 table: its rows and what building it cost `sqlite3`.
+pub struct FtsBuild {
+    pub passages: usize,
+    pub wall_s: f64,
+    /// User + system CPU seconds of the `sqlite3` process (not of writing its script).
+    pub cpu_s: f64,
+}
+
 /// Builds `db` (table `p(file, line, text)`, FTS5, porter stemming) from the paragraphs of
-/// `files`, through the `sqlite3` shell fed a generated SQL script. Returns the passage count.
+/// `files`, through the `sqlite3` shell fed a generated SQL script.
 pub fn build_fts(
     root: &Path,
     files: &[PathBuf],
     db: &Path,
     script: &Path,
-) -> Result<usize, String> {
+) -> Result<FtsBuild, String> {
     let _ = fs::remove_file(db);
     let mut sql = std::io::BufWriter::new(fs::File::create(script).map_err(|e| e.to_string())?);
     let mut count = 0;
@@ -74,16 +85,23 @@ pub fn build_fts(
     writeln!(sql, "COMMIT;\nINSERT INTO p(p) VALUES('optimize');").map_err(|e| e.to_string())?;
     sql.flush().map_err(|e| e.to_string())?;
     drop(sql);
+    let cpu0 = children_cpu();
+    let started = Instant::now();
     let out = Command::new("sqlite3")
         .arg(db)
         .stdin(fs::File::open(script).map_err(|e| e.to_string())?)
         .output()
         .map_err(|e| e.to_string())?;
+    let (wall_s, cpu_s) = (started.elapsed().as_secs_f64(), children_cpu() - cpu0);
     let _ = fs::remove_file(script);
     if !out.status.success() || !out.stderr.is_empty() {
         return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
     }
-    Ok(count)
+    Ok(FtsBuild {
+        passages: count,
+        wall_s,
+        cpu_s,
+    })
 }
 
 /// The FTS5 query for user words: each word a quoted string (implicit AND), so nothing in

@@ -119,16 +119,12 @@ fn bench_corpus(cfg: &Config, corpus: &Corpus) -> CorpusResult {
     let db = work.join("fts5.db");
     if cfg.sqlite {
         eprintln!("[{}] building the FTS5 table", corpus.key);
-        let started = Instant::now();
         match fts::build_fts(&dir, &files, &db, &work.join("fts5.sql")) {
-            Ok(n) => {
-                res.fts_passages = Some(n);
-                res.fts_build_s = started.elapsed().as_secs_f64();
-            }
+            Ok(built) => res.fts = Some(built),
             Err(e) => res.failures.push(format!("FTS5 build failed: {e}")),
         }
     }
-    let db = res.fts_passages.is_some().then_some(db.as_path());
+    let db = res.fts.is_some().then_some(db.as_path());
     res.rows = queries::measure(
         cfg,
         corpus.key,

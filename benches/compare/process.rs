@@ -27,7 +27,8 @@ pub fn tool_works(program: &str, arg: &str) -> bool {
 }
 
 /// User + system CPU seconds of every reaped child so far.
-fn children_cpu() -> f64 {
+/// User + system CPU seconds of this process's waited-for children so far.
+pub fn children_cpu() -> f64 {
     // SAFETY: getrusage only writes the struct it is given.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) } != 0 {
