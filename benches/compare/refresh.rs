@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::corpus::{copy_tree, inside_git_repo};
-use crate::process::{os, run_checked, show, time_run};
+use crate::process::{os, run_checked, show, time_run, tool_works};
 use crate::queries::{gloss_cmd, gloss_search};
 use crate::stats::Samples;
 use crate::Config;
@@ -27,6 +27,9 @@ pub struct Refresh {
     pub search_after_touch: Samples,
     pub no_change: Samples,
     pub walk_only: Samples,
+    /// `find DIR -printf '%T@ %s\n'`: every folder listed and every file stat'ed, what a
+    /// freshness check that trusts nothing does; the named baseline of the refresh rows.
+    pub stat_walk: Samples,
     pub edit_found: bool,
     pub note: Option<String>,
 }
@@ -146,7 +149,10 @@ pub fn measure(
         }
     }
     let _ = run_checked(&search(probe));
-    let walk = os(&["rg", "--files", "--", place.content.to_str().unwrap_or(".")]);
+    let content = place.content.to_str().unwrap_or(".");
+    let walk = os(&["rg", "--files", "--", content]);
+    let stat_walk = os(&["find", content, "-printf", "%T@ %s\n"]);
+    let find = tool_works("find", "--version");
     for _ in 0..cfg.runs {
         if let Some(t) = time_run(&search(probe)) {
             r.no_change.push(t.wall, t.cpu_s);
@@ -154,6 +160,11 @@ pub fn measure(
         if cfg.rg {
             if let Some(t) = time_run(&walk) {
                 r.walk_only.push(t.wall, t.cpu_s);
+            }
+        }
+        if find {
+            if let Some(t) = time_run(&stat_walk) {
+                r.stat_walk.push(t.wall, t.cpu_s);
             }
         }
     }
