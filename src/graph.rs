@@ -10,10 +10,14 @@
 //! by gloss that spell a common word, are not looked for.
 //!
 //! Definitions of the same term (same key) are one node. The graph is built from the index
-//! and cached as JSON in the live index generation, named by the commit's opstamp, so it is
-//! rebuilt exactly when the index changes.
+//! and cached in the live index generation, named by the commit's opstamp, so it is
+//! rebuilt exactly when the index changes: a binary file with what it was made of
+//! (`graph-<opstamp>.bin`, [`store`]), or, after a run that changed only the texts or lines
+//! of definitions, the changes since the file of an earlier commit
+//! (`graph-<opstamp>.delta`, [`delta`], [`patch`]).
 
 use std::collections::{HashMap, HashSet};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -26,12 +30,17 @@ use crate::search::Hit;
 use crate::tokenize::{singular_of, Analyzer, Word};
 use crate::words;
 
+mod delta;
 mod nodes;
+mod patch;
 mod source;
+mod store;
 mod update;
 
+use delta::Delta;
 use nodes::{NameOf, Nodes};
 use source::Source;
+use store::Base;
 
 /// Format of the cached graph and of the matching rules; a cache of another version is
 /// rebuilt. Bump it whenever what counts as a mention changes.
@@ -93,7 +102,7 @@ impl PartialEq for Graph {
 impl Eq for Graph {}
 
 /// A name looked for, by stems.
-struct StemName {
+pub(crate) struct StemName {
     node: usize,
     /// Its words, unstemmed, joined by spaces.
     raws: String,
@@ -138,9 +147,21 @@ fn inflection_base(word: &str) -> &str {
 type FxMap<K, V> = HashMap<K, V, rustc_hash::FxBuildHasher>;
 type FxSet<K> = HashSet<K, rustc_hash::FxBuildHasher>;
 
-/// Finds the names of terms in text.
-pub struct Matcher {
-    analyzer: Analyzer,
+/// The names a matcher looks for, by the strings it asks about a window of text: built
+/// in memory ([`Tables`]) or read from a cached graph file ([`store::Base`]).
+pub(crate) trait Lookup {
+    /// Adds to `out` the nodes of the names whose key is `key`; false when there are none.
+    fn keyed(&self, key: &str, out: &mut Vec<usize>) -> bool;
+    /// Calls `f(node, raw words)` for each term whose stems, joined by spaces, are `stems`.
+    fn stemmed(&self, stems: &str, f: &mut dyn FnMut(usize, &str));
+    /// Whether a window whose raw words joined are `raw` and stems joined `stems` can grow
+    /// into a name.
+    fn grows(&self, raw: &str, stems: &str) -> bool;
+}
+
+/// The names looked for, in memory.
+#[derive(Default)]
+pub(crate) struct Tables {
     /// Name keys → nodes.
     keys: FxMap<String, Vec<usize>>,
     /// Name stems, joined by spaces → names (terms only).
@@ -150,42 +171,63 @@ pub struct Matcher {
     /// ... and their stems joined by spaces: a window of text that is neither cannot grow
     /// into a name.
     stem_prefixes: FxSet<String>,
+}
+
+impl Lookup for Tables {
+    fn keyed(&self, key: &str, out: &mut Vec<usize>) -> bool {
+        match self.keys.get(key) {
+            Some(found) => {
+                out.extend_from_slice(found);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn stemmed(&self, stems: &str, f: &mut dyn FnMut(usize, &str)) {
+        for name in self.stems.get(stems).into_iter().flatten() {
+            f(name.node, &name.raws);
+        }
+    }
+
+    fn grows(&self, raw: &str, stems: &str) -> bool {
+        self.raw_prefixes.contains(raw) || self.stem_prefixes.contains(stems)
+    }
+}
+
+/// Finds the names of terms in text.
+pub(crate) struct Matcher<T = Tables> {
+    analyzer: Analyzer,
+    table: T,
     longest: usize,
     /// The words of the text being matched (reused from text to text).
     words: Vec<Word>,
 }
 
-impl Matcher {
+impl Matcher<Tables> {
     /// A matcher for `names`, cut as `source` says.
     fn new<'b>(names: impl IntoIterator<Item = NameOf<'b>>, source: &Source<'_>) -> Matcher {
-        let mut m = Matcher {
-            analyzer: Analyzer::default(),
-            keys: FxMap::default(),
-            stems: FxMap::default(),
-            raw_prefixes: FxSet::default(),
-            stem_prefixes: FxSet::default(),
-            longest: 0,
-            words: Vec::new(),
-        };
+        let mut m = Matcher::over(Tables::default(), 0);
+        let t = &mut m.table;
         for (node, term, name, alias) in names {
             let cut = source.name(name);
             if looked_for(term, name, alias, cut).is_none() {
                 continue;
             }
-            let nodes = m.keys.entry(cut.key.to_string()).or_default();
+            let nodes = t.keys.entry(cut.key.to_string()).or_default();
             if !nodes.contains(&node) {
                 nodes.push(node);
             }
             m.longest = m.longest.max(cut.words);
             for (raw, stem) in prefixes(cut) {
-                m.raw_prefixes.insert(raw);
-                m.stem_prefixes.insert(stem.to_string());
+                t.raw_prefixes.insert(raw);
+                t.stem_prefixes.insert(stem.to_string());
             }
             // Acronyms and initials do not inflect: only terms are matched by stem.
             if alias {
                 continue;
             }
-            m.stems
+            t.stems
                 .entry(cut.stems.to_string())
                 .or_default()
                 .push(StemName {
@@ -195,25 +237,35 @@ impl Matcher {
         }
         m
     }
+}
+
+impl<T: Lookup> Matcher<T> {
+    /// A matcher of the names in `table`, the longest `longest` words.
+    fn over(table: T, longest: usize) -> Matcher<T> {
+        Matcher {
+            analyzer: Analyzer::default(),
+            table,
+            longest,
+            words: Vec::new(),
+        }
+    }
 
     /// The nodes named by the words `window`, into `nodes`: by key, else by inflection.
     fn named(&self, window: &[Word], joined: &str, stems: &str, nodes: &mut Vec<usize>) {
         nodes.clear();
-        if let Some(found) = self.keys.get(singular_of(joined).as_ref()) {
-            nodes.extend_from_slice(found);
+        if self.table.keyed(singular_of(joined).as_ref(), nodes) {
             return;
         }
         // Exact spellings first: `chunks` names `Chunk`, not also `Chunking`.
-        for name in self.stems.get(stems).into_iter().flatten() {
-            let close = name
-                .raws
+        self.table.stemmed(stems, &mut |node, raws| {
+            let close = raws
                 .split(' ')
                 .zip(window)
                 .all(|(n, w)| same_word(n, &w.raw));
-            if close && !nodes.contains(&name.node) {
-                nodes.push(name.node);
+            if close && !nodes.contains(&node) {
+                nodes.push(node);
             }
-        }
+        });
     }
 
     /// The nodes named in `text`, in order of first occurrence, each once; at each place
@@ -242,9 +294,7 @@ impl Matcher {
                     best_len = len;
                     std::mem::swap(&mut best, &mut nodes);
                 }
-                if !self.raw_prefixes.contains(joined.as_str())
-                    && !self.stem_prefixes.contains(stems.as_str())
-                {
+                if !self.table.grows(&joined, &stems) {
                     break;
                 }
             }
@@ -298,11 +348,35 @@ fn usable(term: &str, name: &str, key: &str, alias: bool) -> bool {
 /// Builds the graph from definition hits (as listed by [`glossary::terms`]).
 #[cfg(test)]
 pub fn build(definitions: &[Hit]) -> Graph {
-    build_with_source(definitions).0
+    build_with_source(definitions).graph
+}
+
+/// A graph with what it was made of, as its cache file holds them ([`store`]).
+pub(crate) struct Made<'a> {
+    graph: Graph,
+    source: Source<'a>,
+    /// The node of each definition.
+    of_def: Vec<usize>,
+    /// Each node's place A-Z.
+    rank: Vec<u32>,
+    /// Every name looked for.
+    tables: Tables,
+}
+
+impl Made<'_> {
+    fn parts(&self) -> store::Parts<'_, '_> {
+        store::Parts {
+            source: &self.source,
+            graph: &self.graph,
+            of_def: &self.of_def,
+            rank: &self.rank,
+            tables: &self.tables,
+        }
+    }
 }
 
 /// [`build`], with what it was made of (for [`update`] after the next change).
-fn build_with_source(definitions: &[Hit]) -> (Graph, Source<'_>) {
+fn build_with_source(definitions: &[Hit]) -> Made<'_> {
     let mut source = Source::of(definitions, &mut Analyzer::default());
     let nodes = Nodes::of(&source, &nodes::groups(&source));
     let mut matcher = Matcher::new(nodes.names(&source), &source);
@@ -313,7 +387,14 @@ fn build_with_source(definitions: &[Hit]) -> (Graph, Source<'_>) {
         source.found.extend(found.into_iter().map(|n| n as u32));
         source.defs[d].found = start..source.found.len();
     }
-    (nodes.graph(&source), source)
+    let (graph, of_def, rank) = nodes.graph(&source);
+    Made {
+        graph,
+        source,
+        of_def,
+        rank,
+        tables: matcher.table,
+    }
 }
 
 impl Graph {
@@ -417,15 +498,17 @@ fn reader_matches(store: &Store, metas: &tantivy::IndexMeta) -> bool {
 /// run, so the first `define` or `related` after an edit reads it instead of building it.
 /// Best effort: a graph that cannot be built or cached now is built on first use.
 pub fn build_after_commit(dir: &Path) {
+    // Building the graph allocates much: on mimalloc, even after an in-place run.
+    crate::allocator::bulk();
     if let Ok((Some(store), _)) = crate::index::open(dir) {
         let _ = load_or_build(&store);
     }
 }
 
-/// A graph made by an index run, with what it was made of (encoded), to cache together.
+/// A graph made by an index run, with its cache file's bytes, to cache together.
 pub struct Built {
     graph: Graph,
-    source: Vec<u8>,
+    bytes: Vec<u8>,
 }
 
 /// The graph of a fresh generation, from the definitions its run indexed (as
@@ -434,54 +517,57 @@ pub struct Built {
 /// commits; [`cache_built`] caches it once the commit's opstamp is known.
 pub fn build_fresh(definitions: Vec<Hit>) -> Built {
     let hits = glossary::in_order(definitions, &mut Analyzer::default());
-    let (graph, source) = build_with_source(&hits);
+    let made = build_with_source(&hits);
     Built {
-        source: source.encode(),
-        graph,
+        bytes: store::encode(&made.parts()),
+        graph: made.graph,
     }
 }
 
 /// Caches a graph of [`build_fresh`] for the commit `opstamp` of its generation. Best
 /// effort, like [`build_after_commit`].
 pub fn cache_built(generation: &Path, opstamp: u64, built: &Built) {
-    let _ = write_cache(
-        generation,
-        opstamp,
-        &built.graph,
-        Some(Made::Encoded(&built.source)),
-    );
+    debug_assert!(built.graph.is_consistent());
+    let _ = write_base(generation, opstamp, |out| out.write_all(&built.bytes));
 }
 
-/// The cached graph of commit `opstamp` and what it was made of, in the generation folder.
+/// The cache files of commit `opstamp` in the generation folder: the graph's file
+/// ([`store`]), or the changes since another commit's ([`delta`]).
 fn cache_paths(generation: &Path, opstamp: u64) -> (PathBuf, PathBuf) {
     (
-        generation.join(format!("graph-{opstamp}.json")),
-        generation.join(format!("graph-{opstamp}.defs")),
+        generation.join(format!("graph-{opstamp}.bin")),
+        generation.join(format!("graph-{opstamp}.delta")),
     )
 }
 
 /// Makes the graph cached for the commit `from` the graph of the commit `to` just made in
 /// `dir`, whose live generation folder is `generation`, for an index run that changed no
-/// definition (the graph is made of definitions only): a rename, without opening the
-/// index; builds it when there is no such cache.
+/// definition (the graph is made of definitions only): a rename of its delta, or else of
+/// its file, without opening the index; builds it when there is no such cache.
 pub fn carry_after_commit(dir: &Path, generation: &Path, from: u64, to: u64) {
-    let (old, old_source) = cache_paths(generation, from);
-    let (new, new_source) = cache_paths(generation, to);
-    if old != new && std::fs::rename(&old, &new).is_ok() {
-        // Without its source, the next run that changes a definition builds it whole.
-        let _ = std::fs::rename(&old_source, &new_source);
+    let (old, old_delta) = cache_paths(generation, from);
+    let (new, new_delta) = cache_paths(generation, to);
+    if from != to
+        && (std::fs::rename(&old_delta, &new_delta).is_ok() || std::fs::rename(&old, &new).is_ok())
+    {
         return;
     }
-    if let Ok((Some(store), _)) = crate::index::open(dir) {
-        let _ = load_or_build(&store);
-    }
+    build_after_commit(dir);
+}
+
+/// A cache file that changes may be made over: `limit` is the largest delta kept before the
+/// whole file is written again.
+fn delta_limit(base: &Base<'_>) -> u64 {
+    (base.len() / 16).max(64 * 1024)
 }
 
 /// Makes the graph of the commit `to` just made in `dir` (live generation folder
 /// `generation`) from the graph cached for the commit `from` it changed, for an index run
 /// that changed the definitions of the notes in `changes` (their definitions now; none for
-/// a note removed, as [`Hit::from_doc`] would read them back): matches again only the
-/// texts the change can affect ([`update`]). Builds it when there is no such cache.
+/// a note removed, as [`Hit::from_doc`] would read them back). When only texts and lines
+/// changed, the changes since the cache file are written ([`patch`]); else the file is
+/// written again from what it holds, matching again only the texts the change can affect
+/// ([`update`]). Builds it when there is no such cache.
 pub fn update_after_commit(
     dir: &Path,
     generation: &Path,
@@ -489,13 +575,80 @@ pub fn update_after_commit(
     to: u64,
     changes: &std::collections::BTreeMap<String, Vec<Hit>>,
 ) {
-    let bytes = map(&cache_paths(generation, from).1);
-    match bytes.as_deref().and_then(Source::decode) {
-        Some(old) => {
-            let (graph, source) = update::update(&old, changes);
-            let _ = write_cache(generation, to, &graph, Some(Made::Source(&source)));
+    let Some(cached) = Cached::open(generation, from) else {
+        return build_after_commit(dir);
+    };
+    let Some(base) = Base::open(&cached.bytes) else {
+        return build_after_commit(dir);
+    };
+    match next(&base, &cached.delta, changes, delta_limit(&base)) {
+        Some(Next::Delta(delta, bytes)) => {
+            let _ = write_delta(generation, to, delta.base, &bytes);
+        }
+        Some(Next::Whole(made)) => {
+            let _ = write_base(generation, to, |out| store::write(out, &made.parts()));
         }
         None => build_after_commit(dir),
+    }
+}
+
+/// What the cache of the next commit is.
+enum Next<'a> {
+    /// The changes since the cache file (the same file), and their bytes.
+    Delta(Delta, Vec<u8>),
+    /// A new file.
+    Whole(Box<Made<'a>>),
+}
+
+/// The cache after a change to `changes` of the graph cached as `base` with `delta`: a
+/// delta over the same file when only texts and lines changed and it stays within `limit`
+/// bytes, else a new file. `None` when the file cannot be read.
+fn next<'a>(
+    base: &Base<'a>,
+    delta: &'a Delta,
+    changes: &'a std::collections::BTreeMap<String, Vec<Hit>>,
+    limit: u64,
+) -> Option<Next<'a>> {
+    if let Some(next) = patch::patch(base, delta, changes) {
+        let bytes = next.encode();
+        if bytes.len() as u64 <= limit {
+            return Some(Next::Delta(next, bytes));
+        }
+    }
+    // Building the whole file allocates much: on mimalloc, even after an in-place run.
+    crate::allocator::bulk();
+    let old = base.source(delta)?;
+    Some(Next::Whole(Box::new(update::update(&old, changes))))
+}
+
+/// The cache of one commit, read: the graph file's bytes and the changes since.
+struct Cached {
+    bytes: memmap2::Mmap,
+    delta: Delta,
+}
+
+impl Cached {
+    /// The cache of commit `opstamp` in `generation`: its delta and the file that is over,
+    /// else its own file; `None` when there is none or it does not read.
+    fn open(generation: &Path, opstamp: u64) -> Option<Cached> {
+        let delta_path = cache_paths(generation, opstamp).1;
+        let delta = match std::fs::read(&delta_path) {
+            Ok(bytes) => Some(Delta::decode(&bytes)?),
+            Err(_) => None,
+        };
+        let base = delta.as_ref().map_or(opstamp, |d| d.base);
+        let bytes = map(&cache_paths(generation, base).0)?;
+        let file = Base::open(&bytes)?;
+        let delta = match delta {
+            Some(d) if (d.base_len, d.base_id) != (file.len(), file.id()) => return None,
+            Some(d) => d,
+            None => Delta::over(opstamp, file.len(), file.id()),
+        };
+        Some(Cached { bytes, delta })
+    }
+
+    fn graph(&self) -> Option<Graph> {
+        Base::open(&self.bytes)?.graph(Some(&self.delta))
     }
 }
 
@@ -509,25 +662,26 @@ pub fn load_or_build(store: &Store) -> Result<Graph> {
         .map_err(|e| Error::engine("reading the index commit", e))?;
     let cache = generation(&store.dir).filter(|_| reader_matches(store, &metas));
     if let Some(folder) = &cache {
-        if let Some(graph) = read_cache(&cache_paths(folder, metas.opstamp).0) {
+        if let Some(graph) = read_cache(folder, metas.opstamp) {
             return Ok(graph);
         }
     }
     let hits = glossary::terms(store, None)?.hits;
-    let (graph, source) = build_with_source(&hits);
+    let made = build_with_source(&hits);
     if let Some(folder) = cache {
-        let _ = write_cache(&folder, metas.opstamp, &graph, Some(Made::Source(&source)));
+        let _ = write_base(&folder, metas.opstamp, |out| {
+            store::write(out, &made.parts())
+        });
     }
-    Ok(graph)
+    Ok(made.graph)
 }
 
-fn read_cache(path: &Path) -> Option<Graph> {
-    let bytes = std::fs::read(path).ok()?;
-    let graph: Graph = serde_json::from_slice(&bytes).ok()?;
-    graph.is_consistent().then_some(graph)
+/// The graph cached for commit `opstamp` in the generation `folder`.
+fn read_cache(folder: &Path, opstamp: u64) -> Option<Graph> {
+    Cached::open(folder, opstamp)?.graph()
 }
 
-/// A cached source, mapped rather than read (no copy, no page fault per 4 KB of a fresh
+/// A cache file, mapped rather than read (no copy, no page fault per 4 KB of a fresh
 /// buffer). `None` when it cannot be opened.
 fn map(path: &Path) -> Option<memmap2::Mmap> {
     let file = std::fs::File::open(path).ok()?;
@@ -537,36 +691,37 @@ fn map(path: &Path) -> Option<memmap2::Mmap> {
     unsafe { memmap2::Mmap::map(&file) }.ok()
 }
 
-/// What the graph was made of, to cache beside it.
-enum Made<'s, 'a> {
-    Source(&'s Source<'a>),
-    Encoded(&'s [u8]),
-}
-
-/// Writes the cache of commit `opstamp` in the generation `folder` atomically (temp file,
-/// rename), its source first, and removes the caches of other commits.
-fn write_cache(
+/// Writes the graph file of commit `opstamp` in the generation `folder` atomically (temp
+/// file, rename) with `fill`, and removes the caches of other commits.
+fn write_base(
     folder: &Path,
     opstamp: u64,
-    graph: &Graph,
-    source: Option<Made<'_, '_>>,
+    fill: impl FnOnce(&mut std::io::BufWriter<&mut std::fs::File>) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    let (path, source_path) = cache_paths(folder, opstamp);
-    match source {
-        Some(Made::Source(source)) => write_atomic(folder, &source_path, |out| source.write(out))?,
-        Some(Made::Encoded(bytes)) => write_atomic(folder, &source_path, |out| {
-            std::io::Write::write_all(out, bytes)
-        })?,
-        None => {}
-    }
-    write_atomic(folder, &path, |out| {
-        serde_json::to_writer(out, graph).map_err(std::io::Error::other)
-    })?;
-    let keep = [path.file_name(), source_path.file_name()];
+    let (path, _) = cache_paths(folder, opstamp);
+    write_atomic(folder, &path, fill)?;
+    remove_others(folder, &[&path])
+}
+
+/// Writes the changes since the graph file of commit `base` (`bytes` of a [`Delta`]) as the
+/// cache of commit `opstamp` (atomically), and removes the caches of other commits but
+/// that file.
+fn write_delta(folder: &Path, opstamp: u64, base: u64, bytes: &[u8]) -> std::io::Result<()> {
+    let (_, path) = cache_paths(folder, opstamp);
+    write_atomic(folder, &path, |out| out.write_all(bytes))?;
+    let (base, _) = cache_paths(folder, base);
+    remove_others(folder, &[&path, &base])
+}
+
+/// Removes the graph caches in `folder` but `keep` (of this format or an older one).
+fn remove_others(folder: &Path, keep: &[&Path]) -> std::io::Result<()> {
+    let keep: Vec<_> = keep.iter().map(|p| p.file_name()).collect();
     for entry in std::fs::read_dir(folder)?.flatten() {
         let name = entry.file_name();
         let n = name.to_string_lossy();
-        let cache = n.ends_with(".json") || n.ends_with(".defs");
+        let cache = [".json", ".defs", ".bin", ".delta"]
+            .iter()
+            .any(|ext| n.ends_with(ext));
         if n.starts_with("graph-") && cache && !keep.contains(&Some(name.as_os_str())) {
             let _ = std::fs::remove_file(entry.path());
         }
@@ -580,7 +735,6 @@ fn write_atomic(
     path: &Path,
     fill: impl FnOnce(&mut std::io::BufWriter<&mut std::fs::File>) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    use std::io::Write;
     let mut tmp = tempfile::NamedTempFile::new_in(folder)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
     fill(&mut out)?;
@@ -790,15 +944,70 @@ mod tests {
     #[test]
     fn a_cache_of_another_version_or_shape_is_ignored() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("graph-1.json");
-        let mut g = build(&[def("A", &[], "x"), def("Bee", &[], "about A")]);
-        write_cache(dir.path(), 1, &g, None).unwrap();
-        assert_eq!(read_cache(&path), Some(g.clone()));
-        g.mentions[0].push(99);
-        write_cache(dir.path(), 1, &g, None).unwrap();
-        assert_eq!(read_cache(&path), None);
+        let hits = [def("A", &[], "x"), def("Bee", &[], "about A")];
+        let made = build_with_source(&hits);
+        write_base(dir.path(), 1, |out| store::write(out, &made.parts())).unwrap();
+        assert_eq!(read_cache(dir.path(), 1), Some(made.graph.clone()));
+        let path = cache_paths(dir.path(), 1).0;
+        let bytes = std::fs::read(&path).unwrap();
+        // Another version (the header's first field), a cut file, no file.
+        let mut other = bytes.clone();
+        other[13] ^= 1;
+        std::fs::write(&path, &other).unwrap();
+        assert_eq!(read_cache(dir.path(), 1), None);
+        std::fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
+        assert_eq!(read_cache(dir.path(), 1), None);
         std::fs::write(&path, "{not json").unwrap();
-        assert_eq!(read_cache(&path), None);
+        assert_eq!(read_cache(dir.path(), 1), None);
+        // A delta over a file that is not the one it was made over.
+        std::fs::write(&path, &bytes).unwrap();
+        let base = Base::open(&bytes).unwrap();
+        let delta = Delta::over(1, base.len(), base.id() ^ 1);
+        write_delta(dir.path(), 2, 1, &delta.encode()).unwrap();
+        assert_eq!(read_cache(dir.path(), 2), None);
+        let delta = Delta::over(1, base.len(), base.id());
+        write_delta(dir.path(), 2, 1, &delta.encode()).unwrap();
+        assert_eq!(read_cache(dir.path(), 2), Some(made.graph.clone()));
+        // The file stays as the delta's base; a new file removes both.
+        assert!(path.is_file());
+        write_base(dir.path(), 3, |out| store::write(out, &made.parts())).unwrap();
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+        assert_eq!(left.len(), 1);
+        assert_eq!(read_cache(dir.path(), 2), None);
+    }
+
+    #[test]
+    fn a_cache_file_reads_back_as_written() {
+        let mut hits = vec![
+            test_def("a.md", 3, "Token", &["tok"], "A unit, of a chunk."),
+            test_def("a.md", 9, "Chunk", &[], "A piece of text with tokens."),
+            test_def("b/c.md", 300, "Tokens", &[], "Pieces."),
+        ];
+        // Files named again after many others.
+        hits.extend((0..300).map(|i| test_def(&format!("f{i}.md"), i, "T", &[], "")));
+        hits.push(test_def("f299.md", 1, "Last", &[], "A token."));
+        let hits = glossary::in_order(hits, &mut Analyzer::default());
+        let made = build_with_source(&hits);
+        let bytes = store::encode(&made.parts());
+        let base = Base::open(&bytes).unwrap();
+        assert_eq!(base.graph(None).as_ref(), Some(&made.graph));
+        let delta = Delta::over(1, base.len(), base.id());
+        let back = base.source(&delta).unwrap();
+        incremental::same_source(&back, &made.source);
+        assert_eq!(base.file_defs("f299.md").unwrap().len(), 2);
+        assert_eq!(base.file_defs("nowhere.md"), Some(Vec::new()));
+        // The matcher read from the file finds what the built one finds.
+        let mut mapped = Matcher::over(base, base.longest());
+        let mut built = Matcher::new(
+            Nodes::of(&made.source, &nodes::groups(&made.source)).names(&made.source),
+            &made.source,
+        );
+        for text in ["tokens and chunks", "a tok of text", "Last, T, token"] {
+            assert_eq!(mapped.find(text), built.find(text), "{text}");
+        }
+        for cut in [0, 20, bytes.len() / 2, bytes.len() - 1] {
+            assert!(Base::open(&bytes[..cut]).is_none(), "cut at {cut}");
+        }
     }
 }
 
@@ -856,21 +1065,87 @@ mod incremental {
             .collect()
     }
 
-    /// The graph of `after` updated from that of `before` (its source written and read
-    /// back), checked against the graph built from scratch; returns it.
+    /// The same definitions, names and nodes found.
+    pub(super) fn same_source(a: &Source<'_>, b: &Source<'_>) {
+        assert_eq!(a.longest, b.longest);
+        assert_eq!(a.names, b.names);
+        assert_eq!(a.defs.len(), b.defs.len());
+        for (d, (x, y)) in a.defs.iter().zip(&b.defs).enumerate() {
+            assert_eq!(
+                (x.term, &x.aliases, x.text, x.file, x.line),
+                (y.term, &y.aliases, y.text, y.file, y.line)
+            );
+            assert_eq!(a.found(d), b.found(d), "found of {}", x.term);
+        }
+    }
+
+    /// A graph's cache as index runs keep it: a file, and the changes since.
+    struct Cache {
+        bytes: Vec<u8>,
+        delta: Option<Delta>,
+    }
+
+    impl Cache {
+        fn of(hits: &[Hit]) -> Cache {
+            let hits = ordered(hits);
+            let made = build_with_source(&hits);
+            Cache {
+                bytes: store::encode(&made.parts()),
+                delta: None,
+            }
+        }
+
+        /// The cache after the definitions went from `before` to `after` (the notes of
+        /// `also` re-read unchanged), deltas kept up to `limit` bytes, checked against a
+        /// build of `after`: its graph, and whether it is a delta.
+        fn step(
+            &mut self,
+            before: &[Hit],
+            after: &[Hit],
+            also: &[&str],
+            limit: u64,
+        ) -> (Graph, bool) {
+            let changes = changes(&ordered(before), after, also);
+            let (graph, delta, bytes) = {
+                let base = Base::open(&self.bytes).unwrap();
+                let over = Delta::over(1, base.len(), base.id());
+                let delta = self.delta.as_ref().unwrap_or(&over);
+                match next(&base, delta, &changes, limit).unwrap() {
+                    Next::Delta(d, _) => (base.graph(Some(&d)).unwrap(), Some(d), None),
+                    Next::Whole(made) => {
+                        (made.graph.clone(), None, Some(store::encode(&made.parts())))
+                    }
+                }
+            };
+            let patched = delta.is_some();
+            self.delta = delta;
+            if let Some(bytes) = bytes {
+                self.bytes = bytes;
+            }
+            let after = ordered(after);
+            let built = build_with_source(&after);
+            assert_eq!(graph, built.graph);
+            let base = Base::open(&self.bytes).unwrap();
+            assert_eq!(base.graph(self.delta.as_ref()).as_ref(), Some(&graph));
+            let over = Delta::over(1, base.len(), base.id());
+            let source = base.source(self.delta.as_ref().unwrap_or(&over)).unwrap();
+            same_source(&source, &built.source);
+            if !patched {
+                // The file written is the one a build writes.
+                assert!(self.bytes == store::encode(&built.parts()));
+            }
+            (graph, patched)
+        }
+    }
+
+    /// The graph of `after` updated from that of `before` (its file written and read back),
+    /// through a new file and, when it can be, through a delta, each checked against the
+    /// graph built from scratch; returns it.
     fn updated(before: &[Hit], after: &[Hit], also: &[&str]) -> Graph {
-        let before = ordered(before);
-        let (_, source) = build_with_source(&before);
-        let bytes = source.encode();
-        let old = Source::decode(&bytes).unwrap();
-        let changes = changes(&before, after, also);
-        let (graph, new) = update::update(&old, &changes);
-        let full = build(&ordered(after));
-        assert_eq!(graph, full);
-        // And the source it leaves is the one a build leaves.
-        let after = ordered(after);
-        let (_, built) = build_with_source(&after);
-        assert_eq!(new.encode(), built.encode());
+        let (whole, patched) = Cache::of(before).step(before, after, also, 0);
+        assert!(!patched);
+        let (graph, _) = Cache::of(before).step(before, after, also, u64::MAX);
+        assert_eq!(graph, whole);
         graph
     }
 
@@ -1123,6 +1398,81 @@ mod incremental {
                 })
                 .collect()
         })
+    }
+
+    #[test]
+    fn a_text_or_line_edit_is_a_delta_and_a_rename_is_not() {
+        let before = base();
+        let mut cache = Cache::of(&before);
+        let mut after = base();
+        edit(
+            &mut after,
+            "Token",
+            "A unit of text, the input of a large language model.",
+        );
+        let (g, patched) = cache.step(&before, &after, &[], u64::MAX);
+        assert!(patched);
+        assert_eq!(mentions(&g, "token"), ["Large language model"]);
+        // Lines moved (in the same order) and another text edited: the changes since the
+        // file, in one delta.
+        let mut moved = after.clone();
+        for h in moved.iter_mut().filter(|h| h.file == "c.md") {
+            h.line += 10;
+        }
+        edit(&mut moved, "Index", "Speeds up a database.");
+        let (g, patched) = cache.step(&after, &moved, &[], u64::MAX);
+        assert!(patched);
+        assert_eq!(mentions(&g, "index"), ["Database"]);
+        assert_eq!(mentions(&g, "token"), ["Large language model"]);
+        assert_eq!(g.nodes[g.find("token").unwrap()].line, 14);
+        // Back as the file has it: nothing left in the delta.
+        let (_, patched) = cache.step(&moved, &before, &[], u64::MAX);
+        assert!(patched);
+        let left = cache.delta.as_ref().map(|d| (d.defs.len(), d.nodes.len()));
+        assert_eq!(left, Some((0, 0)));
+        // A rename, or two definitions swapping lines: a new file.
+        let mut renamed = before.clone();
+        renamed[3].term = Some("Vector database".into());
+        let (_, patched) = cache.step(&before, &renamed, &[], u64::MAX);
+        assert!(!patched);
+        let mut swapped = renamed.clone();
+        (swapped[0].line, swapped[1].line) = (3, 1);
+        let (_, patched) = cache.step(&renamed, &swapped, &[], u64::MAX);
+        assert!(!patched);
+    }
+
+    fn texts() -> impl Strategy<Value = Vec<Vec<usize>>> {
+        prop::collection::vec(prop::collection::vec(0..18usize, 0..12), 12)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn random_text_edits_kept_as_deltas_give_the_graph_a_build_gives(
+            start in corpus(),
+            steps in prop::collection::vec((0..4usize, corpus(), 0..4usize, texts(), 0..3usize), 1..6),
+            limit in prop::sample::select(vec![0u64, 300, u64::MAX]),
+        ) {
+            let mut cache = Cache::of(&start);
+            let mut now = start;
+            for (kind, other, note, texts, shift) in steps {
+                let file = format!("n{note}.md");
+                let mut next: Vec<Hit> = now.clone();
+                if kind == 0 {
+                    // Note `n{note}` takes its definitions from `other`.
+                    next.retain(|h| h.file != file);
+                    next.extend(other.into_iter().filter(|h| h.file == file));
+                } else {
+                    // Its texts rewritten, its lines moved.
+                    for (h, t) in next.iter_mut().filter(|h| h.file == file).zip(&texts) {
+                        h.text = phrase(t);
+                        h.line += shift;
+                    }
+                }
+                cache.step(&now, &next, &[], limit);
+                now = next;
+            }
+        }
     }
 
     proptest! {

@@ -712,8 +712,8 @@ fn update_graph(dir: &Path, plan: &mut Plan, committed: u64) {
             _,
         ) => {
             // The changed notes' definitions come from this run: the graph is updated
-            // from the last one's cache, matching again only what the change can affect.
-            crate::allocator::bulk();
+            // from the last one's cache, per definition and node when only texts changed
+            // (no bulk allocation: mimalloc is started only if the whole graph is made).
             crate::graph::update_after_commit(dir, generation, *opstamp, committed, &defs.notes);
         }
         _ => {
@@ -1431,7 +1431,7 @@ mod tests {
                 .map(|e| e.path())
                 .filter(|p| {
                     let name = p.file_name().unwrap_or_default().to_string_lossy();
-                    name.starts_with("graph-") && name.ends_with(".json")
+                    name.starts_with("graph-") && name.ends_with(".bin")
                 })
                 .collect()
         };

@@ -84,10 +84,10 @@ impl Nodes {
     }
 
     /// The graph: each node mentions the nodes its definitions' texts name, in order of first
-    /// mention, but itself.
-    pub fn graph(self, source: &Source<'_>) -> Graph {
+    /// mention, but itself. With it, the node of each definition and each node's rank A-Z.
+    pub fn graph(self, source: &Source<'_>) -> (Graph, Vec<usize>, Vec<u32>) {
         let mentions = self.mentions(source);
-        let mentioned_by = mentioned_by(&self.nodes, &mentions);
+        let (mentioned_by, rank) = mentioned_by(&self.nodes, &mentions);
         let keys = (0..self.nodes.len())
             .map(|n| {
                 self.own_names(n)
@@ -95,14 +95,15 @@ impl Nodes {
                     .collect()
             })
             .collect();
-        Graph {
+        let graph = Graph {
             version: VERSION,
             nodes: self.nodes,
             mentions,
             keys,
             mentioned_by,
             by_key: std::sync::OnceLock::new(),
-        }
+        };
+        (graph, self.of_def, rank)
     }
 
     /// For each node, the nodes its definitions' texts name (in definition order), each
@@ -148,15 +149,18 @@ pub(crate) fn groups<'s>(source: &'s Source<'_>) -> Vec<Cow<'s, str>> {
 }
 
 /// For each node, the nodes that mention it, A-Z (by term lowercased, then node): the
-/// mentioning nodes are taken in that order, worked out once.
-fn mentioned_by(nodes: &[Node], mentions: &[Vec<usize>]) -> Vec<Vec<usize>> {
+/// mentioning nodes are taken in that order, worked out once. With each node's place in
+/// that order.
+fn mentioned_by(nodes: &[Node], mentions: &[Vec<usize>]) -> (Vec<Vec<usize>>, Vec<u32>) {
     let mut order: Vec<usize> = (0..nodes.len()).collect();
     order.sort_by_cached_key(|&n| (nodes[n].term.to_lowercase(), n));
     let mut by: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
-    for &n in &order {
+    let mut rank = vec![0; nodes.len()];
+    for (r, &n) in order.iter().enumerate() {
+        rank[n] = r as u32;
         for &m in &mentions[n] {
             by[m].push(n);
         }
     }
-    by
+    (by, rank)
 }

@@ -14,29 +14,24 @@
 //! - every text when the longest name's length changed.
 //!
 //! Every other definition keeps the nodes it named, renumbered.
+//!
+//! The matcher is built of every name, as the cache file written after this holds them all.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::nodes::{groups, NameOf, Nodes};
 use super::source::{Def, Name, Source};
-use super::{looked_for, prefixes, Graph, Matcher};
+use super::{looked_for, prefixes, Made, Matcher};
 use crate::search::Hit;
 use crate::tokenize::{singular_of, Analyzer, Word};
-
-/// Texts to match again up to this many bytes get a matcher of only the names they can
-/// meet (cut in windows of up to 8 words, 64 KB of text is ~100k window strings).
-const FEW_BYTES: usize = 64 * 1024;
 
 type FxMap<K, V> = HashMap<K, V, rustc_hash::FxBuildHasher>;
 type FxSet<K> = HashSet<K, rustc_hash::FxBuildHasher>;
 
 /// The graph of `old`'s definitions with those of the notes in `changes` replaced by the
-/// definition hits given (none for a note removed), and its source.
-pub(crate) fn update<'a>(
-    old: &Source<'a>,
-    changes: &'a BTreeMap<String, Vec<Hit>>,
-) -> (Graph, Source<'a>) {
+/// definition hits given (none for a note removed), with what it is made of.
+pub(crate) fn update<'a>(old: &Source<'a>, changes: &'a BTreeMap<String, Vec<Hit>>) -> Made<'a> {
     let changed: FxSet<&str> = changes.keys().map(String::as_str).collect();
     let mut analyzer = Analyzer::default();
     let (mut new, was) = merged(old, changes, &changed, &mut analyzer);
@@ -63,18 +58,7 @@ pub(crate) fn update<'a>(
             (!met && known).then_some(before)
         })
         .collect();
-    // Few texts to match: a matcher of only the names their windows can meet.
-    let texts = (0..was.len()).filter(|&d| kept[d].is_none());
-    let texts: Vec<&str> = texts.map(|d| new.defs[d].text).collect();
-    let few = texts.iter().map(|t| t.len()).sum::<usize>() <= FEW_BYTES;
-    let windows = few.then(|| Windows::of(&texts, longest_now, &mut analyzer, &mut words));
-    let names = names.into_iter().filter(|&(_, _, name, alias)| {
-        windows
-            .as_ref()
-            .is_none_or(|w| w.answer(new.name(name), alias))
-    });
     let mut matcher = Matcher::new(names, &new);
-    matcher.longest = longest_now;
     let mut found = Vec::new();
     for (d, kept) in kept.into_iter().enumerate() {
         let start = found.len();
@@ -88,7 +72,14 @@ pub(crate) fn update<'a>(
     }
     new.found = found;
     new.longest = longest_now;
-    (new_nodes.graph(&new), new)
+    let (graph, of_def, rank) = new_nodes.graph(&new);
+    Made {
+        graph,
+        source: new,
+        of_def,
+        rank,
+        tables: matcher.table,
+    }
 }
 
 /// The definitions of `old` outside the changed notes and those given for them, in glossary
@@ -159,63 +150,6 @@ fn longest(names: &[NameOf<'_>], source: &Source<'_>) -> usize {
         }
     }
     best
-}
-
-/// What the matcher is asked about the windows of some texts: for windows of up to
-/// `longest` words, their raw words joined (made singular, for a key, and as they are, for
-/// a raw prefix) and their stems joined by spaces.
-#[derive(Default)]
-struct Windows {
-    keys: FxSet<String>,
-    raws: FxSet<String>,
-    stems: FxSet<String>,
-}
-
-impl Windows {
-    fn of(
-        texts: &[&str],
-        longest: usize,
-        analyzer: &mut Analyzer,
-        words: &mut Vec<Word>,
-    ) -> Windows {
-        let mut windows = Windows::default();
-        for text in texts {
-            let count = analyzer.plain_words_into(text, words);
-            let words = &words[..count];
-            for i in 0..words.len() {
-                let (mut joined, mut stems) = (String::new(), String::new());
-                for (len, w) in words[i..].iter().take(longest).enumerate() {
-                    joined.push_str(&w.raw);
-                    if len > 0 {
-                        stems.push(' ');
-                    }
-                    stems.push_str(&w.stem);
-                    windows.keys.insert(singular_of(&joined).into_owned());
-                    windows.raws.insert(joined.clone());
-                    windows.stems.insert(stems.clone());
-                }
-            }
-        }
-        windows
-    }
-
-    /// True when the matcher's answer about one of the windows can depend on a name cut as
-    /// `cut`: its key, its stems (a term's) or one of its prefixes is a window's.
-    fn answer(&self, cut: &Name<'_>, alias: bool) -> bool {
-        let (key, stems) = (cut.key.as_ref(), cut.stems.as_ref());
-        if self.keys.contains(key) || (!alias && self.stems.contains(stems)) {
-            return true;
-        }
-        let mut raw = String::new();
-        let ends = stems.match_indices(' ').map(|(at, _)| at);
-        for (word, end) in cut.raws.split(' ').zip(ends) {
-            raw.push_str(word);
-            if self.raws.contains(&raw) || self.stems.contains(&stems[..end]) {
-                return true;
-            }
-        }
-        false
-    }
 }
 
 /// For each node of `old` (numbered in order of first definition, as [`Nodes::of`] does),

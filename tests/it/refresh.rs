@@ -272,22 +272,34 @@ fn manifest_lines_no_commit_vouches_for_are_not_trusted() {
     refresh_matches_rebuild(&sb, "after the uncommitted lines");
 }
 
-/// The graph caches (`graph-<commit>.json`) of the live generation: names and texts.
-fn graph_caches(sb: &Sandbox) -> Vec<(String, String)> {
+/// The graph caches (`graph-<commit>.bin` or `.delta`) of the live generation: names and
+/// bytes.
+fn graph_caches(sb: &Sandbox) -> Vec<(String, Vec<u8>)> {
     let current = std::fs::read_to_string(sb.index().join("CURRENT")).expect("CURRENT");
     let generation = sb.index().join(current.trim());
-    let mut caches: Vec<(String, String)> = std::fs::read_dir(&generation)
+    let mut caches: Vec<(String, Vec<u8>)> = std::fs::read_dir(&generation)
         .expect("generation")
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("graph-") && n.ends_with(".json"))
+        .filter(|n| n.starts_with("graph-") && (n.ends_with(".bin") || n.ends_with(".delta")))
         .map(|n| {
-            let text = std::fs::read_to_string(generation.join(&n)).expect("cache");
-            (n, text)
+            let bytes = std::fs::read(generation.join(&n)).expect("cache");
+            (n, bytes)
         })
         .collect();
     caches.sort();
     caches
+}
+
+/// `bytes` with the first `from` replaced by `to` (of the same length).
+fn replaced(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let at = bytes
+        .windows(from.len())
+        .position(|w| w == from)
+        .expect("found");
+    let mut out = bytes.to_vec();
+    out[at..at + to.len()].copy_from_slice(to);
+    out
 }
 
 #[test]
@@ -301,7 +313,7 @@ fn a_passage_edited_in_place_carries_the_graph_over_to_the_new_commit() {
     let before = graph_caches(&sb);
     assert_eq!(before.len(), 1, "{before:?}");
     // A mark only the cache holds: a graph built again would not have it.
-    let marked = before[0].1.replace("\"Alpha\"", "\"Alpha (carried)\"");
+    let marked = replaced(&before[0].1, b"Alpha", b"Alphz");
     assert_ne!(marked, before[0].1);
     let current = std::fs::read_to_string(sb.index().join("CURRENT")).expect("CURRENT");
     let path = sb.index().join(current.trim()).join(&before[0].0);
@@ -313,8 +325,8 @@ fn a_passage_edited_in_place_carries_the_graph_over_to_the_new_commit() {
     let after = graph_caches(&sb);
     assert_eq!(after.len(), 1, "{after:?}");
     assert_ne!(after[0].0, before[0].0, "the cache names the new commit");
-    assert_eq!(
-        after[0].1, marked,
+    assert!(
+        after[0].1 == marked,
         "carried over as it was, not built again"
     );
 }
@@ -364,18 +376,30 @@ fn an_index_run_over_unchanged_settled_notes_writes_nothing() {
     assert!(stdout(&out).contains("sub/b.md"), "{out:?}");
 }
 
-/// The path of the live generation's `graph-<commit>.defs` (what the graph was made of).
-fn graph_source(sb: &Sandbox) -> std::path::PathBuf {
+/// The live generation's graph file (`graph-<commit>.bin`) and the changes since, if any
+/// (`graph-<commit>.delta`).
+fn graph_files(sb: &Sandbox) -> (std::path::PathBuf, Option<std::path::PathBuf>) {
     let current = std::fs::read_to_string(sb.index().join("CURRENT")).expect("CURRENT");
     let generation = sb.index().join(current.trim());
-    let sources: Vec<_> = std::fs::read_dir(&generation)
+    let files: Vec<_> = std::fs::read_dir(&generation)
         .expect("generation")
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.to_string_lossy().ends_with(".defs"))
         .collect();
-    assert_eq!(sources.len(), 1, "{sources:?}");
-    sources[0].clone()
+    let named = |ext: &str| -> Vec<std::path::PathBuf> {
+        files
+            .iter()
+            .filter(|p| {
+                let name = p.file_name().unwrap_or_default().to_string_lossy();
+                name.starts_with("graph-") && name.ends_with(ext)
+            })
+            .cloned()
+            .collect()
+    };
+    let (bins, deltas) = (named(".bin"), named(".delta"));
+    assert_eq!(bins.len(), 1, "{files:?}");
+    assert!(deltas.len() <= 1, "{files:?}");
+    (bins[0].clone(), deltas.first().cloned())
 }
 
 /// The terms `related TERM` lists as mentioned (term, file) and as mentioning it.
@@ -406,32 +430,40 @@ fn a_definition_edited_updates_the_graph_from_the_last_ones_source() {
     sb.write("g.md", "**Gamma**: Third letter.\n");
     settle(&sb);
     assert_eq!(related(&sb, "alpha").0, [("Beta".into(), "a.md".into())]);
-    // A mark only the cached source holds: Gamma's note is q.md there (same length).
-    let source = graph_source(&sb);
-    let bytes = std::fs::read(&source).expect("source");
-    let at = bytes
-        .windows(4)
-        .position(|w| w == b"g.md")
-        .expect("g.md stored");
-    let mut marked = bytes.clone();
-    marked[at..at + 4].copy_from_slice(b"q.md");
-    std::fs::write(&source, &marked).expect("mark");
+    // A mark only the cached file holds: Gamma's note is q.md there (same length).
+    let (file, delta) = graph_files(&sb);
+    assert!(delta.is_none(), "{delta:?}");
+    let marked = replaced(&std::fs::read(&file).expect("graph file"), b"g.md", b"q.md");
+    std::fs::write(&file, &marked).expect("mark");
     // Edited in place: Alpha now mentions Gamma, not Beta.
     sb.write("a.md", &note("Gamma"));
     let out = sb.gloss(&["index"]).output().expect("run gloss");
     let summary = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(summary.contains("re-indexed 1 of 2 files"), "{summary}");
-    assert_ne!(graph_source(&sb), source, "the source names the new commit");
+    // The file stays; the changes are beside it, named for the new commit.
+    let (now, delta) = graph_files(&sb);
+    assert_eq!(now, file);
+    assert!(std::fs::read(&file).expect("graph file") == marked);
+    let first = delta.expect("a delta");
     assert_eq!(related(&sb, "alpha").0, [("Gamma".into(), "q.md".into())]);
     assert!(related(&sb, "beta").1.is_empty());
     assert_eq!(related(&sb, "gamma").1, ["Alpha"]);
     let out = sb.gloss(&["define", "alpha"]).output().expect("run gloss");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(text.contains("see also: Gamma\n"), "{text}");
-    // A source that does not read whole: the graph is built from the index again.
-    std::fs::write(graph_source(&sb), &marked[..marked.len() / 2]).expect("cut");
+    // Edited again: the changes since the same file, in one delta.
+    sb.write("a.md", &note("Beta, then"));
+    sb.gloss(&["index"]).output().expect("run gloss");
+    let (now, delta) = graph_files(&sb);
+    assert_eq!(now, file);
+    assert_ne!(delta.as_ref(), Some(&first), "a delta for the new commit");
+    assert_eq!(related(&sb, "alpha").0, [("Beta".into(), "a.md".into())]);
+    assert_eq!(related(&sb, "beta").1, ["Alpha"]);
+    assert!(related(&sb, "gamma").1.is_empty());
+    // A file that does not read whole: the graph is built from the index again.
+    std::fs::write(&file, &marked[..marked.len() / 2]).expect("cut");
     sb.write("a.md", &note("Beta and Gamma"));
-    refresh_matches_rebuild(&sb, "source cut");
+    refresh_matches_rebuild(&sb, "file cut");
     assert_eq!(
         related(&sb, "alpha").0,
         [

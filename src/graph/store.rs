@@ -1,0 +1,724 @@
+//! The graph's cache file, `graph-<opstamp>.bin`: the graph and what it was made of, in a
+//! private binary format that is mapped and read where needed, not parsed whole.
+//!
+//! It holds, after a magic line and a header of section offsets:
+//! - every name (term or alias) as the analyzer cut it, in order of first use;
+//! - every definition (term, aliases, text, file, line, node, the nodes its text names), in
+//!   glossary order, each found by its number through an offset table;
+//! - every file, with its definitions, found by name through a hash table;
+//! - every node (term, aliases, file, line, keys, definitions, mentions, mentioned_by), by
+//!   number, and its rank A-Z in a fixed-width table;
+//! - the matcher's names, by window string, through a hash table: so
+//!   [`super::Matcher::find`] runs on the mapped file without building a matcher.
+//!
+//! Numbers and strings are LEB128-encoded ([`super::source`]); hash tables use FNV-1a, whose
+//! value does not depend on a library version. Every read is bounds-checked: a file that is
+//! not whole or not of this format reads as `None`, never as a panic.
+
+use std::io::{self, Seek, SeekFrom, Write};
+
+use super::delta::Delta;
+use super::source::{put, put_str, Def, Name, Reader, Source};
+use super::{Graph, Lookup, Node, Tables, VERSION};
+
+/// Magic and format of the file; the graph's VERSION is its first header field.
+const MAGIC: &[u8; 13] = b"gloss-graph1\n";
+
+/// Header fields (u64, little-endian), in order.
+#[derive(Clone, Copy)]
+enum F {
+    Version,
+    Longest,
+    Defs,
+    Nodes,
+    Files,
+    FileSlots,
+    TableSlots,
+    NameBlob,
+    DefBlob,
+    DefIndex,
+    NodeBlob,
+    NodeIndex,
+    Ranks,
+    FileBlob,
+    FileIndex,
+    FileSlotsAt,
+    TableBlob,
+    TableSlotsAt,
+    End,
+}
+
+const FIELDS: usize = F::End as usize + 1;
+const HEADER: usize = MAGIC.len() + 8 * FIELDS;
+
+/// Table entry flags: a raw prefix, a stem prefix.
+const RAW_PREFIX: u64 = 1;
+const STEM_PREFIX: u64 = 2;
+
+/// FNV-1a, 64 bits.
+pub(crate) fn hash(s: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in s {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// What the file is written from.
+pub(crate) struct Parts<'s, 'a> {
+    pub source: &'s Source<'a>,
+    pub graph: &'s Graph,
+    /// The node of each definition.
+    pub of_def: &'s [usize],
+    /// Each node's place A-Z (the order of mentioned_by lists).
+    pub rank: &'s [u32],
+    /// The matcher's names (all of them).
+    pub tables: &'s Tables,
+}
+
+/// Writes the file to `out`, 64 KB at a time (the header last, over its placeholder).
+pub(crate) fn write<W: Write + Seek>(out: &mut W, parts: &Parts<'_, '_>) -> io::Result<()> {
+    let start = out.stream_position()?;
+    let mut w = Out {
+        out,
+        buf: Vec::with_capacity(CHUNK + 1024),
+        pos: 0,
+    };
+    let mut h = [0u64; FIELDS];
+    w.buf.extend_from_slice(&[0; HEADER]);
+    h[F::Version as usize] = u64::from(VERSION);
+    h[F::Longest as usize] = parts.source.longest as u64;
+    h[F::Defs as usize] = parts.source.defs.len() as u64;
+    h[F::Nodes as usize] = parts.graph.nodes.len() as u64;
+    h[F::NameBlob as usize] = w.at();
+    write_names(&mut w, parts.source)?;
+    let files = files_of(parts.source);
+    h[F::DefBlob as usize] = w.at();
+    let index = write_defs(&mut w, parts, &files)?;
+    h[F::DefIndex as usize] = w.at();
+    w.u32s(&index)?;
+    h[F::NodeBlob as usize] = w.at();
+    let index = write_nodes(&mut w, parts, &files)?;
+    h[F::NodeIndex as usize] = w.at();
+    w.u32s(&index)?;
+    h[F::Ranks as usize] = w.at();
+    w.u32s(parts.rank)?;
+    write_files(&mut w, &mut h, &files)?;
+    write_table(&mut w, &mut h, parts.tables)?;
+    h[F::End as usize] = w.at();
+    w.finish()?;
+    out.seek(SeekFrom::Start(start))?;
+    out.write_all(&header_bytes(&h))?;
+    out.seek(SeekFrom::Start(start + h[F::End as usize]))?;
+    Ok(())
+}
+
+/// The file in memory.
+pub(crate) fn encode(parts: &Parts<'_, '_>) -> Vec<u8> {
+    let mut out = io::Cursor::new(Vec::new());
+    write(&mut out, parts).expect("writing to memory");
+    out.into_inner()
+}
+
+fn header_bytes(h: &[u64; FIELDS]) -> Vec<u8> {
+    let mut bytes = MAGIC.to_vec();
+    for v in h {
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    bytes
+}
+
+/// The files of the definitions, in order of first use, each with its definitions.
+fn files_of<'a>(source: &Source<'a>) -> Vec<(&'a str, Vec<u32>)> {
+    let mut at: super::FxMap<&str, usize> = super::FxMap::default();
+    let mut files: Vec<(&str, Vec<u32>)> = Vec::new();
+    for (d, def) in source.defs.iter().enumerate() {
+        let f = *at.entry(def.file).or_insert_with(|| {
+            files.push((def.file, Vec::new()));
+            files.len() - 1
+        });
+        files[f].1.push(d as u32);
+    }
+    files
+}
+
+fn write_names<W: Write>(w: &mut Out<'_, W>, source: &Source<'_>) -> io::Result<()> {
+    let mut seen: super::FxSet<&str> = super::FxSet::default();
+    let named = source
+        .defs
+        .iter()
+        .flat_map(|d| std::iter::once(d.term).chain(d.aliases.iter().copied()));
+    let names: Vec<&str> = named.filter(|n| seen.insert(n)).collect();
+    put(&mut w.buf, names.len() as u64);
+    for name in names {
+        let cut = source.name(name);
+        for s in [name, &cut.key, &cut.raws, &cut.stems] {
+            put_str(&mut w.buf, s);
+        }
+        put(&mut w.buf, cut.words as u64);
+        w.flush()?;
+    }
+    Ok(())
+}
+
+/// The definitions; the offset of each (and the end) from the blob's start.
+fn write_defs<W: Write>(
+    w: &mut Out<'_, W>,
+    parts: &Parts<'_, '_>,
+    files: &[(&str, Vec<u32>)],
+) -> io::Result<Vec<u32>> {
+    let file_of: super::FxMap<&str, usize> = files
+        .iter()
+        .enumerate()
+        .map(|(f, (name, _))| (*name, f))
+        .collect();
+    let source = parts.source;
+    let start = w.at();
+    let mut index = Vec::with_capacity(source.defs.len() + 1);
+    for (d, def) in source.defs.iter().enumerate() {
+        index.push(w.offset(start)?);
+        let b = &mut w.buf;
+        put_str(b, def.term);
+        put_strs(b, &def.aliases);
+        put_str(b, def.text);
+        put(b, file_of[def.file] as u64);
+        put(b, def.line as u64);
+        put(b, parts.of_def[d] as u64);
+        put_nums(b, source.found(d).iter().map(|&n| u64::from(n)));
+        w.flush()?;
+    }
+    index.push(w.offset(start)?);
+    Ok(index)
+}
+
+/// The nodes; the offset of each (and the end) from the blob's start.
+fn write_nodes<W: Write>(
+    w: &mut Out<'_, W>,
+    parts: &Parts<'_, '_>,
+    files: &[(&str, Vec<u32>)],
+) -> io::Result<Vec<u32>> {
+    let graph = parts.graph;
+    let file_of: super::FxMap<&str, usize> = files
+        .iter()
+        .enumerate()
+        .map(|(f, (name, _))| (*name, f))
+        .collect();
+    let mut defs: Vec<Vec<u32>> = vec![Vec::new(); graph.nodes.len()];
+    for (d, &n) in parts.of_def.iter().enumerate() {
+        defs[n].push(d as u32);
+    }
+    let start = w.at();
+    let mut index = Vec::with_capacity(graph.nodes.len() + 1);
+    for (n, node) in graph.nodes.iter().enumerate() {
+        index.push(w.offset(start)?);
+        let b = &mut w.buf;
+        put_str(b, &node.term);
+        put_strs(b, &node.aliases);
+        put(b, file_of[node.file.as_str()] as u64);
+        put(b, node.line as u64);
+        put_strs(b, &graph.keys[n]);
+        put_nums(b, defs[n].iter().map(|&d| u64::from(d)));
+        put_nums(b, graph.mentions[n].iter().map(|&m| m as u64));
+        put_nums(b, graph.mentioned_by[n].iter().map(|&m| m as u64));
+        w.flush()?;
+    }
+    index.push(w.offset(start)?);
+    Ok(index)
+}
+
+/// The files with their definitions, their offsets, and their hash table.
+fn write_files<W: Write>(
+    w: &mut Out<'_, W>,
+    h: &mut [u64; FIELDS],
+    files: &[(&str, Vec<u32>)],
+) -> io::Result<()> {
+    h[F::Files as usize] = files.len() as u64;
+    h[F::FileBlob as usize] = w.at();
+    let start = w.at();
+    let mut index = Vec::with_capacity(files.len() + 1);
+    for (name, defs) in files {
+        index.push(w.offset(start)?);
+        put_str(&mut w.buf, name);
+        put_nums(&mut w.buf, defs.iter().map(|&d| u64::from(d)));
+        w.flush()?;
+    }
+    index.push(w.offset(start)?);
+    h[F::FileIndex as usize] = w.at();
+    w.u32s(&index)?;
+    let slots = slots_for(files.len());
+    let mut table = vec![0u32; slots];
+    for (f, (name, _)) in files.iter().enumerate() {
+        let mut s = hash(name.as_bytes()) as usize & (slots - 1);
+        while table[s] != 0 {
+            s = (s + 1) & (slots - 1);
+        }
+        table[s] = f as u32 + 1;
+    }
+    h[F::FileSlots as usize] = slots as u64;
+    h[F::FileSlotsAt as usize] = w.at();
+    w.u32s(&table)
+}
+
+/// One string of the matcher's tables: the nodes whose names have it as key, the terms
+/// cut to it as stems, and whether it is a raw or a stem prefix.
+#[derive(Default)]
+struct Entry<'t> {
+    keyed: &'t [usize],
+    stemmed: &'t [super::StemName],
+    flags: u64,
+}
+
+/// The matcher's tables: the entries sorted by string (the same file for the same names),
+/// then the hash table of their offsets, each slot (hash's high half, offset + 1).
+fn write_table<W: Write>(
+    w: &mut Out<'_, W>,
+    h: &mut [u64; FIELDS],
+    tables: &Tables,
+) -> io::Result<()> {
+    let mut entries: std::collections::BTreeMap<&str, Entry<'_>> = Default::default();
+    for (s, nodes) in &tables.keys {
+        entries.entry(s).or_default().keyed = nodes;
+    }
+    for (s, names) in &tables.stems {
+        entries.entry(s).or_default().stemmed = names;
+    }
+    for s in &tables.raw_prefixes {
+        entries.entry(s).or_default().flags |= RAW_PREFIX;
+    }
+    for s in &tables.stem_prefixes {
+        entries.entry(s).or_default().flags |= STEM_PREFIX;
+    }
+    let slots = slots_for(entries.len());
+    let mut table = vec![0u64; slots];
+    h[F::TableBlob as usize] = w.at();
+    let start = w.at();
+    for (s, e) in &entries {
+        let at = u64::from(w.offset(start)?) + 1;
+        let hashed = hash(s.as_bytes());
+        let mut slot = hashed as usize & (slots - 1);
+        while table[slot] != 0 {
+            slot = (slot + 1) & (slots - 1);
+        }
+        table[slot] = (hashed >> 32) << 32 | at;
+        let b = &mut w.buf;
+        put_str(b, s);
+        put(b, e.flags);
+        put_nums(b, e.keyed.iter().map(|&n| n as u64));
+        put(b, e.stemmed.len() as u64);
+        for name in e.stemmed {
+            put(b, name.node as u64);
+            put_str(b, &name.raws);
+        }
+        w.flush()?;
+    }
+    h[F::TableSlots as usize] = slots as u64;
+    h[F::TableSlotsAt as usize] = w.at();
+    for chunk in table.chunks(4096) {
+        for v in chunk {
+            w.buf.extend_from_slice(&v.to_le_bytes());
+        }
+        w.flush()?;
+    }
+    Ok(())
+}
+
+/// Slots of a hash table for `n` entries: a power of two, at most half full.
+fn slots_for(n: usize) -> usize {
+    (2 * n).max(8).next_power_of_two()
+}
+
+fn put_strs<S: AsRef<str>>(b: &mut Vec<u8>, strs: &[S]) {
+    put(b, strs.len() as u64);
+    for s in strs {
+        put_str(b, s.as_ref());
+    }
+}
+
+fn put_nums(b: &mut Vec<u8>, nums: impl ExactSizeIterator<Item = u64>) {
+    put(b, nums.len() as u64);
+    for n in nums {
+        put(b, n);
+    }
+}
+
+/// Bytes gathered before they are written out.
+const CHUNK: usize = 64 * 1024;
+
+/// A writer that knows its position.
+struct Out<'w, W: Write> {
+    out: &'w mut W,
+    buf: Vec<u8>,
+    /// Bytes written out before `buf`.
+    pos: u64,
+}
+
+impl<W: Write> Out<'_, W> {
+    fn at(&self) -> u64 {
+        self.pos + self.buf.len() as u64
+    }
+
+    /// The position from `start`, as a u32 (a file over 4 GB is not written).
+    fn offset(&self, start: u64) -> io::Result<u32> {
+        u32::try_from(self.at() - start).map_err(|_| io::Error::other("graph cache over 4 GB"))
+    }
+
+    fn u32s(&mut self, values: &[u32]) -> io::Result<()> {
+        for chunk in values.chunks(8192) {
+            for v in chunk {
+                self.buf.extend_from_slice(&v.to_le_bytes());
+            }
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes out what `buf` holds once it is [`CHUNK`] bytes or more.
+    fn flush(&mut self) -> io::Result<()> {
+        if self.buf.len() >= CHUNK {
+            self.finish()?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.write_all(&self.buf)?;
+        self.pos += self.buf.len() as u64;
+        self.buf.clear();
+        Ok(())
+    }
+}
+
+/// A definition as the file holds it.
+pub(crate) struct DefRec<'a> {
+    pub term: &'a str,
+    pub aliases: Vec<&'a str>,
+    pub text: &'a str,
+    pub file: usize,
+    pub line: usize,
+    pub node: usize,
+    pub found: Vec<u32>,
+}
+
+/// A node as the file holds it.
+pub(crate) struct NodeRec<'a> {
+    pub term: &'a str,
+    pub aliases: Vec<&'a str>,
+    pub file: usize,
+    pub line: usize,
+    pub keys: Vec<&'a str>,
+    pub defs: Vec<u32>,
+    pub mentions: Vec<u32>,
+    pub by: Vec<u32>,
+}
+
+/// A mapped cache file.
+#[derive(Clone, Copy)]
+pub(crate) struct Base<'a> {
+    bytes: &'a [u8],
+    h: [u64; FIELDS],
+}
+
+impl<'a> Base<'a> {
+    /// The file in `bytes`; `None` unless it is of this format and version and whole.
+    pub fn open(bytes: &'a [u8]) -> Option<Base<'a>> {
+        let rest = bytes.strip_prefix(MAGIC)?;
+        let mut h = [0u64; FIELDS];
+        for (i, v) in h.iter_mut().enumerate() {
+            *v = u64::from_le_bytes(rest.get(8 * i..8 * i + 8)?.try_into().ok()?);
+        }
+        let whole = h[F::End as usize] == bytes.len() as u64;
+        let sections = [
+            F::NameBlob,
+            F::DefBlob,
+            F::NodeBlob,
+            F::FileBlob,
+            F::TableBlob,
+        ];
+        let inside = sections
+            .iter()
+            .all(|&f| h[f as usize] <= bytes.len() as u64);
+        let slots = [F::FileSlots, F::TableSlots]
+            .iter()
+            .all(|&f| h[f as usize].is_power_of_two());
+        // Each thing counted takes a byte at least: no count is trusted beyond that.
+        let counts = [F::Defs, F::Nodes, F::Files]
+            .iter()
+            .all(|&f| h[f as usize] <= bytes.len() as u64);
+        (h[F::Version as usize] == u64::from(VERSION) && whole && inside && slots && counts)
+            .then_some(Base { bytes, h })
+    }
+
+    fn get(&self, f: F) -> u64 {
+        self.h[f as usize]
+    }
+
+    /// A hash of the header: which file a [`Delta`] was made over.
+    pub fn id(&self) -> u64 {
+        hash(&self.bytes[..HEADER])
+    }
+
+    pub fn len(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+
+    pub fn longest(&self) -> usize {
+        self.get(F::Longest) as usize
+    }
+
+    pub fn defs(&self) -> usize {
+        self.get(F::Defs) as usize
+    }
+
+    pub fn nodes(&self) -> usize {
+        self.get(F::Nodes) as usize
+    }
+
+    fn u32_at(&self, at: u64) -> Option<u32> {
+        let at = usize::try_from(at).ok()?;
+        Some(u32::from_le_bytes(
+            self.bytes.get(at..at + 4)?.try_into().ok()?,
+        ))
+    }
+
+    fn u64_at(&self, at: u64) -> Option<u64> {
+        let at = usize::try_from(at).ok()?;
+        Some(u64::from_le_bytes(
+            self.bytes.get(at..at + 8)?.try_into().ok()?,
+        ))
+    }
+
+    /// Entry `i` of `count` in a blob with an offset table.
+    fn entry(&self, blob: F, index: F, count: F, i: usize) -> Option<Reader<'a>> {
+        if i as u64 >= self.get(count) {
+            return None;
+        }
+        let at = self.get(index) + 4 * i as u64;
+        let (from, to) = (self.u32_at(at)?, self.u32_at(at + 4)?);
+        let start = usize::try_from(self.get(blob)).ok()?;
+        let bytes = self.bytes.get(start + from as usize..start + to as usize)?;
+        Some(Reader { bytes })
+    }
+
+    pub fn def(&self, d: usize) -> Option<DefRec<'a>> {
+        let mut r = self.entry(F::DefBlob, F::DefIndex, F::Defs, d)?;
+        Some(DefRec {
+            term: r.str()?,
+            aliases: r.strs()?,
+            text: r.str()?,
+            file: r.usize()?,
+            line: r.usize()?,
+            node: r.usize()?,
+            found: r.nums()?,
+        })
+    }
+
+    pub fn node(&self, n: usize) -> Option<NodeRec<'a>> {
+        let mut r = self.entry(F::NodeBlob, F::NodeIndex, F::Nodes, n)?;
+        Some(NodeRec {
+            term: r.str()?,
+            aliases: r.strs()?,
+            file: r.usize()?,
+            line: r.usize()?,
+            keys: r.strs()?,
+            defs: r.nums()?,
+            mentions: r.nums()?,
+            by: r.nums()?,
+        })
+    }
+
+    /// Node `n`'s place A-Z.
+    pub fn rank(&self, n: usize) -> Option<u32> {
+        if n as u64 >= self.get(F::Nodes) {
+            return None;
+        }
+        self.u32_at(self.get(F::Ranks) + 4 * n as u64)
+    }
+
+    /// File `f`'s name and definitions.
+    pub fn file(&self, f: usize) -> Option<(&'a str, Vec<u32>)> {
+        let mut r = self.entry(F::FileBlob, F::FileIndex, F::Files, f)?;
+        Some((r.str()?, r.nums()?))
+    }
+
+    /// The definitions of the file named `name` (none when it has none); `None` when the
+    /// file cannot be read.
+    pub fn file_defs(&self, name: &str) -> Option<Vec<u32>> {
+        let slots = self.get(F::FileSlots);
+        let mut s = hash(name.as_bytes()) & (slots - 1);
+        for _ in 0..slots {
+            let f = self.u32_at(self.get(F::FileSlotsAt) + 4 * s)?;
+            if f == 0 {
+                return Some(Vec::new());
+            }
+            let (file, defs) = self.file(f as usize - 1)?;
+            if file == name {
+                return Some(defs);
+            }
+            s = (s + 1) & (slots - 1);
+        }
+        None
+    }
+
+    /// The matcher's entry for `s`, positioned after the string: (flags, the rest).
+    fn lookup(&self, s: &str) -> Option<(u64, Reader<'a>)> {
+        let slots = self.get(F::TableSlots);
+        let hashed = hash(s.as_bytes());
+        let mut slot = hashed & (slots - 1);
+        let start = usize::try_from(self.get(F::TableBlob)).ok()?;
+        for _ in 0..slots {
+            let v = self.u64_at(self.get(F::TableSlotsAt) + 8 * slot)?;
+            if v == 0 {
+                return None;
+            }
+            if v >> 32 == hashed >> 32 {
+                let at = start + ((v & 0xffff_ffff) as usize).checked_sub(1)?;
+                let mut r = Reader {
+                    bytes: self.bytes.get(at..)?,
+                };
+                if r.str()? == s {
+                    return Some((r.num()?, r));
+                }
+            }
+            slot = (slot + 1) & (slots - 1);
+        }
+        None
+    }
+
+    /// The name of file `f`, read once into `names` (of every file).
+    fn file_name(&self, names: &mut [Option<&'a str>], f: usize) -> Option<&'a str> {
+        let slot = names.get_mut(f)?;
+        if slot.is_none() {
+            let mut r = self.entry(F::FileBlob, F::FileIndex, F::Files, f)?;
+            *slot = Some(r.str()?);
+        }
+        *slot
+    }
+
+    /// The whole graph, with the changes of `delta` (made over this file).
+    pub fn graph(&self, delta: Option<&Delta>) -> Option<Graph> {
+        let count = self.nodes();
+        let mut files: Vec<Option<&str>> = vec![None; self.get(F::Files) as usize];
+        let mut graph = Graph {
+            version: VERSION,
+            nodes: Vec::with_capacity(count),
+            mentions: Vec::with_capacity(count),
+            keys: Vec::with_capacity(count),
+            mentioned_by: Vec::with_capacity(count),
+            by_key: std::sync::OnceLock::new(),
+        };
+        for n in 0..count {
+            let rec = self.node(n)?;
+            let file = self.file_name(&mut files, rec.file)?;
+            graph.nodes.push(Node {
+                term: rec.term.to_string(),
+                aliases: rec.aliases.iter().map(|a| a.to_string()).collect(),
+                file: file.to_string(),
+                line: rec.line,
+            });
+            graph
+                .keys
+                .push(rec.keys.iter().map(|k| k.to_string()).collect());
+            graph
+                .mentions
+                .push(rec.mentions.iter().map(|&m| m as usize).collect());
+            graph
+                .mentioned_by
+                .push(rec.by.iter().map(|&m| m as usize).collect());
+        }
+        for (&n, patch) in delta.into_iter().flat_map(|d| &d.nodes) {
+            let n = n as usize;
+            graph.nodes.get_mut(n)?.line = patch.line;
+            graph.mentions[n] = patch.mentions.iter().map(|&m| m as usize).collect();
+            graph.mentioned_by[n] = patch.by.iter().map(|&m| m as usize).collect();
+        }
+        graph.is_consistent().then_some(graph)
+    }
+
+    /// What the graph was made of, with the changes of `delta` (made over this file).
+    pub fn source(&self, delta: &'a Delta) -> Option<Source<'a>> {
+        let start = usize::try_from(self.get(F::NameBlob)).ok()?;
+        let mut r = Reader {
+            bytes: self.bytes.get(start..)?,
+        };
+        let mut source = Source {
+            longest: self.longest(),
+            ..Source::default()
+        };
+        let count = r.count()?;
+        source.names.reserve(count);
+        for _ in 0..count {
+            let name = r.str()?;
+            let cut = Name {
+                key: r.str()?.into(),
+                raws: r.str()?.into(),
+                stems: r.str()?.into(),
+                words: r.usize()?,
+            };
+            source.names.insert(name, cut);
+        }
+        let mut files: Vec<Option<&str>> = vec![None; self.get(F::Files) as usize];
+        for d in 0..self.defs() {
+            let rec = self.def(d)?;
+            let file = self.file_name(&mut files, rec.file)?;
+            let patch = delta.defs.get(&(d as u32));
+            let start = source.found.len();
+            match patch {
+                Some(p) => source.found.extend_from_slice(&p.found),
+                None => source.found.extend_from_slice(&rec.found),
+            }
+            let named = std::iter::once(rec.term).chain(rec.aliases.iter().copied());
+            if !named.into_iter().all(|n| source.names.contains_key(n)) {
+                return None;
+            }
+            source.defs.push(Def {
+                term: rec.term,
+                aliases: rec.aliases,
+                text: patch.map_or(rec.text, |p| p.text.as_str()),
+                file,
+                line: patch.map_or(rec.line, |p| p.line),
+                found: start..source.found.len(),
+            });
+        }
+        Some(source)
+    }
+}
+
+impl Lookup for Base<'_> {
+    fn keyed(&self, key: &str, out: &mut Vec<usize>) -> bool {
+        let Some((_, mut r)) = self.lookup(key) else {
+            return false;
+        };
+        let count = r.count().unwrap_or(0);
+        for _ in 0..count {
+            match r.usize() {
+                Some(n) => out.push(n),
+                None => break,
+            }
+        }
+        count > 0
+    }
+
+    fn stemmed(&self, stems: &str, f: &mut dyn FnMut(usize, &str)) {
+        let Some((_, mut r)) = self.lookup(stems) else {
+            return;
+        };
+        let Some(keyed) = r.count() else { return };
+        for _ in 0..keyed {
+            if r.num().is_none() {
+                return;
+            }
+        }
+        for _ in 0..r.count().unwrap_or(0) {
+            let (Some(node), Some(raws)) = (r.usize(), r.str()) else {
+                return;
+            };
+            f(node, raws);
+        }
+    }
+
+    fn grows(&self, raw: &str, stems: &str) -> bool {
+        let flag = |s: &str, bit: u64| self.lookup(s).is_some_and(|(flags, _)| flags & bit != 0);
+        flag(raw, RAW_PREFIX) || flag(stems, STEM_PREFIX)
+    }
+}
