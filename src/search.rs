@@ -911,7 +911,7 @@ impl Tiers<'_> {
             all_str(doc, f.key)
                 .iter()
                 .map(|k| {
-                    let d = strsim::osa_distance(k, &key);
+                    let d = snippet::osa_distance(k, &key);
                     (d, k.chars().count().abs_diff(key.chars().count()))
                 })
                 .min()
@@ -1503,7 +1503,7 @@ fn suggestions(store: &Store, searcher: &Searcher, plan: &Plan) -> Result<Vec<St
             .map_err(|e| Error::engine("reading a suggestion", e))?;
         let term = first_str(&doc, f.term);
         if !terms.iter().any(|(_, t)| t.eq_ignore_ascii_case(&term)) {
-            terms.push((strsim::osa_distance(&term.to_lowercase(), &wanted), term));
+            terms.push((snippet::osa_distance(&term.to_lowercase(), &wanted), term));
         }
     }
     terms.sort();

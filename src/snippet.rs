@@ -80,7 +80,67 @@ impl QueryWord {
 /// differ by more than the budget never are: most tokens of a text are rejected without
 /// computing a distance.
 fn within(a: &str, a_len: usize, b: &str, budget: usize) -> bool {
-    a_len.abs_diff(b.chars().count()) <= budget && strsim::osa_distance(a, b) <= budget
+    a_len.abs_diff(b.chars().count()) <= budget && osa_bounded(a, b, budget).is_some()
+}
+
+/// Longest ASCII word [`osa_distance`] measures in its own rows.
+const OSA_ROW: usize = 64;
+
+/// `strsim::osa_distance` (optimal string alignment: an edit is an insertion, a deletion,
+/// a replacement or a swap of two neighbours, and no part is edited twice), computed the
+/// same way, on the stack for ASCII words of up to [`OSA_ROW`] bytes: strsim's own
+/// allocates three rows and decodes both words per call, and the snippets of a query
+/// with a typo budget compare every text word of the right length with every query word
+/// (~2,600 instructions a call, ~10% of a five-word search).
+pub(crate) fn osa_distance(a: &str, b: &str) -> usize {
+    osa_bounded(a, b, usize::MAX).unwrap_or(usize::MAX)
+}
+
+/// [`osa_distance`] when it is at most `limit`, `None` otherwise. Stops as soon as two
+/// rows of the table in a row hold nothing within the limit: every later cell comes from
+/// one of them, or from its own row's first cell (larger still), plus at least one.
+fn osa_bounded(a: &str, b: &str, limit: usize) -> Option<usize> {
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    if !x.is_ascii() || !y.is_ascii() || y.len() > OSA_ROW {
+        return Some(strsim::osa_distance(a, b)).filter(|&d| d <= limit);
+    }
+    let n = y.len();
+    // Rows i - 2, i - 1 and i of the table, taking turns.
+    let mut rows = [[0usize; OSA_ROW + 1]; 3];
+    for (j, cell) in rows[2].iter_mut().enumerate().take(n + 1) {
+        *cell = j;
+    }
+    let mut over_before = false;
+    for (i, &ac) in x.iter().enumerate() {
+        let [two, prev, curr] = turn(&mut rows, i);
+        curr[0] = i + 1;
+        let mut least = curr[0];
+        for (j, &bc) in y.iter().enumerate() {
+            let cost = usize::from(ac != bc);
+            let mut best = (curr[j] + 1).min(prev[j + 1] + 1).min(prev[j] + cost);
+            if i > 0 && j > 0 && ac != bc && ac == y[j - 1] && bc == x[i - 1] {
+                best = best.min(two[j - 1] + 1);
+            }
+            curr[j + 1] = best;
+            least = least.min(best);
+        }
+        if least > limit && over_before {
+            return None;
+        }
+        over_before = least > limit;
+    }
+    Some(rows[(x.len() + 2) % 3][n]).filter(|&d| d <= limit)
+}
+
+/// Rows `i - 2`, `i - 1` and `i` of [`osa_distance`]'s table, for row `i` (row -1 is the
+/// first row's starting values, in slot 2).
+fn turn(rows: &mut [[usize; OSA_ROW + 1]; 3], i: usize) -> [&mut [usize; OSA_ROW + 1]; 3] {
+    let [r0, r1, r2] = rows;
+    match i % 3 {
+        0 => [r1, r2, r0],
+        1 => [r2, r0, r1],
+        _ => [r0, r1, r2],
+    }
 }
 
 /// A snippet and the byte ranges of its highlighted words.
@@ -305,5 +365,34 @@ mod tests {
         assert!(s.text.starts_with('\u{2026}') && s.text.ends_with('\u{2026}'));
         let [a, b] = s.highlights[0];
         assert_eq!(&s.text[a..b], "needle");
+    }
+
+    proptest::proptest! {
+        /// The same distance as strsim's, for near and far words, ASCII or not, short or
+        /// longer than a row.
+        #[test]
+        fn osa_distance_is_strsims(
+            a in "[abc]{0,9}|[a-eé]{0,7}|[ab]{60,70}",
+            b in "[abc]{0,9}|[a-eé]{0,7}|[ab]{60,70}",
+        ) {
+            let d = strsim::osa_distance(&a, &b);
+            proptest::prop_assert_eq!(osa_distance(&a, &b), d);
+            for limit in 0..4 {
+                proptest::prop_assert_eq!(osa_bounded(&a, &b, limit), Some(d).filter(|&d| d <= limit));
+            }
+        }
+    }
+
+    #[test]
+    fn osa_distance_counts_a_swap_as_one_edit() {
+        for (a, b, d) in [
+            ("ab", "ba", 1),
+            ("ca", "abc", 3),
+            ("", "abc", 3),
+            ("token", "tokne", 1),
+        ] {
+            assert_eq!(osa_distance(a, b), d, "{a} {b}");
+            assert_eq!(strsim::osa_distance(a, b), d, "{a} {b}");
+        }
     }
 }

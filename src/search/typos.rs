@@ -24,8 +24,8 @@ use tantivy::index::InvertedIndexReader;
 use tantivy::index::SegmentId;
 use tantivy::postings::TermInfo;
 use tantivy::query::{
-    AutomatonWeight, BitSetDocSet, ConstScorer, DfaWrapper, EnableScoring, Explanation,
-    FuzzyTermQuery, Query, Scorer, Weight,
+    AutomatonWeight, BitSetDocSet, ConstScorer, DfaWrapper, EmptyScorer, EnableScoring,
+    Explanation, FuzzyTermQuery, Query, Scorer, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{BitSet, DocId, DocSet, Score, SegmentReader, TantivyError, Term};
@@ -54,7 +54,7 @@ type Dictionary = Arc<Fst<OwnedBytes>>;
 #[derive(Default)]
 struct Memo {
     automata: Mutex<HashMap<Ask, Automaton>>,
-    docs: Mutex<HashMap<(SegmentId, Field, Ask), BitSet>>,
+    docs: Mutex<HashMap<(SegmentId, Field, Ask), Option<BitSet>>>,
     /// Each dictionary's FST, opened on first use (`None`: walked through tantivy).
     dictionaries: Mutex<HashMap<(SegmentId, Field), Option<Dictionary>>>,
 }
@@ -110,26 +110,37 @@ impl Typos {
         Ok(built)
     }
 
-    /// The documents of one segment matching an ask in `field`: the dictionary is walked
-    /// on the first call, later calls copy the result.
-    fn docs(&self, reader: &SegmentReader, field: Field, ask: &Ask) -> tantivy::Result<BitSet> {
+    /// The documents of one segment matching an ask in `field` (`None` when no term of
+    /// the field does): the dictionary is walked on the first call, later calls copy the
+    /// result.
+    fn docs(
+        &self,
+        reader: &SegmentReader,
+        field: Field,
+        ask: &Ask,
+    ) -> tantivy::Result<Option<BitSet>> {
         let key = (reader.segment_id(), field, ask.clone());
         if let Some(found) = lock(&self.0.docs).get(&key) {
             return Ok(found.clone());
         }
         let postings = reader.inverted_index(field)?;
         let terms = self.matching(reader, field, ask, &postings)?;
-        let mut found = BitSet::with_max_value(reader.max_doc());
-        for info in &terms {
-            let mut block =
-                postings.read_block_postings_from_terminfo(info, IndexRecordOption::Basic)?;
-            while !block.docs().is_empty() {
-                for &doc in block.docs() {
-                    found.insert(doc);
+        let found = if terms.is_empty() {
+            None
+        } else {
+            let mut found = BitSet::with_max_value(reader.max_doc());
+            for info in &terms {
+                let mut block =
+                    postings.read_block_postings_from_terminfo(info, IndexRecordOption::Basic)?;
+                while !block.docs().is_empty() {
+                    for &doc in block.docs() {
+                        found.insert(doc);
+                    }
+                    block.advance();
                 }
-                block.advance();
             }
-        }
+            Some(found)
+        };
         lock(&self.0.docs).insert(key, found.clone());
         Ok(found)
     }
@@ -224,8 +235,13 @@ impl Query for TypoQuery {
 
 impl Weight for TypoQuery {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        let docs = self.typos.docs(reader, self.field, &self.ask)?;
-        Ok(Box::new(ConstScorer::new(BitSetDocSet::from(docs), boost)))
+        // No term matched: an empty scorer, which a boolean query drops at once, instead
+        // of a scan of a bitset of the whole segment (on MDN a rare word's typo asks
+        // mostly match nothing, each in a 215k-document segment).
+        Ok(match self.typos.docs(reader, self.field, &self.ask)? {
+            Some(docs) => Box::new(ConstScorer::new(BitSetDocSet::from(docs), boost)),
+            None => Box::new(EmptyScorer),
+        })
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
