@@ -163,7 +163,92 @@ pub fn misspelt_subcommand(args: &[std::ffi::OsString]) -> Option<&'static str> 
         .map(|(_, c)| c)
 }
 
-#[derive(Debug, Args)]
+/// The command line of an everyday query (`search` or `define`, words, and the common
+/// flags each written once as `--flag value`), read without clap; `None` for anything
+/// else, which clap then reads. Building clap's command tree and matching against it was
+/// ~15% of a search's instructions on the shipped notes; this reading gives the same
+/// [`Cli`] as clap's (the tests compare them).
+pub fn parse_plain(args: &[std::ffi::OsString]) -> Option<Cli> {
+    if std::env::var_os("GLOSS_NO_REFRESH").is_some() {
+        return None;
+    }
+    let mut global = Global::default();
+    let mut command: Option<(bool, Vec<String>)> = None;
+    let mut words_only = false;
+    let mut seen: Vec<&str> = Vec::new();
+    let mut i = 1;
+    while i < args.len() {
+        let arg = args[i].to_str()?;
+        i += 1;
+        match &mut command {
+            Some((_, words)) if words_only => words.push(arg.to_string()),
+            Some((_, words)) if arg == "--" && words.is_empty() => words_only = true,
+            Some((_, words)) if !arg.starts_with('-') => words.push(arg.to_string()),
+            Some((_, words)) if !words.is_empty() => return None,
+            None if arg == "search" || arg == "define" => {
+                command = Some((arg == "define", Vec::new()))
+            }
+            None if !arg.starts_with('-') => return None,
+            _ => {
+                if let Some(name) = single(arg) {
+                    if seen.contains(&name) {
+                        return None;
+                    }
+                    seen.push(name);
+                }
+                let value = args.get(i).and_then(|v| v.to_str());
+                i += usize::from(global.set(arg, value)?);
+            }
+        }
+    }
+    let (define, words) = command.filter(|(_, words)| !words.is_empty())?;
+    let command = if define {
+        Command::Define { term: words }
+    } else {
+        Command::Search { query: words }
+    };
+    Some(Cli {
+        global,
+        misspelt: None,
+        command,
+    })
+}
+
+impl Global {
+    /// Sets the flag `name` (with `value`, the next argument, if it takes one); the
+    /// number of values used, or `None` for a flag this reading leaves to clap: unknown,
+    /// `--context`, or a value that is missing, empty, starts with `-` or is not one clap
+    /// takes. (`parse_plain` leaves flags given twice to clap.)
+    fn set(&mut self, name: &str, value: Option<&str>) -> Option<bool> {
+        let value = value.filter(|v| !v.is_empty() && !v.starts_with('-'));
+        match name {
+            "--force" => self.force = true,
+            "--no-refresh" => self.no_refresh = true,
+            "--content" => self.content = Some(value?.into()),
+            "--index" => self.index = Some(value?.into()),
+            "--output" | "-o" => self.output = Some(value?.into()),
+            "--limit" | "-n" => self.limit = Some(at_least_one(value?).ok()?),
+            "--in" => self.places.push(value?.to_string()),
+            "--tag" => self.tags.push(value?.to_string()),
+            "--format" => self.format = FormatArg::from_str(value?, false).ok()?,
+            "--color" => self.color = ColorArg::from_str(value?, false).ok()?,
+            _ => return None,
+        }
+        Some(!matches!(name, "--force" | "--no-refresh"))
+    }
+}
+
+/// A flag's long name (`-n` is `--limit`), unless it may be given more than once.
+fn single(name: &str) -> Option<&str> {
+    match name {
+        "--in" | "--tag" => None,
+        "-n" => Some("--limit"),
+        "-o" => Some("--output"),
+        other => Some(other),
+    }
+}
+
+#[derive(Debug, Default, Args)]
 struct Global {
     /// Folder of markdown notes [default: content; env GLOSS_CONTENT; gloss.toml `content`].
     #[arg(long = "content", value_name = "DIR", value_hint = ValueHint::DirPath, global = true)]
@@ -285,9 +370,10 @@ enum Command {
     },
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Default, Clone, Copy, ValueEnum)]
 enum FormatArg {
     /// For people: term, source, highlighted snippet.
+    #[default]
     Text,
     /// One JSON document (fields in the README).
     Json,
@@ -304,8 +390,9 @@ enum FormatArg {
     Anki,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Default, Clone, Copy, ValueEnum)]
 enum ColorArg {
+    #[default]
     Auto,
     Always,
     Never,
@@ -1089,5 +1176,105 @@ mod tests {
             args(&["gloss", "--context", "section", "token"]),
             ["gloss", "--context", "section", "search", "token"]
         );
+    }
+
+    fn argv(v: &[&str]) -> Vec<std::ffi::OsString> {
+        with_default_subcommand(v.iter().map(Into::into).collect())
+    }
+
+    #[test]
+    fn an_everyday_query_is_read_without_clap_as_clap_reads_it() {
+        let same = [
+            &["gloss", "token"][..],
+            &[
+                "gloss", "search", "--format", "json", "-n", "10", "--", "token",
+            ],
+            &[
+                "gloss",
+                "--content",
+                "notes",
+                "--index",
+                "idx",
+                "define",
+                "fine",
+                "tuning",
+            ],
+            &[
+                "gloss",
+                "search",
+                "--limit",
+                "3",
+                "--in",
+                "04-rag",
+                "--in",
+                "sub/",
+                "embedding",
+            ],
+            &["gloss", "--tag", "kubernetes", "define", "pod"],
+            &[
+                "gloss",
+                "--format",
+                "md",
+                "--color",
+                "never",
+                "search",
+                "self",
+                "attention",
+            ],
+            &[
+                "gloss",
+                "--no-refresh",
+                "--force",
+                "-o",
+                "out.json",
+                "search",
+                "réseau",
+            ],
+            &["gloss", "search", "--", "-n", "--format", "--"],
+            &[
+                "gloss", "define", "--format", "jsonl", "--color", "always", "rag",
+            ],
+            &["gloss", "-n", "+7", "search", "token"],
+        ];
+        for v in same {
+            let plain = parse_plain(&argv(v)).unwrap_or_else(|| panic!("{v:?} left to clap"));
+            let clap = Cli::try_parse_from(argv(v)).unwrap();
+            assert_eq!(format!("{plain:?}"), format!("{clap:?}"), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn any_other_command_line_is_left_to_clap() {
+        let others = [
+            &["gloss"][..],
+            &["gloss", "--help"],
+            &["gloss", "--version"],
+            &["gloss", "search", "-h"],
+            &["gloss", "lint"],
+            &["gloss", "terms", "--prefix", "re"],
+            &["gloss", "search"],
+            &["gloss", "search", "--format=json", "token"],
+            &["gloss", "search", "--format", "bogus", "token"],
+            &["gloss", "search", "--format", "JSON", "token"],
+            &[
+                "gloss", "search", "--format", "json", "--format", "csv", "token",
+            ],
+            &["gloss", "-n", "5", "search", "--limit", "6", "token"],
+            &["gloss", "search", "-n", "0", "token"],
+            &["gloss", "search", "-n", "ten", "token"],
+            &["gloss", "search", "-n10", "token"],
+            &["gloss", "search", "--context", "2", "token"],
+            &["gloss", "search", "--content", "-x", "token"],
+            &["gloss", "search", "--content", "", "token"],
+            &["gloss", "search", "token", "--format", "json"],
+            &["gloss", "search", "token", "--", "more"],
+            &["gloss", "search", "--force", "--force", "token"],
+            &["gloss", "search", "-", "token"],
+            &["gloss", "--", "token"],
+            &["gloss", "search", "--index"],
+        ];
+        for v in others {
+            assert!(parse_plain(&argv(v)).is_none(), "{v:?}");
+        }
     }
 }

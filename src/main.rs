@@ -17,7 +17,9 @@ static ALLOC: gloss::allocator::Allocator = gloss::allocator::Allocator;
 fn main() -> ExitCode {
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let misspelt = cli::misspelt_subcommand(&argv);
-    let mut args = cli::Cli::parse_from(cli::with_default_subcommand(argv));
+    let argv = cli::with_default_subcommand(argv);
+    // An everyday query is read without clap; anything else (and every error) by clap.
+    let mut args = cli::parse_plain(&argv).unwrap_or_else(|| cli::Cli::parse_from(argv));
     args.misspelt = misspelt;
     // A panic inside the engine (seen on index files with flipped bytes) must still end as
     // one line and exit 2, never a backtrace.
