@@ -36,11 +36,13 @@ mod patch;
 mod source;
 mod store;
 mod update;
+mod view;
 
 use delta::Delta;
 use nodes::{NameOf, Nodes};
 use source::Source;
 use store::Base;
+pub use view::Graph;
 
 /// Format of the cached graph and of the matching rules; a cache of another version is
 /// rebuilt. Bump it whenever what counts as a mention changes.
@@ -62,9 +64,9 @@ pub struct Node {
     pub line: usize,
 }
 
-/// Terms and who mentions whom.
+/// Terms and who mentions whom, in memory.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Graph {
+pub(crate) struct Owned {
     /// [`VERSION`].
     pub version: u32,
     /// Terms, A-Z.
@@ -81,8 +83,8 @@ pub struct Graph {
     by_key: std::sync::OnceLock<HashMap<String, usize>>,
 }
 
-impl PartialEq for Graph {
-    fn eq(&self, other: &Graph) -> bool {
+impl PartialEq for Owned {
+    fn eq(&self, other: &Owned) -> bool {
         (
             self.version,
             &self.nodes,
@@ -99,7 +101,7 @@ impl PartialEq for Graph {
     }
 }
 
-impl Eq for Graph {}
+impl Eq for Owned {}
 
 /// A name looked for, by stems.
 pub(crate) struct StemName {
@@ -347,13 +349,13 @@ fn usable(term: &str, name: &str, key: &str, alias: bool) -> bool {
 
 /// Builds the graph from definition hits (as listed by [`glossary::terms`]).
 #[cfg(test)]
-pub fn build(definitions: &[Hit]) -> Graph {
+pub fn build(definitions: &[Hit]) -> Owned {
     build_with_source(definitions).graph
 }
 
 /// A graph with what it was made of, as its cache file holds them ([`store`]).
 pub(crate) struct Made<'a> {
-    graph: Graph,
+    graph: Owned,
     source: Source<'a>,
     /// The node of each definition.
     of_def: Vec<usize>,
@@ -397,8 +399,9 @@ fn build_with_source(definitions: &[Hit]) -> Made<'_> {
     }
 }
 
-impl Graph {
+impl Owned {
     /// The node named `name` (its term or an alias, compared by key).
+    #[cfg(test)]
     pub fn find(&self, name: &str) -> Option<usize> {
         self.find_key(&Analyzer::default().key(name))
     }
@@ -424,33 +427,6 @@ impl Graph {
             map
         });
         by_key.get(key).copied()
-    }
-
-    /// Up to `max` terms to look at next: those the node mentions, in order, then those
-    /// that mention it, nearest in the notes first (same note, then by line distance).
-    pub fn see_also(&self, node: usize, max: usize) -> Vec<&Node> {
-        let mut out: Vec<usize> = Vec::new();
-        let (Some(mentions), Some(by), Some(here)) = (
-            self.mentions.get(node),
-            self.mentioned_by.get(node),
-            self.nodes.get(node),
-        ) else {
-            return Vec::new();
-        };
-        let mut by = by.clone();
-        by.sort_by_key(|&m| {
-            let n = &self.nodes[m];
-            (n.file != here.file, n.line.abs_diff(here.line), m)
-        });
-        for &m in mentions.iter().chain(&by) {
-            if out.len() == max {
-                break;
-            }
-            if m != node && !out.contains(&m) {
-                out.push(m);
-            }
-        }
-        out.into_iter().filter_map(|m| self.nodes.get(m)).collect()
     }
 
     fn is_consistent(&self) -> bool {
@@ -501,13 +477,13 @@ pub fn build_after_commit(dir: &Path) {
     // Building the graph allocates much: on mimalloc, even after an in-place run.
     crate::allocator::bulk();
     if let Ok((Some(store), _)) = crate::index::open(dir) {
-        let _ = load_or_build(&store);
+        let _ = open(&store);
     }
 }
 
 /// A graph made by an index run, with its cache file's bytes, to cache together.
 pub struct Built {
-    graph: Graph,
+    graph: Owned,
     bytes: Vec<u8>,
 }
 
@@ -622,8 +598,11 @@ fn next<'a>(
 }
 
 /// The cache of one commit, read: the graph file's bytes and the changes since.
-struct Cached {
-    bytes: memmap2::Mmap,
+pub(crate) struct Cached {
+    /// Mapped (in memory for tests).
+    bytes: Box<dyn std::ops::Deref<Target = [u8]> + Send + Sync>,
+    /// Its header, as read when it was opened.
+    header: store::Header,
     delta: Delta,
 }
 
@@ -644,26 +623,76 @@ impl Cached {
             Some(d) => d,
             None => Delta::over(opstamp, file.len(), file.id()),
         };
-        Some(Cached { bytes, delta })
+        let header = file.header();
+        Some(Cached {
+            bytes: Box::new(bytes),
+            header,
+            delta,
+        })
     }
 
-    fn graph(&self) -> Option<Graph> {
-        Base::open(&self.bytes)?.graph(Some(&self.delta))
+    fn base(&self) -> Option<Base<'_>> {
+        Some(Base::again(&self.bytes, &self.header))
+    }
+
+    /// The whole graph.
+    fn graph(&self) -> Option<Owned> {
+        self.base()?.graph(Some(&self.delta))
+    }
+
+    fn find_key(&self, key: &str) -> Option<usize> {
+        self.base()?.find_key(key)
+    }
+
+    fn node(&self, n: usize) -> Option<Node> {
+        let base = self.base()?;
+        let (term, aliases, file, line) = base.node_head(n)?;
+        Some(Node {
+            term: term.to_string(),
+            aliases: aliases.iter().map(|a| a.to_string()).collect(),
+            file: base.file_at(file)?.to_string(),
+            line: self.line(n).unwrap_or(line),
+        })
+    }
+
+    /// Node `n`'s line, when the delta changed it.
+    fn line(&self, n: usize) -> Option<usize> {
+        let patch = self.delta.nodes.get(&u32::try_from(n).ok()?)?;
+        Some(patch.line)
+    }
+
+    /// Node `n`'s file (a number the nodes share) and line.
+    fn place(&self, n: usize) -> Option<(usize, usize)> {
+        let (file, line) = self.base()?.node_place(n)?;
+        Some((file, self.line(n).unwrap_or(line)))
+    }
+
+    /// Node `n`'s mentions and mentioned_by.
+    fn edges(&self, n: usize) -> Option<(Vec<usize>, Vec<usize>)> {
+        let all = |list: &[u32]| list.iter().map(|&m| m as usize).collect();
+        match self.delta.nodes.get(&u32::try_from(n).ok()?) {
+            Some(p) => Some((all(&p.mentions), all(&p.by))),
+            None => {
+                let rec = self.base()?.node(n)?;
+                Some((all(&rec.mentions), all(&rec.by)))
+            }
+        }
     }
 }
 
 /// The graph of the index: read from the cache beside the live index when it was made for
-/// the same commit, else built and cached. A missing, unreadable or outdated cache is
-/// rebuilt; failing to write it (a read-only index) is not an error.
-pub fn load_or_build(store: &Store) -> Result<Graph> {
+/// the same commit (mapped: a lookup reads the nodes it shows), else built and cached. A
+/// missing, unreadable or outdated cache is rebuilt; failing to write it (a read-only
+/// index) is not an error.
+pub fn open(store: &Store) -> Result<Graph> {
     let metas = store
         .index
         .load_metas()
         .map_err(|e| Error::engine("reading the index commit", e))?;
     let cache = generation(&store.dir).filter(|_| reader_matches(store, &metas));
     if let Some(folder) = &cache {
-        if let Some(graph) = read_cache(folder, metas.opstamp) {
-            return Ok(graph);
+        if let Some(cached) = Cached::open(folder, metas.opstamp) {
+            return Ok(Graph::cached(cached));
         }
     }
     let hits = glossary::terms(store, None)?.hits;
@@ -673,11 +702,18 @@ pub fn load_or_build(store: &Store) -> Result<Graph> {
             store::write(out, &made.parts())
         });
     }
-    Ok(made.graph)
+    Ok(Graph::built(made.graph))
+}
+
+/// [`open`], the whole graph in memory.
+#[cfg(test)]
+pub(crate) fn load_or_build(store: &Store) -> Result<Owned> {
+    Ok(open(store)?.owned().expect("the graph's cache reads"))
 }
 
 /// The graph cached for commit `opstamp` in the generation `folder`.
-fn read_cache(folder: &Path, opstamp: u64) -> Option<Graph> {
+#[cfg(test)]
+fn read_cache(folder: &Path, opstamp: u64) -> Option<Owned> {
     Cached::open(folder, opstamp)?.graph()
 }
 
@@ -713,21 +749,37 @@ fn write_delta(folder: &Path, opstamp: u64, base: u64, bytes: &[u8]) -> std::io:
     remove_others(folder, &[&path, &base])
 }
 
-/// Removes the graph caches in `folder` but `keep` (of this format or an older one).
+/// A temporary cache file not written to for this long was left by a process that ended
+/// before it renamed it into place (killed, or out of space).
+const STALE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Removes the graph caches in `folder` but `keep` (of this format or an older one), and
+/// the temporary ones left by a process that ended while writing one ([`STALE`]).
 fn remove_others(folder: &Path, keep: &[&Path]) -> std::io::Result<()> {
     let keep: Vec<_> = keep.iter().map(|p| p.file_name()).collect();
     for entry in std::fs::read_dir(folder)?.flatten() {
         let name = entry.file_name();
         let n = name.to_string_lossy();
+        if !n.starts_with("graph-") || keep.contains(&Some(name.as_os_str())) {
+            continue;
+        }
         let cache = [".json", ".defs", ".bin", ".delta"]
             .iter()
             .any(|ext| n.ends_with(ext));
-        if n.starts_with("graph-") && cache && !keep.contains(&Some(name.as_os_str())) {
+        let stale = || {
+            let written = entry.metadata().and_then(|m| m.modified());
+            written.is_ok_and(|t| t.elapsed().is_ok_and(|age| age > STALE))
+        };
+        if cache || (n.ends_with(TEMP) && stale()) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
     Ok(())
 }
+
+/// How the name of a cache file being written ends (`graph-<random>.tmp`), so that one a
+/// killed process left is known for a graph cache's and collected.
+const TEMP: &str = ".tmp";
 
 /// Writes `path` in `folder` through a buffered temporary file renamed over it.
 fn write_atomic(
@@ -735,7 +787,10 @@ fn write_atomic(
     path: &Path,
     fill: impl FnOnce(&mut std::io::BufWriter<&mut std::fs::File>) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    let mut tmp = tempfile::NamedTempFile::new_in(folder)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix("graph-")
+        .suffix(TEMP)
+        .tempfile_in(folder)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
     fill(&mut out)?;
     out.flush()?;
@@ -769,11 +824,11 @@ mod tests {
         }
     }
 
-    fn terms<'a>(g: &'a Graph, ids: &[usize]) -> Vec<&'a str> {
+    fn terms<'a>(g: &'a Owned, ids: &[usize]) -> Vec<&'a str> {
         ids.iter().map(|&i| g.nodes[i].term.as_str()).collect()
     }
 
-    fn mentions<'a>(g: &'a Graph, term: &str) -> Vec<&'a str> {
+    fn mentions<'a>(g: &'a Owned, term: &str) -> Vec<&'a str> {
         terms(g, &g.mentions[g.find(term).unwrap()])
     }
 
@@ -901,14 +956,14 @@ mod tests {
 
     #[test]
     fn see_also_lists_mentions_then_mentioners_up_to_max() {
-        let g = build(&[
+        let g = Graph::built(build(&[
             def("A term", &[], "Mentions b term and c term."),
             def("B term", &[], "Plain."),
             def("C term", &[], "Plain."),
             def("D term", &[], "About a term."),
-        ]);
+        ]));
         let a = g.find("a term").unwrap();
-        let names: Vec<&str> = g.see_also(a, 6).iter().map(|n| n.term.as_str()).collect();
+        let names: Vec<String> = g.see_also(a, 6).into_iter().map(|n| n.term).collect();
         assert_eq!(names, ["B term", "C term", "D term"]);
         assert_eq!(g.see_also(a, 2).len(), 2);
         // Mentioners nearest in the notes come first.
@@ -921,11 +976,11 @@ mod tests {
         other.line = 30;
         let mut hub = def("Hub", &[], "Plain.");
         hub.line = 35;
-        let g = build(&[far, near, other, hub]);
-        let names: Vec<&str> = g
+        let g = Graph::built(build(&[far, near, other, hub]));
+        let names: Vec<String> = g
             .see_also(g.find("hub").unwrap(), 6)
-            .iter()
-            .map(|n| n.term.as_str())
+            .into_iter()
+            .map(|n| n.term)
             .collect();
         assert_eq!(names, ["F near", "E far", "G other"]);
     }
@@ -968,11 +1023,27 @@ mod tests {
         let delta = Delta::over(1, base.len(), base.id());
         write_delta(dir.path(), 2, 1, &delta.encode()).unwrap();
         assert_eq!(read_cache(dir.path(), 2), Some(made.graph.clone()));
-        // The file stays as the delta's base; a new file removes both.
+        // The file stays as the delta's base; a new file removes both, and a temporary
+        // file left a while ago by a killed run, not one being written now.
         assert!(path.is_file());
+        let (left, writing) = (
+            dir.path().join("graph-x1.tmp"),
+            dir.path().join("graph-x2.tmp"),
+        );
+        let old = std::time::SystemTime::now() - 2 * STALE;
+        std::fs::File::create(&left)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        std::fs::write(&writing, "").unwrap();
         write_base(dir.path(), 3, |out| store::write(out, &made.parts())).unwrap();
-        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
-        assert_eq!(left.len(), 1);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert!(writing.is_file() && !left.exists());
         assert_eq!(read_cache(dir.path(), 2), None);
     }
 
@@ -1079,6 +1150,21 @@ mod incremental {
         }
     }
 
+    /// A lookup reads from `view` what it reads from `graph`.
+    fn same_view(view: &Graph, graph: &Owned) {
+        let built = Graph::built(graph.clone());
+        for n in 0..=graph.nodes.len() {
+            assert_eq!(view.node(n), built.node(n));
+            assert_eq!(view.mentions(n), built.mentions(n));
+            assert_eq!(view.mentioned_by(n), built.mentioned_by(n));
+            assert_eq!(view.see_also(n, 4), built.see_also(n, 4));
+            for key in graph.keys.get(n).into_iter().flatten() {
+                assert_eq!(view.find_key(key), built.find_key(key), "{key}");
+            }
+        }
+        assert_eq!(view.find_key("not a key at all"), None);
+    }
+
     /// A graph's cache as index runs keep it: a file, and the changes since.
     struct Cache {
         bytes: Vec<u8>,
@@ -1104,7 +1190,7 @@ mod incremental {
             after: &[Hit],
             also: &[&str],
             limit: u64,
-        ) -> (Graph, bool) {
+        ) -> (Owned, bool) {
             let changes = changes(&ordered(before), after, also);
             let (graph, delta, bytes) = {
                 let base = Base::open(&self.bytes).unwrap();
@@ -1125,6 +1211,12 @@ mod incremental {
             let after = ordered(after);
             let built = build_with_source(&after);
             assert_eq!(graph, built.graph);
+            let view = Graph::cached(Cached {
+                bytes: Box::new(self.bytes.clone()),
+                header: Base::open(&self.bytes).unwrap().header(),
+                delta: self.delta.clone().unwrap_or_default(),
+            });
+            same_view(&view, &built.graph);
             let base = Base::open(&self.bytes).unwrap();
             assert_eq!(base.graph(self.delta.as_ref()).as_ref(), Some(&graph));
             let over = Delta::over(1, base.len(), base.id());
@@ -1141,7 +1233,7 @@ mod incremental {
     /// The graph of `after` updated from that of `before` (its file written and read back),
     /// through a new file and, when it can be, through a delta, each checked against the
     /// graph built from scratch; returns it.
-    fn updated(before: &[Hit], after: &[Hit], also: &[&str]) -> Graph {
+    fn updated(before: &[Hit], after: &[Hit], also: &[&str]) -> Owned {
         let (whole, patched) = Cache::of(before).step(before, after, also, 0);
         assert!(!patched);
         let (graph, _) = Cache::of(before).step(before, after, also, u64::MAX);
@@ -1149,7 +1241,7 @@ mod incremental {
         graph
     }
 
-    fn mentions<'a>(g: &'a Graph, term: &str) -> Vec<&'a str> {
+    fn mentions<'a>(g: &'a Owned, term: &str) -> Vec<&'a str> {
         let ids = &g.mentions[g.find(term).unwrap()];
         ids.iter().map(|&i| g.nodes[i].term.as_str()).collect()
     }

@@ -303,25 +303,25 @@ pub fn related(store: &Store, name: &str, limit: Option<usize>) -> Result<Option
     if name.trim().is_empty() {
         return Err(Error::EmptyQuery);
     }
-    let graph = graph::load_or_build(store)?;
+    let graph = graph::open(store)?;
     let node = match graph.find(name) {
         Some(node) => Some(node),
         None => best_definition(store, name)?.and_then(|term| graph.find(&term)),
     };
-    let Some(node) = node else {
+    let Some((node, term)) = node.and_then(|n| Some((n, graph.node(n)?))) else {
         return Ok(None);
     };
     let cap = limit.unwrap_or(usize::MAX);
-    let pick = |ids: &[usize]| -> Vec<Node> {
-        ids.iter()
+    let pick = |ids: Vec<usize>| -> Vec<Node> {
+        ids.into_iter()
             .take(cap)
-            .map(|&i| graph.nodes[i].clone())
+            .filter_map(|i| graph.node(i))
             .collect()
     };
     Ok(Some(Related {
-        term: graph.nodes[node].clone(),
-        mentions: pick(&graph.mentions[node]),
-        mentioned_by: pick(&graph.mentioned_by[node]),
+        term,
+        mentions: pick(graph.mentions(node)),
+        mentioned_by: pick(graph.mentioned_by(node)),
     }))
 }
 
@@ -339,7 +339,7 @@ fn best_definition(store: &Store, query: &str) -> Result<Option<String>> {
 /// The concept graph of the index (built by the index run and kept beside it), for
 /// [`see_also`].
 pub fn graph(store: &Store) -> Result<Graph> {
-    graph::load_or_build(store)
+    graph::open(store)
 }
 
 /// Up to `max` terms to show under a definition hit (`see also:`); none for passages.
@@ -352,7 +352,7 @@ pub fn see_also(graph: &Graph, hit: &Hit, max: usize) -> Vec<String> {
         graph
             .see_also(node, max)
             .into_iter()
-            .map(|n| n.term.clone())
+            .map(|n| n.term)
             .collect()
     })
 }

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::source::Source;
-use super::{Graph, Node, VERSION};
+use super::{Node, Owned, VERSION};
 
 type FxMap<K, V> = HashMap<K, V, rustc_hash::FxBuildHasher>;
 
@@ -85,7 +85,7 @@ impl Nodes {
 
     /// The graph: each node mentions the nodes its definitions' texts name, in order of first
     /// mention, but itself. With it, the node of each definition and each node's rank A-Z.
-    pub fn graph(self, source: &Source<'_>) -> (Graph, Vec<usize>, Vec<u32>) {
+    pub fn graph(self, source: &Source<'_>) -> (Owned, Vec<usize>, Vec<u32>) {
         let mentions = self.mentions(source);
         let (mentioned_by, rank) = mentioned_by(&self.nodes, &mentions);
         let keys = (0..self.nodes.len())
@@ -95,7 +95,7 @@ impl Nodes {
                     .collect()
             })
             .collect();
-        let graph = Graph {
+        let graph = Owned {
             version: VERSION,
             nodes: self.nodes,
             mentions,

@@ -9,7 +9,9 @@
 //! - every node (term, aliases, file, line, keys, definitions, mentions, mentioned_by), by
 //!   number, and its rank A-Z in a fixed-width table;
 //! - the matcher's names, by window string, through a hash table: so
-//!   [`super::Matcher::find`] runs on the mapped file without building a matcher.
+//!   [`super::Matcher::find`] runs on the mapped file without building a matcher;
+//! - the node of each key (of a term, else of an alias), through a hash table: so a lookup
+//!   reads only the nodes it shows ([`super::Graph`]).
 //!
 //! Numbers and strings are LEB128-encoded ([`super::source`]); hash tables use FNV-1a, whose
 //! value does not depend on a library version. Every read is bounds-checked: a file that is
@@ -19,10 +21,10 @@ use std::io::{self, Seek, SeekFrom, Write};
 
 use super::delta::Delta;
 use super::source::{put, put_str, Def, Name, Reader, Source};
-use super::{Graph, Lookup, Node, Tables, VERSION};
+use super::{Lookup, Node, Owned, Tables, VERSION};
 
 /// Magic and format of the file; the graph's VERSION is its first header field.
-const MAGIC: &[u8; 13] = b"gloss-graph1\n";
+const MAGIC: &[u8; 13] = b"gloss-graph2\n";
 
 /// Header fields (u64, little-endian), in order.
 #[derive(Clone, Copy)]
@@ -40,11 +42,15 @@ enum F {
     NodeBlob,
     NodeIndex,
     Ranks,
+    Places,
     FileBlob,
     FileIndex,
     FileSlotsAt,
     TableBlob,
     TableSlotsAt,
+    KeySlots,
+    KeyBlob,
+    KeySlotsAt,
     End,
 }
 
@@ -68,7 +74,7 @@ pub(crate) fn hash(s: &[u8]) -> u64 {
 /// What the file is written from.
 pub(crate) struct Parts<'s, 'a> {
     pub source: &'s Source<'a>,
-    pub graph: &'s Graph,
+    pub graph: &'s Owned,
     /// The node of each definition.
     pub of_def: &'s [usize],
     /// Each node's place A-Z (the order of mentioned_by lists).
@@ -104,8 +110,11 @@ pub(crate) fn write<W: Write + Seek>(out: &mut W, parts: &Parts<'_, '_>) -> io::
     w.u32s(&index)?;
     h[F::Ranks as usize] = w.at();
     w.u32s(parts.rank)?;
+    h[F::Places as usize] = w.at();
+    w.u32s(&places(parts.graph, &files)?)?;
     write_files(&mut w, &mut h, &files)?;
     write_table(&mut w, &mut h, parts.tables)?;
+    write_keys(&mut w, &mut h, parts.graph)?;
     h[F::End as usize] = w.at();
     w.finish()?;
     out.seek(SeekFrom::Start(start))?;
@@ -127,6 +136,19 @@ fn header_bytes(h: &[u64; FIELDS]) -> Vec<u8> {
         bytes.extend_from_slice(&v.to_le_bytes());
     }
     bytes
+}
+
+/// Each node's file (its number) and line, two u32s a node, for a lookup that sorts many
+/// nodes by place.
+fn places(graph: &Owned, files: &[(&str, Vec<u32>)]) -> io::Result<Vec<u32>> {
+    let file_of: super::FxMap<&str, u32> =
+        (0..).zip(files).map(|(f, (name, _))| (*name, f)).collect();
+    let mut places = Vec::with_capacity(2 * graph.nodes.len());
+    for node in &graph.nodes {
+        let line = u32::try_from(node.line).map_err(|_| io::Error::other("line over 2^32"))?;
+        places.extend([file_of[node.file.as_str()], line]);
+    }
+    Ok(places)
 }
 
 /// The files of the definitions, in order of first use, each with its definitions.
@@ -289,18 +311,11 @@ fn write_table<W: Write>(
     for s in &tables.stem_prefixes {
         entries.entry(s).or_default().flags |= STEM_PREFIX;
     }
-    let slots = slots_for(entries.len());
-    let mut table = vec![0u64; slots];
     h[F::TableBlob as usize] = w.at();
     let start = w.at();
+    let mut at = Vec::with_capacity(entries.len());
     for (s, e) in &entries {
-        let at = u64::from(w.offset(start)?) + 1;
-        let hashed = hash(s.as_bytes());
-        let mut slot = hashed as usize & (slots - 1);
-        while table[slot] != 0 {
-            slot = (slot + 1) & (slots - 1);
-        }
-        table[slot] = (hashed >> 32) << 32 | at;
+        at.push((hash(s.as_bytes()), w.offset(start)?));
         let b = &mut w.buf;
         put_str(b, s);
         put(b, e.flags);
@@ -312,15 +327,64 @@ fn write_table<W: Write>(
         }
         w.flush()?;
     }
-    h[F::TableSlots as usize] = slots as u64;
     h[F::TableSlotsAt as usize] = w.at();
+    h[F::TableSlots as usize] = write_slots(w, &at)?;
+    Ok(())
+}
+
+/// The node of each key: of the first node whose term has it, else of the first whose
+/// alias has it (sorted by key: the same file for the same graph).
+fn write_keys<W: Write>(
+    w: &mut Out<'_, W>,
+    h: &mut [u64; FIELDS],
+    graph: &Owned,
+) -> io::Result<()> {
+    let mut nodes: std::collections::BTreeMap<&str, usize> = Default::default();
+    for (n, keys) in graph.keys.iter().enumerate() {
+        if let Some(term) = keys.first() {
+            nodes.entry(term).or_insert(n);
+        }
+    }
+    for (n, keys) in graph.keys.iter().enumerate() {
+        for alias in keys.iter().skip(1) {
+            nodes.entry(alias).or_insert(n);
+        }
+    }
+    nodes.remove("");
+    h[F::KeyBlob as usize] = w.at();
+    let start = w.at();
+    let mut at = Vec::with_capacity(nodes.len());
+    for (key, &n) in &nodes {
+        at.push((hash(key.as_bytes()), w.offset(start)?));
+        put_str(&mut w.buf, key);
+        put(&mut w.buf, n as u64);
+        w.flush()?;
+    }
+    h[F::KeySlotsAt as usize] = w.at();
+    h[F::KeySlots as usize] = write_slots(w, &at)?;
+    Ok(())
+}
+
+/// A hash table of the entries at offsets `at` (each with its string's hash), open
+/// addressing: each slot the hash's high half and the offset + 1, 0 when empty. Its count
+/// of slots.
+fn write_slots<W: Write>(w: &mut Out<'_, W>, at: &[(u64, u32)]) -> io::Result<u64> {
+    let slots = slots_for(at.len());
+    let mut table = vec![0u64; slots];
+    for &(hashed, offset) in at {
+        let mut slot = hashed as usize & (slots - 1);
+        while table[slot] != 0 {
+            slot = (slot + 1) & (slots - 1);
+        }
+        table[slot] = (hashed >> 32) << 32 | (u64::from(offset) + 1);
+    }
     for chunk in table.chunks(4096) {
         for v in chunk {
             w.buf.extend_from_slice(&v.to_le_bytes());
         }
         w.flush()?;
     }
-    Ok(())
+    Ok(slots as u64)
 }
 
 /// Slots of a hash table for `n` entries: a power of two, at most half full.
@@ -412,6 +476,10 @@ pub(crate) struct NodeRec<'a> {
     pub by: Vec<u32>,
 }
 
+/// The header of a file [`Base::open`] read.
+#[derive(Clone, Copy)]
+pub(crate) struct Header([u64; FIELDS]);
+
 /// A mapped cache file.
 #[derive(Clone, Copy)]
 pub(crate) struct Base<'a> {
@@ -438,7 +506,7 @@ impl<'a> Base<'a> {
         let inside = sections
             .iter()
             .all(|&f| h[f as usize] <= bytes.len() as u64);
-        let slots = [F::FileSlots, F::TableSlots]
+        let slots = [F::FileSlots, F::TableSlots, F::KeySlots]
             .iter()
             .all(|&f| h[f as usize].is_power_of_two());
         // Each thing counted takes a byte at least: no count is trusted beyond that.
@@ -447,6 +515,16 @@ impl<'a> Base<'a> {
             .all(|&f| h[f as usize] <= bytes.len() as u64);
         (h[F::Version as usize] == u64::from(VERSION) && whole && inside && slots && counts)
             .then_some(Base { bytes, h })
+    }
+
+    /// Its header, to [`Base::again`] without checking it again.
+    pub fn header(&self) -> Header {
+        Header(self.h)
+    }
+
+    /// The file in `bytes` whose header [`Base::open`] read as `header`.
+    pub fn again(bytes: &'a [u8], header: &Header) -> Base<'a> {
+        Base { bytes, h: header.0 }
     }
 
     fn get(&self, f: F) -> u64 {
@@ -527,6 +605,21 @@ impl<'a> Base<'a> {
         })
     }
 
+    /// Node `n`'s term, aliases, file and line (the rest of its record is not read).
+    pub fn node_head(&self, n: usize) -> Option<(&'a str, Vec<&'a str>, usize, usize)> {
+        let mut r = self.entry(F::NodeBlob, F::NodeIndex, F::Nodes, n)?;
+        Some((r.str()?, r.strs()?, r.usize()?, r.usize()?))
+    }
+
+    /// Node `n`'s file and line (from a fixed-width table).
+    pub fn node_place(&self, n: usize) -> Option<(usize, usize)> {
+        if n as u64 >= self.get(F::Nodes) {
+            return None;
+        }
+        let at = self.get(F::Places) + 8 * n as u64;
+        Some((self.u32_at(at)? as usize, self.u32_at(at + 4)? as usize))
+    }
+
     /// Node `n`'s place A-Z.
     pub fn rank(&self, n: usize) -> Option<u32> {
         if n as u64 >= self.get(F::Nodes) {
@@ -560,14 +653,15 @@ impl<'a> Base<'a> {
         None
     }
 
-    /// The matcher's entry for `s`, positioned after the string: (flags, the rest).
-    fn lookup(&self, s: &str) -> Option<(u64, Reader<'a>)> {
-        let slots = self.get(F::TableSlots);
+    /// The entry for `s` in the hash table `slots` (`count` of them) over `blob`,
+    /// positioned after the string.
+    fn probe(&self, blob: F, slots: F, count: F, s: &str) -> Option<Reader<'a>> {
+        let count = self.get(count);
         let hashed = hash(s.as_bytes());
-        let mut slot = hashed & (slots - 1);
-        let start = usize::try_from(self.get(F::TableBlob)).ok()?;
-        for _ in 0..slots {
-            let v = self.u64_at(self.get(F::TableSlotsAt) + 8 * slot)?;
+        let mut slot = hashed & (count - 1);
+        let start = usize::try_from(self.get(blob)).ok()?;
+        for _ in 0..count {
+            let v = self.u64_at(self.get(slots) + 8 * slot)?;
             if v == 0 {
                 return None;
             }
@@ -577,12 +671,29 @@ impl<'a> Base<'a> {
                     bytes: self.bytes.get(at..)?,
                 };
                 if r.str()? == s {
-                    return Some((r.num()?, r));
+                    return Some(r);
                 }
             }
-            slot = (slot + 1) & (slots - 1);
+            slot = (slot + 1) & (count - 1);
         }
         None
+    }
+
+    /// The matcher's entry for `s`, positioned after the string: (flags, the rest).
+    fn lookup(&self, s: &str) -> Option<(u64, Reader<'a>)> {
+        let mut r = self.probe(F::TableBlob, F::TableSlotsAt, F::TableSlots, s)?;
+        Some((r.num()?, r))
+    }
+
+    /// The node whose term has this key, else the first whose alias has it.
+    pub fn find_key(&self, key: &str) -> Option<usize> {
+        self.probe(F::KeyBlob, F::KeySlotsAt, F::KeySlots, key)?
+            .usize()
+    }
+
+    /// The name of file `f`.
+    pub fn file_at(&self, f: usize) -> Option<&'a str> {
+        self.entry(F::FileBlob, F::FileIndex, F::Files, f)?.str()
     }
 
     /// The name of file `f`, read once into `names` (of every file).
@@ -596,10 +707,10 @@ impl<'a> Base<'a> {
     }
 
     /// The whole graph, with the changes of `delta` (made over this file).
-    pub fn graph(&self, delta: Option<&Delta>) -> Option<Graph> {
+    pub fn graph(&self, delta: Option<&Delta>) -> Option<Owned> {
         let count = self.nodes();
         let mut files: Vec<Option<&str>> = vec![None; self.get(F::Files) as usize];
-        let mut graph = Graph {
+        let mut graph = Owned {
             version: VERSION,
             nodes: Vec::with_capacity(count),
             mentions: Vec::with_capacity(count),
