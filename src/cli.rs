@@ -692,11 +692,20 @@ impl Run<'_> {
         let answer = lookup(&store, &request)?;
         self.print_notices(&answer);
         self.write_answer(out, &store, &request, &answer)?;
-        if answer.results.hits.is_empty() {
+        let found = !answer.results.hits.is_empty();
+        if !found {
             self.say_nothing_found(&request, &answer);
-            return Ok(ExitCode::from(1));
         }
-        Ok(ExitCode::SUCCESS)
+        // The process ends here, and its end unmaps and frees everything at once: dropping
+        // the index and the answer first would unmap each index file with a call of its own
+        // and free each hit's strings. Nothing the store holds is written on drop (a query's
+        // reader takes no lock and starts no thread; the output was finished above).
+        std::mem::forget((store, answer));
+        Ok(if found {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
     }
 
     /// Renders a lookup's answer in the format asked for.
