@@ -1,5 +1,10 @@
 //! The command line: the only module that knows clap. Turns flags into library options,
 //! runs the pipeline, prints results and warnings.
+//!
+//! An everyday `search`/`define` line is read without clap, by [`parse_plain`] (clap's
+//! command tree cost ~15% of a search's instructions); anything it does not know goes to
+//! clap. A flag added to [`Global`] is left to clap until `Global::set` reads it; the
+//! tests compare both readings and walk clap's definition of every flag `set` reads.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -1285,5 +1290,93 @@ mod tests {
         for v in others {
             assert!(parse_plain(&argv(v)).is_none(), "{v:?}");
         }
+    }
+
+    /// The flags `parse_plain` reads: long name, short name, and whether it takes a value
+    /// and may be repeated.
+    const PLAIN: &[(&str, Option<char>, bool, bool)] = &[
+        ("content", None, true, false),
+        ("index", None, true, false),
+        ("limit", Some('n'), true, false),
+        ("format", None, true, false),
+        ("output", Some('o'), true, false),
+        ("force", None, false, false),
+        ("color", None, true, false),
+        ("no-refresh", None, false, false),
+        ("in", None, true, true),
+        ("tag", None, true, true),
+    ];
+
+    #[test]
+    fn the_plain_reading_matches_clap_s_definition_of_every_flag() {
+        let mut cli = Cli::command();
+        cli.build();
+        let search = cli.find_subcommand("search").unwrap();
+        let mut known = 0;
+        for arg in search.get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            let takes_value = arg.get_num_args().is_some_and(|n| n.takes_values());
+            let Some(&(_, short, value, repeated)) = PLAIN.iter().find(|p| p.0 == long) else {
+                // A flag parse_plain does not read makes it leave the line to clap.
+                let mut line = vec!["gloss", "search"];
+                let flag = format!("--{long}");
+                line.push(&flag);
+                if takes_value {
+                    line.push("2");
+                }
+                line.push("token");
+                assert!(
+                    parse_plain(&argv(&line)).is_none(),
+                    "--{long} read without clap"
+                );
+                continue;
+            };
+            known += 1;
+            assert_eq!(arg.get_short(), short, "--{long}");
+            assert_eq!(takes_value, value, "--{long} takes a value");
+            let appends = matches!(arg.get_action(), clap::ArgAction::Append);
+            assert_eq!(appends, repeated, "--{long} repeated");
+            let env = arg.get_env().map(|e| e.to_string_lossy().into_owned());
+            let expected_env = (long == "no-refresh").then(|| "GLOSS_NO_REFRESH".to_string());
+            assert_eq!(env, expected_env, "--{long}'s env");
+            let defaults: Vec<_> = arg.get_default_values().iter().collect();
+            let expected: &[&str] = match long {
+                "format" => &["text"],
+                "color" => &["auto"],
+                "force" | "no-refresh" => &["false"],
+                _ => &[],
+            };
+            assert_eq!(defaults, expected, "--{long}'s default");
+        }
+        assert_eq!(known, PLAIN.len());
+        // Every flag parse_plain reads, on one line, reads as clap reads it.
+        let all = [
+            "gloss",
+            "--content",
+            "c",
+            "--index",
+            "i",
+            "-n",
+            "4",
+            "--format",
+            "csv",
+            "-o",
+            "o",
+            "--force",
+            "--color",
+            "always",
+            "--no-refresh",
+            "--in",
+            "a",
+            "--in",
+            "b",
+            "--tag",
+            "t",
+            "define",
+            "rag",
+        ];
+        let plain = parse_plain(&argv(&all)).unwrap();
+        let clap = Cli::try_parse_from(argv(&all)).unwrap();
+        assert_eq!(format!("{plain:?}"), format!("{clap:?}"));
     }
 }
