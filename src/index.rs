@@ -1244,9 +1244,33 @@ pub fn ensure_fresh_with_progress(
     }
     let given = seen.as_ref().map(|o| (&store, o));
     match refresh_seen(content, dir, Refresh::Incremental, false, progress, given) {
-        Ok(report) => Ok((reopen(dir)?, Some(report), None)),
+        Ok(report) => Ok((refreshed(dir, store)?, Some(report), None)),
         Err(err @ (Error::NotOurs { .. } | Error::ContentMissing(_))) => Err(err),
         Err(err) => Ok((store, None, Some(unrefreshed(&err)))),
+    }
+}
+
+/// The index as just committed by a refresh of `store`'s notes. A refresh that committed
+/// into `store`'s own generation (notes edited in place) leaves it open: its reader is
+/// reloaded (segment files it has open are not opened again) and the commit's payload read;
+/// any other commit, or a payload that does not read, opens the index anew.
+fn refreshed(dir: &Path, store: Store) -> Result<Store> {
+    let live = folder::current_name(dir);
+    if !live.is_some_and(|name| store.generation.ends_with(name)) {
+        return reopen(dir);
+    }
+    let payload = payload_of(&store.index)
+        .ok()
+        .flatten()
+        .and_then(|p| serde_json::from_str::<Payload>(&p).ok())
+        .filter(|p| p.schema == SCHEMA_VERSION);
+    match payload {
+        Some(payload) if store.reader.reload().is_ok() => Ok(Store {
+            payload,
+            manifest: std::sync::OnceLock::new(),
+            ..store
+        }),
+        _ => reopen(dir),
     }
 }
 
@@ -1378,6 +1402,47 @@ mod tests {
         fs::write(notes.join("a.md"), "**Alpha**: First letter.\n").unwrap();
         let index = dir.path().join("index");
         (dir, notes, index)
+    }
+
+    #[test]
+    fn a_query_after_an_in_place_edit_reads_the_new_commit_through_the_store_it_had_open() {
+        let (_dir, notes, index) = notes_dir();
+        let nothing = &|_: Progress| {};
+        let (first, report, _) = ensure_fresh_with_progress(&notes, &index, true, nothing).unwrap();
+        assert!(report.is_some_and(|r| r.rebuilt));
+        drop(first);
+        // Past the racy-timestamp margin, so the edit below is seen by its stamp alone.
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        let (settled, _, _) = ensure_fresh_with_progress(&notes, &index, true, nothing).unwrap();
+        drop(settled);
+        fs::write(notes.join("a.md"), "**Alpha**: First letter, zqxedited.\n").unwrap();
+        let (store, report, notice) =
+            ensure_fresh_with_progress(&notes, &index, true, nothing).unwrap();
+        assert_eq!(
+            (report.map(|r| (r.rebuilt, r.indexed)), notice),
+            (Some((false, 1)), None)
+        );
+        let (fresh, _) = open(&index).unwrap();
+        let fresh = fresh.unwrap();
+        assert_eq!(
+            store.generation, fresh.generation,
+            "not an in-place refresh"
+        );
+        assert_eq!(store.payload, fresh.payload);
+        // Live documents holding a word (the edited note's old ones are deleted).
+        let count = |s: &Store, word: &str| {
+            let term = Term::from_field_text(s.fields.body, word);
+            let query = tantivy::query::TermQuery::new(term, IndexRecordOption::Basic);
+            let searcher = s.reader.searcher();
+            searcher.search(&query, &tantivy::collector::Count).unwrap()
+        };
+        for word in ["zqxedit", "letter", "first"] {
+            assert_eq!(count(&store, word), count(&fresh, word), "{word}");
+        }
+        assert!(count(&store, "zqxedit") > 0);
+        let docs = |s: &Store| s.reader.searcher().num_docs();
+        assert_eq!(docs(&store), docs(&fresh));
+        assert!(store.unchanged(&notes));
     }
 
     #[test]
