@@ -303,6 +303,25 @@ fn the_index_run_builds_the_graph_so_no_query_has_to() {
 }
 
 #[test]
+fn a_graph_cache_of_an_older_format_is_rebuilt_and_removed() {
+    let sb = Sandbox::new("everyday");
+    let (first, _) = run(&mut gloss(&sb, &["related", "rag", "--color", "never"]), 0);
+    let caches = graph_caches(&sb);
+    assert_eq!(caches.len(), 1, "{caches:?}");
+    // As an older gloss left it: the graph as JSON and its source, no binary file.
+    let commit = caches[0].trim_end_matches(".bin");
+    let generation = generation(&sb);
+    std::fs::remove_file(generation.join(&caches[0])).unwrap();
+    let (json, defs) = (format!("{commit}.json"), format!("{commit}.defs"));
+    std::fs::write(generation.join(&json), r#"{"version":5,"nodes":[]}"#).unwrap();
+    std::fs::write(generation.join(&defs), "gloss-defs1\n").unwrap();
+    let (again, stderr) = run(&mut gloss(&sb, &["related", "rag", "--color", "never"]), 0);
+    assert_eq!((again.as_str(), stderr.as_str()), (first.as_str(), ""));
+    assert_eq!(graph_caches(&sb), caches);
+    assert!(!generation.join(json).exists() && !generation.join(defs).exists());
+}
+
+#[test]
 fn a_cache_that_cannot_be_written_is_not_an_error() {
     let sb = Sandbox::new("everyday");
     let (first, _) = run(&mut gloss(&sb, &["related", "rag", "--color", "never"]), 0);
