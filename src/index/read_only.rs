@@ -55,6 +55,11 @@ const CREATED: &str = ".managed-created.jsonl";
 /// holding tantivy's writer lock writes the list).
 const NEXT: &str = ".managed.json.next";
 
+/// The commit point, and the one file `meta.json` is written to before it is renamed
+/// into place (tantivy's own write uses a new random `.tmpXXXXXX` each time, which a
+/// process killed in between left in the folder for good).
+const META: (&str, &str) = ("meta.json", ".meta.json.next");
+
 /// [`MmapDirectory`], with locks that cannot be taken for want of write access granted as
 /// no-ops, and the syncs of a commit made at the commit (see the module's documentation).
 #[derive(Debug, Clone)]
@@ -136,7 +141,7 @@ impl Unsynced {
         let Some(managed) = pending.managed.take() else {
             return self.inner.sync_directory();
         };
-        if let Err(e) = replace(&self.root, &managed) {
+        if let Err(e) = replace(&self.root, (MANAGED, NEXT), &managed) {
             pending.managed = Some(managed);
             return Err(e);
         }
@@ -191,15 +196,15 @@ impl Unsynced {
     }
 }
 
-/// Writes `list` as `.managed.json` in `root` atomically and durably: a whole file, its
-/// data synced, renamed over the old one (the caller syncs the folder).
-fn replace(root: &Path, list: &[u8]) -> io::Result<()> {
-    let next = root.join(NEXT);
+/// Writes `data` as `name` in `root` atomically and durably: a whole file `next`, its data
+/// synced, renamed over the old one (the caller syncs the folder when it must).
+fn replace(root: &Path, (name, next): (&str, &str), data: &[u8]) -> io::Result<()> {
+    let next = root.join(next);
     let mut file = File::create(&next)?;
-    file.write_all(list)?;
+    file.write_all(data)?;
     file.sync_data()?;
     drop(file);
-    std::fs::rename(&next, root.join(MANAGED))
+    std::fs::rename(&next, root.join(name))
 }
 
 /// `fdatasync`s the files, each on its own thread: the disk takes their writes and cache
@@ -304,13 +309,17 @@ impl Directory for Tolerant {
         self.unsynced.read_lists()
     }
 
-    /// `.managed.json` is kept for the next sync; anything else (`meta.json`) is written
-    /// at once: tantivy lists it durably before its first write (the first file listed
-    /// makes it sync the folder).
+    /// `.managed.json` is kept for the next sync; `meta.json` is written at once, as
+    /// tantivy's directory writes it (data synced, renamed into place) but through one
+    /// temporary name; anything else goes to tantivy's directory. tantivy lists `meta.json`
+    /// durably before its first write (the first file listed makes it sync the folder).
     fn atomic_write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
         if path == Path::new(MANAGED) {
             self.unsynced.pending()?.managed = Some(data.to_vec());
             return Ok(());
+        }
+        if path == Path::new(META.0) {
+            return replace(&self.unsynced.root, META, data);
         }
         self.inner.atomic_write(path, data)
     }
@@ -434,6 +443,36 @@ mod tests {
         assert_eq!(count(&index, word, "old"), 1);
         assert_eq!(count(&index, word, "round0"), 1);
         assert_eq!(count(&index, word, "round2"), 1);
+    }
+
+    #[test]
+    fn meta_json_is_written_through_one_temporary_name_the_next_commit_takes_over() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (schema, word) = schema();
+        let index = Index::create(
+            Tolerant::open(tmp.path()).unwrap(),
+            schema,
+            IndexSettings::default(),
+        )
+        .unwrap();
+        // What a run killed between writing the temporary file and renaming it leaves.
+        std::fs::write(tmp.path().join(META.1), b"{ torn").unwrap();
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        writer.add_document(doc!(word => "kept")).unwrap();
+        writer.commit().unwrap();
+        writer.wait_merging_threads().unwrap();
+        drop(index);
+        let names: Vec<String> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().any(|n| n == META.0), "{names:?}");
+        assert!(
+            !names.iter().any(|n| n == META.1 || n.starts_with(".tmp")),
+            "{names:?}"
+        );
+        let index = Index::open(Tolerant::open(tmp.path()).unwrap()).unwrap();
+        assert_eq!(count(&index, word, "kept"), 1);
     }
 
     /// [`Tolerant`], copying the folder as it is on disk into `to` at the first
