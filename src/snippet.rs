@@ -47,32 +47,26 @@ impl QueryWord {
         let stem_budget = usize::from(self.stem_budget());
         self.budget > 0
             && stem_budget > 0
-            && token.raw.chars().count() + stem_budget >= self.stem.chars().count()
+            && char_len(&token.raw) + stem_budget >= char_len(&self.stem)
     }
 
     /// The word matches `token` within its typo budget. The budget is the word's as typed:
     /// a stem, shorter than the word, gets no more than its own length allows, so
     /// `faithfulness` (stem `faith`) cannot reach `with`.
     pub(crate) fn close(&self, token: &Word) -> bool {
-        let token_len = token.raw.chars().count();
+        let token_len = char_len(&token.raw);
         if self.budget == 0 || token_len < 3 {
             return false;
         }
         within(&token.raw, token_len, &self.raw, usize::from(self.budget)) || {
             let stem_budget = usize::from(self.stem_budget());
-            stem_budget > 0
-                && within(
-                    &token.stem,
-                    token.stem.chars().count(),
-                    &self.stem,
-                    stem_budget,
-                )
+            stem_budget > 0 && within(&token.stem, char_len(&token.stem), &self.stem, stem_budget)
         }
     }
 
     /// Edits allowed on the stem: the word's budget, capped by the stem's own length.
     pub fn stem_budget(&self) -> u8 {
-        self.budget.min(typo_budget(self.stem.chars().count()))
+        self.budget.min(typo_budget(char_len(&self.stem)))
     }
 }
 
@@ -80,7 +74,18 @@ impl QueryWord {
 /// differ by more than the budget never are: most tokens of a text are rejected without
 /// computing a distance.
 fn within(a: &str, a_len: usize, b: &str, budget: usize) -> bool {
-    a_len.abs_diff(b.chars().count()) <= budget && osa_bounded(a, b, budget).is_some()
+    a_len.abs_diff(char_len(b)) <= budget && osa_bounded(a, b, budget).is_some()
+}
+
+/// The number of characters in `s`: its length when it is ASCII (most words), without a
+/// call into the general counter, which the snippet loops made for every text word and
+/// query word pair.
+fn char_len(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    }
 }
 
 /// Longest ASCII word [`osa_distance`] measures in its own rows.
