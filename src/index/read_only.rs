@@ -411,16 +411,22 @@ mod tests {
         searcher.search(&query, &tantivy::collector::Count).unwrap()
     }
 
-    #[test]
-    fn a_commit_through_it_lists_every_file_it_made_and_reopens_whole() {
-        let tmp = tempfile::tempdir().unwrap();
+    /// A new index of [`schema`] in `dir`, through [`Tolerant`].
+    fn create(dir: &Path) -> (Index, tantivy::schema::Field) {
         let (schema, word) = schema();
         let index = Index::create(
-            Tolerant::open(tmp.path()).unwrap(),
+            Tolerant::open(dir).unwrap(),
             schema,
             IndexSettings::default(),
         )
         .unwrap();
+        (index, word)
+    }
+
+    #[test]
+    fn a_commit_through_it_lists_every_file_it_made_and_reopens_whole() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (index, word) = create(tmp.path());
         for round in 0..3 {
             let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
             writer.delete_term(tantivy::Term::from_field_text(word, "old"));
@@ -448,13 +454,7 @@ mod tests {
     #[test]
     fn meta_json_is_written_through_one_temporary_name_the_next_commit_takes_over() {
         let tmp = tempfile::tempdir().unwrap();
-        let (schema, word) = schema();
-        let index = Index::create(
-            Tolerant::open(tmp.path()).unwrap(),
-            schema,
-            IndexSettings::default(),
-        )
-        .unwrap();
+        let (index, word) = create(tmp.path());
         // What a run killed between writing the temporary file and renaming it leaves.
         std::fs::write(tmp.path().join(META.1), b"{ torn").unwrap();
         let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();

@@ -185,7 +185,7 @@ impl Automaton for Band {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use tantivy::query::FuzzyTermQuery;
     use tantivy::schema::{Field, Term};
@@ -213,7 +213,7 @@ mod tests {
     }
 
     /// Every string of up to `len` characters from `alphabet`.
-    fn strings(alphabet: &[&str], len: usize) -> Vec<String> {
+    pub(in crate::search::typos) fn strings(alphabet: &[&str], len: usize) -> Vec<String> {
         let mut all = vec![String::new()];
         let mut last = all.clone();
         for _ in 0..len {

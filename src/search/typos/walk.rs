@@ -112,6 +112,7 @@ pub(super) fn matching<A: Automaton>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::search::typos::band::tests::strings;
     use crate::search::typos::band::Band;
     use tantivy::query::FuzzyTermQuery;
     use tantivy::schema::{Schema, STRING};
@@ -119,15 +120,7 @@ mod tests {
 
     /// Every string of up to `len` characters from `alphabet`, and some longer words.
     fn words(alphabet: &[&str], len: usize) -> Vec<String> {
-        let mut all = vec![String::new()];
-        let mut last = all.clone();
-        for _ in 0..len {
-            last = last
-                .iter()
-                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
-                .collect();
-            all.extend(last.iter().cloned());
-        }
+        let mut all = strings(alphabet, len);
         for long in [
             "tokenization",
             "tokenizer",
