@@ -203,6 +203,28 @@ struct Plan {
     typos: Typos,
 }
 
+/// Each pair of neighbouring words written as one (`fine tuning` → `finetuning`), with the
+/// place of its first word; none for a query of more than [`MAX_JOINED_WORDS`] words.
+fn joined_pairs(words: &[QueryWord], analyzer: &mut Analyzer) -> Vec<(usize, QueryWord)> {
+    if words.len() > MAX_JOINED_WORDS {
+        return Vec::new();
+    }
+    let mut joined = Vec::new();
+    for i in 1..words.len() {
+        let raw = format!("{}{}", words[i - 1].raw, words[i].raw);
+        let stem = analyzer.stem(&raw);
+        joined.push((
+            i - 1,
+            QueryWord {
+                budget: typo_budget(raw.chars().count()),
+                raw,
+                stem,
+            },
+        ));
+    }
+    joined
+}
+
 impl Plan {
     fn new(query: &str, question: bool, analyzer: &mut Analyzer) -> Plan {
         let mut words: Vec<QueryWord> = analyzer
@@ -218,24 +240,7 @@ impl Plan {
                 w.budget = 0;
             }
         }
-        let mut joined = Vec::new();
-        let pairs = if words.len() <= MAX_JOINED_WORDS {
-            words.len()
-        } else {
-            0
-        };
-        for i in 1..pairs {
-            let raw = format!("{}{}", words[i - 1].raw, words[i].raw);
-            let stem = analyzer.stem(&raw);
-            joined.push((
-                i - 1,
-                QueryWord {
-                    budget: typo_budget(raw.chars().count()),
-                    raw,
-                    stem,
-                },
-            ));
-        }
+        let joined = joined_pairs(&words, analyzer);
         let key = analyzer.key(query);
         let mut keys = vec![key.clone()];
         // `llms` typed in lowercase is not recognised as an acronym plural by the analyzer.
