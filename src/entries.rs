@@ -562,11 +562,7 @@ pub fn initials(term: &str) -> Option<String> {
 
 /// `X is a/an/the ...` → `X` (article dropped), when X is short and not a pronoun.
 fn is_a_subject(body: &str) -> Option<String> {
-    let lower = body.to_lowercase();
-    let at = [" is a ", " is an ", " is the ", " are a ", " are the "]
-        .iter()
-        .filter_map(|p| lower.find(p))
-        .min()?;
+    let at = subject_end(body)?;
     let subject = body[..at].trim();
     let subject = ["A ", "An ", "The ", "a ", "an ", "the "]
         .iter()
@@ -586,6 +582,31 @@ fn is_a_subject(body: &str) -> Option<String> {
         return None;
     }
     Some(subject.to_string())
+}
+
+/// Where ` is a `, ` is an `, ` is the `, ` are a ` or ` are the ` first starts in `body`
+/// lowercased (an index into the lowercased text). A subject longer than six words is
+/// not a term, so only the first eight words are looked in when they are ASCII (their
+/// lowercased bytes are the text's own): a pattern starting after them leaves at least
+/// seven words in front, article dropped.
+fn subject_end(body: &str) -> Option<usize> {
+    const PATTERNS: [&str; 5] = [" is a ", " is an ", " is the ", " are a ", " are the "];
+    let longest = PATTERNS.iter().map(|p| p.len()).max().unwrap_or(0);
+    let eighth_end = body
+        .split_whitespace()
+        .nth(7)
+        .map(|w| w.as_ptr() as usize - body.as_ptr() as usize + w.len());
+    let head_len = eighth_end.map_or(body.len(), |end| (end + longest).min(body.len()));
+    let lower = match body.get(..head_len).filter(|h| h.is_ascii()) {
+        Some(head) => head.to_ascii_lowercase(),
+        None => body.to_lowercase(),
+    };
+    let bytes = lower.as_bytes();
+    memchr::memchr_iter(b' ', bytes).find(|&i| {
+        PATTERNS
+            .iter()
+            .any(|p| bytes[i..].starts_with(p.as_bytes()))
+    })
 }
 
 /// The term a heading names, for heading-per-term glossaries: short, not a question,
@@ -878,6 +899,50 @@ mod tests {
     fn h_is_a_paragraph_under_a_heading() {
         let md = "## Generative AI Basics\n\nAI --> ML --> DL --> Generative AI:\n\nGenerative AI is a sub-field of AI that generates content.\n";
         assert_eq!(terms(md), ["Generative AI"]);
+    }
+
+    #[test]
+    fn a_subject_is_looked_for_in_the_first_words_as_in_the_whole_text() {
+        // The earliest pattern in the whole text lowercased, as before the cut-off.
+        let whole = |body: &str| {
+            let lower = body.to_lowercase();
+            [" is a ", " is an ", " is the ", " are a ", " are the "]
+                .iter()
+                .filter_map(|p| lower.find(p))
+                .min()
+        };
+        let subject =
+            |at: Option<usize>, body: &str| at.map(|at| body[..at].split_whitespace().count());
+        let bodies = [
+            "A token is a piece of text.",
+            "Tokens ARE THE units a model reads.",
+            "one two three four five six seven is a thing",
+            "one two three four five six seven eight is a thing",
+            "one two three four five six seven eight nine is the end",
+            "one two three four five six seven eight\tis an edge",
+            "\u{130}stanbul is a city",
+            "Caf\u{e9} is a place, and one two three four five six seven eight is the rest",
+            "no pattern here at all",
+            "is a",
+            " is a ",
+            "",
+        ];
+        for body in bodies {
+            let (want, got) = (whole(body), subject_end(body));
+            if want != got {
+                // Only a match after the eighth word may differ: no subject either way.
+                assert!(subject(want, body).is_some_and(|n| n >= 8), "{body:?}");
+                assert!(
+                    got.is_none_or(|at| subject(Some(at), body) >= Some(8)),
+                    "{body:?}"
+                );
+            }
+        }
+        assert_eq!(subject_end("A token is a piece"), Some(7));
+        assert_eq!(
+            subject_end("one two three four five six seven eight nine is a x"),
+            None
+        );
     }
 
     #[test]

@@ -204,12 +204,24 @@ pub(crate) struct Matcher<T = Tables> {
     longest: usize,
     /// The words of the text being matched (reused from text to text).
     words: Vec<Word>,
+    /// What a one-word window found, by its word ([`Matcher::first_word`]): kept by a
+    /// matcher that reads many texts, where most words come back again and again.
+    seen: Option<FxMap<String, Seen>>,
+}
+
+/// A one-word window as [`Matcher::find`] met it: the word's stem, the nodes it names and
+/// whether it can grow into a longer name.
+struct Seen {
+    stem: String,
+    nodes: Vec<usize>,
+    grows: bool,
 }
 
 impl Matcher<Tables> {
     /// A matcher for `names`, cut as `source` says.
     fn new<'b>(names: impl IntoIterator<Item = NameOf<'b>>, source: &Source<'_>) -> Matcher {
         let mut m = Matcher::over(Tables::default(), 0);
+        m.seen = Some(FxMap::default());
         let t = &mut m.table;
         for (node, term, name, alias) in names {
             let cut = source.name(name);
@@ -249,7 +261,31 @@ impl<T: Lookup> Matcher<T> {
             table,
             longest,
             words: Vec::new(),
+            seen: None,
         }
+    }
+
+    /// [`Matcher::named`] and [`Lookup::grows`] of the window of one word `w`, remembered
+    /// by word when the matcher keeps them: the tables are asked once per distinct word.
+    fn first_word(&mut self, w: &Word, nodes: &mut Vec<usize>) -> bool {
+        if let Some(seen) = self.seen.as_ref().and_then(|s| s.get(w.raw.as_str())) {
+            if seen.stem == w.stem {
+                nodes.clear();
+                nodes.extend_from_slice(&seen.nodes);
+                return seen.grows;
+            }
+        }
+        self.named(std::slice::from_ref(w), &w.raw, &w.stem, nodes);
+        let grows = self.table.grows(&w.raw, &w.stem);
+        if let Some(seen) = self.seen.as_mut() {
+            let entry = Seen {
+                stem: w.stem.clone(),
+                nodes: nodes.clone(),
+                grows,
+            };
+            seen.insert(w.raw.clone(), entry);
+        }
+        grows
     }
 
     /// The nodes named by the words `window`, into `nodes`: by key, else by inflection.
@@ -291,12 +327,17 @@ impl<T: Lookup> Matcher<T> {
                     stems.push(' ');
                 }
                 stems.push_str(&w.stem);
-                self.named(&words[i..i + len], &joined, &stems, &mut nodes);
+                let grows = if len == 1 {
+                    self.first_word(w, &mut nodes)
+                } else {
+                    self.named(&words[i..i + len], &joined, &stems, &mut nodes);
+                    self.table.grows(&joined, &stems)
+                };
                 if !nodes.is_empty() {
                     best_len = len;
                     std::mem::swap(&mut best, &mut nodes);
                 }
-                if !self.table.grows(&joined, &stems) {
+                if !grows {
                     break;
                 }
             }

@@ -430,7 +430,7 @@ struct Parsed {
 
 fn parse_file(file: &NoteFile) -> Parsed {
     let mut warnings = Vec::new();
-    let loaded = match notes::load(&file.abs) {
+    let loaded = match notes::load_sized(&file.abs, file.size) {
         Ok(loaded) => loaded,
         Err(err) => {
             warnings.push(Warning {

@@ -377,9 +377,18 @@ impl Loaded {
 
 /// Reads a file as a note (see [`Loaded`]), opened read-only.
 pub fn load(path: &Path) -> std::io::Result<Loaded> {
+    load_sized(path, 0)
+}
+
+/// [`load`] of a file the walk saw `size` bytes long: the buffer is made that size at
+/// once, and the file is read to its end without asking its size again (a `statx` and an
+/// `lseek` per note). A file that grew since is read whole all the same.
+pub fn load_sized(path: &Path, size: u64) -> std::io::Result<Loaded> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
-    let mut bytes = Vec::with_capacity(SNIFF);
+    // One byte more than the size, to meet the end; a binary file's size is not trusted.
+    let expected = usize::try_from(size).unwrap_or(0).saturating_add(1);
+    let mut bytes = Vec::with_capacity(expected.min(SNIFF));
     (&mut file).take(SNIFF as u64).read_to_end(&mut bytes)?;
     if bytes.contains(&0) {
         return Ok(Loaded {
@@ -387,7 +396,15 @@ pub fn load(path: &Path) -> std::io::Result<Loaded> {
             binary: true,
         });
     }
-    file.read_to_end(&mut bytes)?;
+    // Fewer bytes than asked for: the end was met. Else the rest, through `take`:
+    // `File::read_to_end` would ask the file's size and position first.
+    if bytes.len() == SNIFF {
+        // As `File::read_to_end` would: no memory for it is an error, not an abort.
+        bytes
+            .try_reserve_exact(expected.saturating_sub(SNIFF))
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::OutOfMemory, e))?;
+        (&mut file).take(u64::MAX).read_to_end(&mut bytes)?;
+    }
     Ok(Loaded {
         bytes,
         binary: false,
@@ -395,7 +412,7 @@ pub fn load(path: &Path) -> std::io::Result<Loaded> {
 }
 
 /// Decodes note bytes: see [`read`].
-pub fn decode(rel: &str, bytes: Vec<u8>, warnings: &mut Vec<Warning>) -> Option<String> {
+pub fn decode(rel: &str, mut bytes: Vec<u8>, warnings: &mut Vec<Warning>) -> Option<String> {
     let head = &bytes[..bytes.len().min(SNIFF)];
     if head.contains(&0) {
         warnings.push(Warning {
@@ -404,18 +421,21 @@ pub fn decode(rel: &str, bytes: Vec<u8>, warnings: &mut Vec<Warning>) -> Option<
         });
         return None;
     }
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    Some(match std::str::from_utf8(body) {
-        Ok(text) => text.to_string(),
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    // The bytes become the text in place, without a copy.
+    Some(match String::from_utf8(bytes) {
+        Ok(text) => text,
         Err(err) => {
             warnings.push(Warning {
                 file: rel.to_string(),
                 message: format!(
                     "invalid UTF-8 at byte {}; read with replacement characters",
-                    err.valid_up_to()
+                    err.utf8_error().valid_up_to()
                 ),
             });
-            String::from_utf8_lossy(body).into_owned()
+            String::from_utf8_lossy(err.as_bytes()).into_owned()
         }
     })
 }

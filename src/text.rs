@@ -68,9 +68,8 @@ fn plain_run(bytes: &[u8]) -> usize {
 /// Where `s` first holds the ASCII byte `b` twice in a row (`{{`): a byte search, not a
 /// substring search set up afresh for every piece of text.
 fn find_double(s: &str, b: u8) -> Option<usize> {
-    s.match_indices(char::from(b))
-        .map(|(at, _)| at)
-        .find(|&at| s.as_bytes().get(at + 1) == Some(&b))
+    let bytes = s.as_bytes();
+    memchr::memchr_iter(b, bytes).find(|&at| bytes.get(at + 1) == Some(&b))
 }
 
 /// The start of `s`, at most `max` bytes plus `…` when cut, cut at whitespace when there is

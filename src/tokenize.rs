@@ -227,6 +227,11 @@ impl StemCache {
 
     /// Replaces `word` by its stem.
     fn stem(&mut self, word: &mut String) {
+        // The English stemmer leaves a word of fewer than three letters as it is (`a`, `of`,
+        // `is`: a quarter of the tokens of English text), so no table is asked.
+        if word.len() < 3 {
+            return;
+        }
         let Some(key) = Inline::new(word) else {
             let stem = self.stemmer.token_stream(word.as_str()).next().cloned();
             if let Some(stem) = stem {
@@ -1325,6 +1330,28 @@ mod tests {
                 let want = reference.token_stream(word).next().unwrap().text.clone();
                 assert_eq!(stem, want, "{word} (round {round})");
             }
+        }
+    }
+
+    #[test]
+    fn words_of_under_three_bytes_are_their_own_stems() {
+        let mut reference = TextAnalyzer::builder(RawTokenizer::default())
+            .filter(Stemmer::new(Language::English))
+            .build();
+        // Every string of one or two bytes that a lowercased token can be: ASCII, and the
+        // two-byte letters (`é`, `ß`, `ı`, Greek, Cyrillic).
+        let ascii = (0x20u8..0x7f).map(char::from);
+        let two_byte = ('\u{80}'..='\u{7ff}').filter(|c| !c.is_control());
+        let mut words: Vec<String> = ascii.clone().chain(two_byte).map(String::from).collect();
+        for a in ascii.clone() {
+            words.extend(ascii.clone().map(|b| format!("{a}{b}")));
+        }
+        let mut cache = StemCache::new();
+        for word in &words {
+            let mut stem = word.clone();
+            cache.stem(&mut stem);
+            let want = reference.token_stream(word).next().map(|t| t.text.clone());
+            assert_eq!(Some(stem), want, "{word:?}");
         }
     }
 
