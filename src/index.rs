@@ -1050,16 +1050,18 @@ fn add_notes(
         let done = &done;
         let to_index = &to_index;
         scope.spawn(move || {
+            let parse = |file: &NoteFile| {
+                let parsed = parse_file(file);
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                progress(Progress::Parsed { done: n });
+                parsed
+            };
             for chunk in to_index.chunks(PARSE_BATCH) {
-                let parsed: Vec<Parsed> = chunk
-                    .par_iter()
-                    .map(|file| {
-                        let parsed = parse_file(file);
-                        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                        progress(Progress::Parsed { done: n });
-                        parsed
-                    })
-                    .collect();
+                // One note (an edit): parsed here, without starting the thread pool.
+                let parsed: Vec<Parsed> = match chunk {
+                    [one] => vec![parse(one)],
+                    _ => chunk.par_iter().map(parse).collect(),
+                };
                 if batches.send(parsed).is_err() {
                     break;
                 }

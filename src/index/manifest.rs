@@ -264,12 +264,12 @@ pub struct Observed {
 }
 
 /// One `stat` per line of the manifest text `manifest` (file `name`, read up to the length
-/// its commit gives), in parallel, instead of a walk: every note, folder and ignore file as
-/// it is now, and whether nothing changed since the walk recorded (every note has the same
-/// size and time, every folder the same stamp, see [`notes::dir_stamp`], every ignore file
-/// the same time, and one that was absent still is). `None` when the text is not a
-/// manifest. A refresh that follows uses these stats instead of taking them again
-/// ([`notes::Previous::seen`]).
+/// its commit gives; [`changed`] says on which threads), instead of a walk: every note,
+/// folder and ignore file as it is now, and whether nothing changed since the walk
+/// recorded (every note has the same size and time, every folder the same stamp, see
+/// [`notes::dir_stamp`], every ignore file the same time, and one that was absent still
+/// is). `None` when the text is not a manifest. A refresh that follows uses these stats
+/// instead of taking them again ([`notes::Previous::seen`]).
 pub fn observe(name: &str, manifest: &str, root: &Path) -> Option<Observed> {
     let mut lines = lines_of(manifest);
     let mut listed = header(lines.next()?)?;
@@ -294,13 +294,7 @@ pub fn observe(name: &str, manifest: &str, root: &Path) -> Option<Observed> {
         None => Some(Err(())),
     };
     let order = by_place(&lines);
-    // Starting the thread pool costs more than a few hundred `stat`s on one thread.
-    let differing: Result<Vec<usize>, ()> = if lines.len() < PARALLEL_FROM {
-        order.iter().filter_map(differs).collect()
-    } else {
-        order.par_iter().filter_map(differs).collect()
-    };
-    let mut differing = differing.ok()?;
+    let mut differing = changed(order.len(), |k| differs(&order[k])).ok()?;
     differing.sort_unstable();
     let summary = Summary {
         source: format!("{name}#{}", manifest.len()),
@@ -667,8 +661,27 @@ fn sort_keys<T>(list: &mut [(String, T)]) {
     }
 }
 
-/// Manifest lines from which the freshness check `stat`s in parallel.
-pub(super) const PARALLEL_FROM: usize = 1000;
+/// Manifest lines up to which the freshness check `stat`s on this thread alone; above
+/// it, on all cores (rayon). One thread costs less CPU: in a process with one thread, an
+/// `fstatat` from a folder handle takes no reference on the shared open file, and no pool
+/// is started whose idle workers spin (`sched_yield`) for more work. Its wall time is the
+/// pass's whole CPU time, which this bound keeps under ~100 ms on a 2-core VM (~1.5 µs a
+/// line; a CLI user does not perceive it); larger notes folders keep the parallel pass.
+const ONE_THREAD_UPTO: usize = 60_000;
+
+/// The items of `0..n` that `check` finds changed (`Some(Ok(i))`), in order; `Err` as soon
+/// as one cannot be told. On this thread up to [`ONE_THREAD_UPTO`] items, else on all
+/// cores.
+pub(super) fn changed<F>(n: usize, check: F) -> Result<Vec<usize>, ()>
+where
+    F: Fn(usize) -> Option<Result<usize, ()>> + Sync + Send,
+{
+    if n <= ONE_THREAD_UPTO {
+        (0..n).filter_map(check).collect()
+    } else {
+        (0..n).into_par_iter().filter_map(check).collect()
+    }
+}
 
 /// One manifest line looked at: its key, what its path holds now, and whether that is what
 /// the line recorded.
@@ -793,6 +806,35 @@ pub(super) fn walked(root: &Path, hash: &str) -> Manifest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn changed_items_are_the_same_in_order_on_one_thread_or_all() {
+        // Every seventh item changed; item `bad` cannot be told.
+        let check = |bad: usize| {
+            move |i: usize| match i {
+                _ if i == bad => Some(Err(())),
+                _ if i.is_multiple_of(7) => Some(Ok(i)),
+                _ => None,
+            }
+        };
+        for n in [
+            0,
+            10,
+            ONE_THREAD_UPTO,
+            ONE_THREAD_UPTO + 1,
+            3 * ONE_THREAD_UPTO,
+        ] {
+            let expected: Vec<usize> = (0..n).filter(|i| i.is_multiple_of(7)).collect();
+            assert_eq!(changed(n, check(usize::MAX)), Ok(expected), "{n} items");
+            if n > 0 {
+                assert_eq!(
+                    changed(n, check(n - 1)),
+                    Err(()),
+                    "{n} items, the last one bad"
+                );
+            }
+        }
+    }
 
     #[test]
     fn lines_are_statted_folder_by_folder_each_once() {

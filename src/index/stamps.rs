@@ -26,8 +26,6 @@
 
 use std::path::Path;
 
-use rayon::prelude::*;
-
 use super::anchors::{self, Anchors};
 use super::manifest::{self, Observed, Summary};
 
@@ -414,12 +412,7 @@ fn differing<'x>(
             None => Some(Err(())),
         }
     };
-    let offsets: Result<Vec<usize>, ()> = if table.len() < manifest::PARALLEL_FROM {
-        (0..table.len()).filter_map(check).collect()
-    } else {
-        (0..table.len()).into_par_iter().filter_map(check).collect()
-    };
-    let mut offsets = offsets.ok()?;
+    let mut offsets = manifest::changed(table.len(), check).ok()?;
     offsets.sort_unstable();
     offsets.iter().map(|&at| line_at(text, at)).collect()
 }
