@@ -113,6 +113,7 @@ impl Edit {
     }
 
     /// Turns the word into its stem.
+    #[inline]
     fn apply(&self, word: &mut String) {
         word.truncate(usize::from(self.0[0]));
         if self.0[1] == 0 {
@@ -324,10 +325,12 @@ impl WordTokenizer {
         }
     }
 
-    /// Lowercased, folded (and stemmed) form of one word, into `out`.
-    fn normalise(&mut self, word: &str, out: &mut String) {
+    /// Lowercased, folded (and stemmed) form of one word, into `out`; `ascii` when the
+    /// word is known to be ASCII (it is then not checked again).
+    fn normalise(&mut self, word: &str, ascii: bool, out: &mut String) {
+        debug_assert!(!ascii || word.is_ascii(), "{word:?}");
         out.clear();
-        if word.is_ascii() {
+        if ascii || word.is_ascii() {
             out.push_str(word);
             out.make_ascii_lowercase();
         } else if let Some(token) = self.fold.token_stream(word).next() {
@@ -362,21 +365,25 @@ impl Tokenizer for WordTokenizer {
         let mut tokens = std::mem::take(&mut self.tokens);
         let mut scratch = std::mem::take(&mut self.scratch);
         let mut len = 0;
-        split_words(text, &mut scratch, &mut |from, to, word, position| {
-            if word.len() >= MAX_TOKEN_BYTES {
-                return;
-            }
-            if len == tokens.len() {
-                tokens.push(Token::default());
-            }
-            let token = &mut tokens[len];
-            token.offset_from = from;
-            token.offset_to = to;
-            token.position = position;
-            token.position_length = 1;
-            self.normalise(word, &mut token.text);
-            len += 1;
-        });
+        split_words(
+            text,
+            &mut scratch,
+            &mut |from, to, word, position, ascii| {
+                if word.len() >= MAX_TOKEN_BYTES {
+                    return;
+                }
+                if len == tokens.len() {
+                    tokens.push(Token::default());
+                }
+                let token = &mut tokens[len];
+                token.offset_from = from;
+                token.offset_to = to;
+                token.position = position;
+                token.position_length = 1;
+                self.normalise(word, ascii, &mut token.text);
+                len += 1;
+            },
+        );
         self.tokens = tokens;
         self.scratch = scratch;
         self.remember(text, len);
@@ -440,11 +447,11 @@ fn strip_possessive(mut word: &str) -> &str {
 }
 
 /// Byte offsets where a camel-case word starts a new part (`ConfigMap` → `[0, 6]`), into
-/// `starts`.
-fn camel_starts(word: &str, starts: &mut Vec<usize>) {
+/// `starts`; `ascii` when the word is known to be ASCII.
+fn camel_starts(word: &str, ascii: bool, starts: &mut Vec<usize>) {
     starts.clear();
     starts.push(0);
-    if word.is_ascii() {
+    if ascii || word.is_ascii() {
         let bytes = word.as_bytes();
         for i in 1..bytes.len() {
             if bytes[i].is_ascii_uppercase() && bytes[i - 1].is_ascii_lowercase() {
@@ -541,8 +548,9 @@ fn ascii_segment_end(bytes: &[u8], i: usize) -> usize {
     }
 }
 
-/// Where [`split_words`] sends each token: `emit(from, to, text, position)`.
-type Emit<'e> = &'e mut dyn FnMut(usize, usize, &str, usize);
+/// Where [`split_words`] sends each token: `emit(from, to, text, position, ascii)`, where
+/// `ascii` says the text is known to be ASCII.
+type Emit<'e> = &'e mut dyn FnMut(usize, usize, &str, usize, bool);
 
 /// Calls `emit(from, to, text, position)` for every token of `text`, compounds first.
 /// Annex 29 always breaks before a space that follows something else, and no token or
@@ -601,7 +609,7 @@ fn ascii_piece(
             scratch.chain.push((base + last + 1, base + next));
             last = next;
         }
-        emit_chain(text, scratch, position, emit);
+        emit_chain(text, scratch, position, true, emit);
         i = last;
     }
 }
@@ -636,7 +644,7 @@ fn unicode_piece(
             scratch.chain.push(segments[j + 2]);
             j += 2;
         }
-        emit_chain(text, scratch, position, emit);
+        emit_chain(text, scratch, position, false, emit);
         i = j + 1;
     }
     scratch.segments = segments;
@@ -645,7 +653,13 @@ fn unicode_piece(
 /// The tokens of one chain of words joined by hyphens (`scratch.chain`, byte ranges of
 /// `text`): the joined compound when there are several words, then each word, a camel-case
 /// word followed by its parts.
-fn emit_chain(text: &str, scratch: &mut Scratch, position: &mut usize, emit: Emit<'_>) {
+fn emit_chain(
+    text: &str,
+    scratch: &mut Scratch,
+    position: &mut usize,
+    ascii: bool,
+    emit: Emit<'_>,
+) {
     let Scratch {
         chain,
         starts,
@@ -658,20 +672,20 @@ fn emit_chain(text: &str, scratch: &mut Scratch, position: &mut usize, emit: Emi
         for &(a, b) in chain.iter() {
             joined.push_str(strip_possessive(&text[a..b]));
         }
-        emit(from, to, joined, *position);
+        emit(from, to, joined, *position, ascii);
     }
     for &(offset, end) in chain.iter() {
         let word = strip_possessive(&text[offset..end]);
-        camel_starts(word, starts);
+        camel_starts(word, ascii, starts);
         if starts.len() > 1 {
-            emit(offset, offset + word.len(), word, *position);
+            emit(offset, offset + word.len(), word, *position, ascii);
             for (n, &s) in starts.iter().enumerate() {
                 let e = starts.get(n + 1).copied().unwrap_or(word.len());
-                emit(offset + s, offset + e, &word[s..e], *position);
+                emit(offset + s, offset + e, &word[s..e], *position, ascii);
                 *position += 1;
             }
         } else {
-            emit(offset, offset + word.len(), word, *position);
+            emit(offset, offset + word.len(), word, *position, ascii);
             *position += 1;
         }
     }
@@ -919,7 +933,7 @@ mod tests {
             split_words(
                 text,
                 &mut Scratch::default(),
-                &mut |from, to, word, position| {
+                &mut |from, to, word, position, _| {
                     tokens.push(Token {
                         offset_from: from,
                         offset_to: to,
@@ -1049,7 +1063,7 @@ mod tests {
             for &k in &chain {
                 let offset = segments[k].0;
                 let word = strip_possessive(seg(k));
-                camel_starts(word, &mut starts);
+                camel_starts(word, false, &mut starts);
                 if starts.len() > 1 {
                     out.push((offset, offset + word.len(), word.to_string(), position));
                 }
@@ -1066,7 +1080,7 @@ mod tests {
 
     fn split(text: &str, scratch: &mut Scratch) -> Vec<(usize, usize, String, usize)> {
         let mut out = Vec::new();
-        split_words(text, scratch, &mut |from, to, word, position| {
+        split_words(text, scratch, &mut |from, to, word, position, _| {
             out.push((from, to, word.to_string(), position));
         });
         out
