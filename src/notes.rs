@@ -254,11 +254,28 @@ fn error_path(err: &ignore::Error, root: &Path) -> String {
 /// so two names differing only in such bytes stay two notes; [`rel_path`] reverses it.
 pub fn relative(path: &Path, root: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
+    // The usual key, `a/b/c.md`, is the path as it is: no component to drop or encode.
+    if let Some(plain) = rel.to_str().filter(|s| is_plain_relative(s)) {
+        return plain.to_string();
+    }
     let parts: Vec<String> = rel
         .components()
         .map(|c| encode_name(c.as_os_str()))
         .collect();
     parts.join("/")
+}
+
+/// Whether the relative path `s` is its own key: components joined by single `/` that
+/// [`Path::components`] keeps as they are (no empty or `.` one past the first, no
+/// leading or trailing `/`) and [`encode_name`] does not change (no `\\`).
+fn is_plain_relative(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with('/')
+        && !s.ends_with('/')
+        && !s.ends_with("/.")
+        && !s.contains("//")
+        && !s.contains("/./")
+        && !s.contains('\\')
 }
 
 #[cfg(unix)]
@@ -443,6 +460,41 @@ pub fn decode(rel: &str, mut bytes: Vec<u8>, warnings: &mut Vec<Warning>) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plain_relative_path_is_its_own_key_and_others_go_through_components() {
+        let root = Path::new("/notes");
+        let by_components = |rel: &str| {
+            Path::new(rel)
+                .components()
+                .map(|c| encode_name(c.as_os_str()))
+                .collect::<Vec<_>>()
+                .join("/")
+        };
+        for rel in [
+            "a.md",
+            "a/b/c.md",
+            "./a.md",
+            "a/./b.md",
+            "a//b.md",
+            "a/b/",
+            "a/.",
+            "..",
+            "../x.md",
+            "a\\b.md",
+            ".hidden/x.md",
+            "a/.b/c.md",
+            "",
+        ] {
+            let path = root.join(rel);
+            let want = by_components(path.strip_prefix(root).unwrap().to_str().unwrap());
+            assert_eq!(relative(&path, root), want, "{rel:?}");
+        }
+        assert_eq!(
+            relative(Path::new("/elsewhere/a.md"), root),
+            "//elsewhere/a.md"
+        );
+    }
 
     #[test]
     fn bom_is_dropped() {

@@ -158,12 +158,7 @@ impl Block {
                 std::iter::once(header.join(" | ")).chain(rows.iter().map(|r| r.cells.join(" | "))),
                 "\n",
             ),
-            Block::Code { text, .. } => text
-                .lines()
-                .map(text::collapse)
-                .filter(|l| !l.is_empty())
-                .collect::<Vec<_>>()
-                .join("\n"),
+            Block::Code { text, .. } => code_text(text),
             Block::DefinitionList { entries, .. } => join(
                 entries
                     .iter()
@@ -172,6 +167,24 @@ impl Block {
             ),
         }
     }
+}
+
+/// A code block's lines, each collapsed, the empty ones dropped, joined by newlines: made
+/// in one string, without a string per line.
+fn code_text(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    for line in code.lines() {
+        let before = out.len();
+        if before > 0 {
+            out.push('\n');
+        }
+        let start = out.len();
+        text::collapse_into(&mut out, line);
+        if out.len() == start {
+            out.truncate(before);
+        }
+    }
+    out
 }
 
 /// The non-empty parts, `sep` between them.
@@ -875,6 +888,27 @@ fn front_matter(yaml: &str) -> Result<FrontMatter, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_code_blocks_text_is_its_lines_collapsed_without_the_empty_ones() {
+        let by_lines = |code: &str| {
+            code.lines()
+                .map(text::collapse)
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        for code in [
+            "",
+            "\n",
+            "a\n\n  b  c \n",
+            "   \n\tx\u{7}y\r\n\n\u{202e}\n z",
+            "fn main() {\n    let  x = 1;\n}\n",
+            "\u{a0}\u{a0}\nlast",
+        ] {
+            assert_eq!(code_text(code), by_lines(code), "{code:?}");
+        }
+    }
 
     #[test]
     fn a_lines_kept_text_is_its_cleaned_spans_and_leaves_equality_alone() {

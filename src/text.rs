@@ -15,6 +15,13 @@ pub fn clean(s: &str) -> String {
 /// Drops control characters and collapses whitespace, trimming both ends.
 pub fn collapse(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    collapse_into(&mut out, s);
+    out
+}
+
+/// [`collapse`] of `s`, appended to `out`.
+pub fn collapse_into(out: &mut String, s: &str) {
+    let start = out.len();
     let mut space = false;
     let mut rest = s;
     while !rest.is_empty() {
@@ -33,7 +40,7 @@ pub fn collapse(s: &str) -> String {
         let Some(c) = rest.chars().next() else { break };
         rest = &rest[c.len_utf8()..];
         if c.is_whitespace() {
-            space = !out.is_empty();
+            space = out.len() > start;
             continue;
         }
         if c.is_control() || is_invisible_format(c) {
@@ -45,7 +52,6 @@ pub fn collapse(s: &str) -> String {
         }
         out.push(c);
     }
-    out
 }
 
 /// Length of the run at the start of `bytes` that [`collapse`] copies as it is: printable

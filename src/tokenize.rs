@@ -325,12 +325,21 @@ impl WordTokenizer {
         }
     }
 
-    /// Lowercased, folded (and stemmed) form of one word, into `out`; `ascii` when the
-    /// word is known to be ASCII (it is then not checked again).
-    fn normalise(&mut self, word: &str, ascii: bool, out: &mut String) {
-        debug_assert!(!ascii || word.is_ascii(), "{word:?}");
+    /// Lowercased, folded (and stemmed) form of one word, into `out`; `case` says what is
+    /// known of it already (it is then not checked again).
+    fn normalise(&mut self, word: &str, case: Case, out: &mut String) {
+        debug_assert!(
+            match case {
+                Case::Unknown => true,
+                Case::Ascii => word.is_ascii(),
+                Case::Lower => word.is_ascii() && !word.bytes().any(|b| b.is_ascii_uppercase()),
+            },
+            "{word:?} {case:?}"
+        );
         out.clear();
-        if ascii || word.is_ascii() {
+        if case == Case::Lower {
+            out.push_str(word);
+        } else if case == Case::Ascii || word.is_ascii() {
             out.push_str(word);
             out.make_ascii_lowercase();
         } else if let Some(token) = self.fold.token_stream(word).next() {
@@ -365,25 +374,21 @@ impl Tokenizer for WordTokenizer {
         let mut tokens = std::mem::take(&mut self.tokens);
         let mut scratch = std::mem::take(&mut self.scratch);
         let mut len = 0;
-        split_words(
-            text,
-            &mut scratch,
-            &mut |from, to, word, position, ascii| {
-                if word.len() >= MAX_TOKEN_BYTES {
-                    return;
-                }
-                if len == tokens.len() {
-                    tokens.push(Token::default());
-                }
-                let token = &mut tokens[len];
-                token.offset_from = from;
-                token.offset_to = to;
-                token.position = position;
-                token.position_length = 1;
-                self.normalise(word, ascii, &mut token.text);
-                len += 1;
-            },
-        );
+        split_words(text, &mut scratch, &mut |from, to, word, position, case| {
+            if word.len() >= MAX_TOKEN_BYTES {
+                return;
+            }
+            if len == tokens.len() {
+                tokens.push(Token::default());
+            }
+            let token = &mut tokens[len];
+            token.offset_from = from;
+            token.offset_to = to;
+            token.position = position;
+            token.position_length = 1;
+            self.normalise(word, case, &mut token.text);
+            len += 1;
+        });
         self.tokens = tokens;
         self.scratch = scratch;
         self.remember(text, len);
@@ -548,9 +553,17 @@ fn ascii_segment_end(bytes: &[u8], i: usize) -> usize {
     }
 }
 
-/// Where [`split_words`] sends each token: `emit(from, to, text, position, ascii)`, where
-/// `ascii` says the text is known to be ASCII.
-type Emit<'e> = &'e mut dyn FnMut(usize, usize, &str, usize, bool);
+/// What is known of a token's text when it is cut: nothing, that it is ASCII, or that it
+/// is ASCII without capitals (most words: then it is not lowercased again).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Case {
+    Unknown,
+    Ascii,
+    Lower,
+}
+
+/// Where [`split_words`] sends each token: `emit(from, to, text, position, case)`.
+type Emit<'e> = &'e mut dyn FnMut(usize, usize, &str, usize, Case);
 
 /// Calls `emit(from, to, text, position)` for every token of `text`, compounds first.
 /// Annex 29 always breaks before a space that follows something else, and no token or
@@ -666,26 +679,33 @@ fn emit_chain(
         joined,
         ..
     } = scratch;
+    let known = if ascii { Case::Ascii } else { Case::Unknown };
     if let [(from, _), .., (last_from, last_to)] = chain[..] {
         let to = last_from + strip_possessive(&text[last_from..last_to]).len();
         joined.clear();
         for &(a, b) in chain.iter() {
             joined.push_str(strip_possessive(&text[a..b]));
         }
-        emit(from, to, joined, *position, ascii);
+        emit(from, to, joined, *position, known);
     }
     for &(offset, end) in chain.iter() {
         let word = strip_possessive(&text[offset..end]);
+        // An ASCII word without capitals has no camel-case parts and is its own lowercase.
+        if ascii && !word.bytes().any(|b| b.is_ascii_uppercase()) {
+            emit(offset, offset + word.len(), word, *position, Case::Lower);
+            *position += 1;
+            continue;
+        }
         camel_starts(word, ascii, starts);
         if starts.len() > 1 {
-            emit(offset, offset + word.len(), word, *position, ascii);
+            emit(offset, offset + word.len(), word, *position, known);
             for (n, &s) in starts.iter().enumerate() {
                 let e = starts.get(n + 1).copied().unwrap_or(word.len());
-                emit(offset + s, offset + e, &word[s..e], *position, ascii);
+                emit(offset + s, offset + e, &word[s..e], *position, known);
                 *position += 1;
             }
         } else {
-            emit(offset, offset + word.len(), word, *position, ascii);
+            emit(offset, offset + word.len(), word, *position, known);
             *position += 1;
         }
     }
