@@ -324,10 +324,18 @@ impl<'a> Extractor<'a> {
         if !text.chars().any(char::is_alphanumeric) {
             return;
         }
-        for chunk in chunks(&text, PASSAGE_CHUNK) {
+        let pieces = chunks(&text, PASSAGE_CHUNK);
+        // One piece that is the whole text (the usual passage): the text itself, not a copy.
+        let whole = matches!(pieces[..], [one] if one.len() == text.len());
+        let pieces: Vec<String> = if whole {
+            vec![text]
+        } else {
+            pieces.into_iter().map(str::to_string).collect()
+        };
+        for chunk in pieces {
             self.out.push(Entry {
                 kind: Kind::Passage,
-                text: chunk.to_string(),
+                text: chunk,
                 file: self.file.to_string(),
                 line: block.line(),
                 heading_path: section.heading_path.clone(),

@@ -252,17 +252,35 @@ pub struct Document {
 /// Byte offset → 1-based line.
 struct Lines {
     starts: Vec<usize>,
+    /// The line of the last offset asked for: events come mostly in order, so the next
+    /// answer is usually this line or one a little further.
+    last: usize,
 }
 
 impl Lines {
     fn new(text: &str) -> Self {
         let mut starts = vec![0];
         starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
-        Lines { starts }
+        Lines { starts, last: 1 }
     }
 
-    fn of(&self, offset: usize) -> usize {
-        self.starts.partition_point(|&s| s <= offset)
+    /// The number of line starts at or before `offset`: a few steps on from the last
+    /// answer when `offset` is not before its line, else a binary search.
+    fn of(&mut self, offset: usize) -> usize {
+        let mut n = self.last;
+        if self.starts[n - 1] > offset {
+            n = self.starts.partition_point(|&s| s <= offset);
+        } else {
+            while self.starts.get(n).is_some_and(|&s| s <= offset) {
+                n += 1;
+                if n > self.last + 8 {
+                    n = self.starts.partition_point(|&s| s <= offset);
+                    break;
+                }
+            }
+        }
+        self.last = n.max(1);
+        n
     }
 }
 
@@ -298,7 +316,7 @@ struct DefBuild {
 
 /// Parses a note into sections. Never fails: problems are recorded in the document.
 pub fn parse(source: &str) -> Document {
-    let lines = Lines::new(source);
+    let mut lines = Lines::new(source);
     let mut builder = Builder::new();
     for (event, range) in Parser::new_ext(source, options()).into_offset_iter() {
         builder.at = lines.of(range.start);
@@ -888,6 +906,25 @@ fn front_matter(yaml: &str) -> Result<FrontMatter, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_is_found_the_same_in_any_order_of_offsets() {
+        let text = "a\nbb\n\nccc\n\n\n\n\n\n\n\n\n\n\nd\ne";
+        let mut lines = Lines::new(text);
+        let want = |o: usize| lines_starts(text).partition_point(|&s| s <= o);
+        let offsets = [
+            0, 1, 2, 3, 5, 4, 0, 7, 7, 8, 20, 22, 9, 10, 23, 24, 1, 24, 12, 13,
+        ];
+        for o in offsets {
+            assert_eq!(lines.of(o), want(o), "offset {o}");
+        }
+    }
+
+    fn lines_starts(text: &str) -> Vec<usize> {
+        std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect()
+    }
 
     #[test]
     fn a_code_blocks_text_is_its_lines_collapsed_without_the_empty_ones() {
