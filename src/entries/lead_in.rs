@@ -434,13 +434,21 @@ fn first_of(text: &str, patterns: &[&str]) -> Option<(usize, usize)> {
             .find(|p| bytes[i..].starts_with(p.as_bytes()))
             .map(|p| (i, p.len()))
     };
-    let mut seconds: Vec<u8> = patterns
-        .iter()
-        .filter_map(|p| p.as_bytes().get(1).copied())
-        .collect();
-    seconds.sort_unstable();
-    seconds.dedup();
-    seconds
+    // The distinct second bytes, on the stack (the pattern lists are short).
+    let mut seconds = [0u8; 8];
+    let mut kinds = 0;
+    for b in patterns.iter().filter_map(|p| p.as_bytes().get(1).copied()) {
+        if seconds[..kinds].contains(&b) {
+            continue;
+        }
+        if kinds == seconds.len() {
+            // More kinds than room: every space is tried.
+            return memchr::memchr_iter(b' ', bytes).find_map(|i| at(i + 1));
+        }
+        seconds[kinds] = b;
+        kinds += 1;
+    }
+    seconds[..kinds]
         .chunks(3)
         .filter_map(|kinds| match *kinds {
             [a] => memchr::memchr_iter(a, bytes).find_map(at),
@@ -509,6 +517,11 @@ mod tests {
             "one  =  two",
         ] {
             assert_eq!(first_of(text, ARROWS), spaces(text, ARROWS), "{text:?}");
+            // More kinds of second byte than `first_of` keeps: every space is tried.
+            let many = [
+                " a", " b", " c", " d", " e", " f", " g", " h", " i", " =", " -",
+            ];
+            assert_eq!(first_of(text, &many), spaces(text, &many), "{text:?}");
             assert_eq!(
                 first_of(text, &patterns),
                 spaces(text, &patterns),
