@@ -570,7 +570,10 @@ pub fn initials(term: &str) -> Option<String> {
 
 /// `X is a/an/the ...` → `X` (article dropped), when X is short and not a pronoun.
 fn is_a_subject(body: &str) -> Option<String> {
-    let at = subject_end(body)?;
+    // `at` is a place in the lowercased text, which some letters make longer (`İ`, 2
+    // bytes, lowercases to 3): one that is not a place in `body` gives no subject (it
+    // panicked before).
+    let at = subject_end(body).filter(|&at| body.is_char_boundary(at))?;
     let subject = body[..at].trim();
     let subject = ["A ", "An ", "The ", "a ", "an ", "the "]
         .iter()
@@ -950,6 +953,17 @@ mod tests {
         assert_eq!(
             subject_end("one two three four five six seven eight nine is a x"),
             None
+        );
+    }
+
+    #[test]
+    fn letters_that_grow_when_lowercased_do_not_break_the_subject_search() {
+        let md = "## Thing\n\n\u{130}\u{130}\u{130}\u{130}\u{130}\u{130}\u{130}\u{130}\u{130} is a \u{e9}\u{e9}\u{e9}\u{e9} thing here.\n";
+        // No subject: the heading names the term, as for any paragraph without one.
+        assert_eq!(terms(md), ["Thing"]);
+        assert_eq!(
+            terms("## Thing\n\nA widget is a small thing.\n"),
+            ["widget"]
         );
     }
 
