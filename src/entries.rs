@@ -374,9 +374,8 @@ fn title_section(doc: &Document) -> Option<usize> {
 
 /// A `<dd>` ending in `Also known as: X.` → (the definition before it, the names).
 fn split_alias_sentence(definition: &str) -> (String, Vec<String>) {
-    let lower = definition.to_lowercase();
     for label in ["also known as:", "aka:", "also called:"] {
-        if let Some(at) = lower.rfind(label) {
+        if let Some(at) = rfind_ascii_case(definition, label) {
             if let Some(names) = definition.get(at..).and_then(alias_line) {
                 let before = definition[..at].trim_end_matches([' ', ';']).to_string();
                 return (before, names);
@@ -384,6 +383,26 @@ fn split_alias_sentence(definition: &str) -> (String, Vec<String>) {
         }
     }
     (definition.to_string(), Vec::new())
+}
+
+/// `s` without `prefix` (ASCII), when it starts with it in any ASCII case. Places found in
+/// `s` lowercased are not places in `s` (`İ` is 2 bytes and lowercases to 3), so an ASCII
+/// pattern is matched in `s` itself; no other character lowercases to ASCII letters
+/// followed by more of them.
+fn strip_prefix_ascii_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.as_bytes().get(..prefix.len())?;
+    // All ASCII when equal, so `prefix.len()` is a character boundary of `s`.
+    head.eq_ignore_ascii_case(prefix.as_bytes())
+        .then(|| &s[prefix.len()..])
+}
+
+/// Where `needle` (ASCII, not empty) last starts in `s`, in any ASCII case (see
+/// [`strip_prefix_ascii_case`]).
+fn rfind_ascii_case(s: &str, needle: &str) -> Option<usize> {
+    let (hay, needle) = (s.as_bytes(), needle.as_bytes());
+    (0..=hay.len().checked_sub(needle.len())?)
+        .rev()
+        .find(|&at| hay[at..at + needle.len()].eq_ignore_ascii_case(needle))
 }
 
 /// Splits `text` into pieces of at most about `max` bytes, at whitespace where possible.
@@ -630,8 +649,8 @@ fn heading_term(section: &Section) -> Option<String> {
         "what is ",
         "what are ",
     ] {
-        if let Some(rest) = lower.strip_prefix(prefix) {
-            let term = heading[heading.len() - rest.len()..].trim_end_matches(['?', ' ']);
+        if let Some(rest) = strip_prefix_ascii_case(heading, prefix) {
+            let term = rest.trim_end_matches(['?', ' ']);
             return Some(term.to_string()).filter(|t| !t.is_empty());
         }
     }
@@ -959,6 +978,26 @@ mod tests {
             subject_end("one two three four five six seven eight nine is a x"),
             None
         );
+    }
+
+    #[test]
+    fn letters_that_grow_when_lowercased_do_not_break_what_is_headings_or_alias_labels() {
+        // Ten `İ` lowercase to ten bytes more than the heading's rest: the place taken from
+        // the lowercased heading fell before its start (a panic that failed the whole run).
+        let md = format!("## What is {}?\n\nA thing of letters.\n", "\u{130}".repeat(10));
+        assert_eq!(terms(&md), ["\u{130}".repeat(10)]);
+        assert_eq!(
+            terms("## What is \u{130}stanbul?\n\nA city on the Bosphorus.\n"),
+            ["\u{130}stanbul"]
+        );
+        assert_eq!(
+            terms("## WHAT IS A Token?\n\nA piece of text.\n"),
+            ["Token"]
+        );
+        let aka = format!("A city {} AKA: Constantinople.", "\u{130}".repeat(4));
+        let (before, names) = split_alias_sentence(&aka);
+        assert_eq!(before, format!("A city {}", "\u{130}".repeat(4)));
+        assert_eq!(names, ["Constantinople"]);
     }
 
     #[test]
