@@ -984,7 +984,10 @@ mod tests {
     fn letters_that_grow_when_lowercased_do_not_break_what_is_headings_or_alias_labels() {
         // Ten `İ` lowercase to ten bytes more than the heading's rest: the place taken from
         // the lowercased heading fell before its start (a panic that failed the whole run).
-        let md = format!("## What is {}?\n\nA thing of letters.\n", "\u{130}".repeat(10));
+        let md = format!(
+            "## What is {}?\n\nA thing of letters.\n",
+            "\u{130}".repeat(10)
+        );
         assert_eq!(terms(&md), ["\u{130}".repeat(10)]);
         assert_eq!(
             terms("## What is \u{130}stanbul?\n\nA city on the Bosphorus.\n"),

@@ -662,12 +662,12 @@ fn sort_keys<T>(list: &mut [(String, T)]) {
 }
 
 /// Manifest lines up to which the freshness check `stat`s on this thread alone; above
-/// it, on all cores (rayon). One thread costs less CPU: in a process with one thread, an
-/// `fstatat` from a folder handle takes no reference on the shared open file, and no pool
-/// is started whose idle workers spin (`sched_yield`) for more work. Its wall time is the
-/// pass's whole CPU time, which this bound keeps under ~100 ms on a 2-core VM (~1.5 µs a
-/// line; a CLI user does not perceive it); larger notes folders keep the parallel pass.
-const ONE_THREAD_UPTO: usize = 60_000;
+/// it, on all cores (rayon): starting the pool costs more than a few hundred `stat`s.
+/// One thread for every folder up to 60,000 lines was tried (session 10): it saved 1-3 ms
+/// of CPU on MDN's 28k lines when the machine was busy and nothing measurable when it was
+/// quiet (load 1: no-change search 50.5 vs 51.8 ms CPU, one-edit `gloss index` 66.4 vs
+/// 65.7), while its wall time rose from 29 to 53 ms and from 44 to 67 ms.
+const ONE_THREAD_UPTO: usize = 999;
 
 /// The items of `0..n` that `check` finds changed (`Some(Ok(i))`), in order; `Err` as soon
 /// as one cannot be told. On this thread up to [`ONE_THREAD_UPTO`] items, else on all
