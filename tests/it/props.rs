@@ -126,6 +126,14 @@ fn markdownish() -> impl Strategy<Value = String> {
         1 => Just("{{Glossary(\"HTTP\")}}"),
         1 => Just("title: x\n"),
         1 => Just(" is a "),
+        2 => Just("\n## What is "),
+        1 => Just(" aka: "),
+        // Letters whose lowercase is longer (`İ`, `Ⱥ`) or shorter (Kelvin `K`) in bytes: a
+        // place found in a lowercased copy is not a place in the text (ten `İ` after
+        // `## What is ` made the index run panic).
+        2 => Just("\u{130}\u{130}\u{130}\u{130}\u{130}\u{130}\u{130}\u{130}\u{130}\u{130}"),
+        1 => Just("\u{23a}\u{23a}\u{23a}"),
+        1 => Just("\u{212a}\u{212a}"),
         1 => Just(" (RAG)"),
         1 => Just(" \u{2014} "),
         1 => Just("\u{1b}[31m"),
