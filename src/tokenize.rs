@@ -39,6 +39,10 @@ const HOT_STEM_SLOTS: usize = 1 << 13;
 /// Distinct words a stem cache learns before it sets up its hot table (a query never does).
 const HOT_AFTER_WORDS: usize = 1 << 10;
 
+/// Distinct words too long for the stem table ([`Inline`]) whose stems one stem cache
+/// remembers before it starts afresh.
+const LONG_STEM_WORDS: usize = 1 << 12;
+
 /// Splits text on Unicode word bounds, adding joined tokens for hyphenated and camel-case
 /// compounds at the position of their first part; then, in the same pass, drops tokens of
 /// [`MAX_TOKEN_BYTES`] or more, lowercases and ASCII-folds them and (for [`STEMMED`])
@@ -84,6 +88,9 @@ struct Scratch {
 struct StemCache {
     stemmer: TextAnalyzer,
     known: Stems,
+    /// Stems of words of 24 bytes or more (identifiers, mostly: MDN's notes stem ~40k of
+    /// them, each ~4,000 instructions in the stemmer), by word.
+    long: HashMap<String, String, rustc_hash::FxBuildHasher>,
     /// Empty until [`HOT_AFTER_WORDS`] words are known, then [`HOT_STEM_SLOTS`] slots.
     hot: Vec<(Inline, Edit)>,
 }
@@ -112,17 +119,31 @@ impl Edit {
         Some(Edit(bytes))
     }
 
-    /// Turns the word into its stem.
+    /// Appends the stem of `word` to `out`.
     #[inline]
-    fn apply(&self, word: &mut String) {
-        word.truncate(usize::from(self.0[0]));
+    fn write(&self, word: &str, out: &mut String) {
+        let keep = usize::from(self.0[0]);
+        out.push_str(word.get(..keep).unwrap_or(word));
+        self.push_tail(out);
+    }
+
+    /// Appends what the stem has after the part of its word it keeps.
+    #[inline]
+    fn push_tail(&self, out: &mut String) {
         if self.0[1] == 0 {
             return;
         }
         let tail = &self.0[2..2 + usize::from(self.0[1])];
         if let Ok(tail) = std::str::from_utf8(tail) {
-            word.push_str(tail);
+            out.push_str(tail);
         }
+    }
+
+    /// Turns the word into its stem.
+    #[inline]
+    fn apply(&self, word: &mut String) {
+        word.truncate(usize::from(self.0[0]));
+        self.push_tail(word);
     }
 }
 
@@ -189,7 +210,27 @@ fn le_word(b: &[u8]) -> u64 {
 }
 
 impl Inline {
+    #[inline]
     fn new(s: &str) -> Option<Inline> {
+        let b = s.as_bytes();
+        let len = b.len();
+        if len >= 24 {
+            return None;
+        }
+        // Most words fit the first machine word; a longer one has its first 8 bytes read
+        // at once (shifted, its 8th byte drops out), and its rest after them.
+        let head = |b: &[u8]| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+        let words = match len {
+            0..=7 => [le_word(b), 0, 0],
+            8..=15 => [head(b) << 8 >> 8, le_word(&b[7..]), 0],
+            _ => [head(b) << 8 >> 8, head(&b[7..]), le_word(&b[15..])],
+        };
+        Some(Inline([len as u64 | words[0] << 8, words[1], words[2]]))
+    }
+
+    /// [`Inline::new`] as it was first written, for the test that checks the quicker one.
+    #[cfg(test)]
+    fn by_parts(s: &str) -> Option<Inline> {
         let b = s.as_bytes();
         let len = b.len();
         if len >= 24 {
@@ -222,6 +263,7 @@ impl StemCache {
                 .filter(Stemmer::new(Language::English))
                 .build(),
             known: HashMap::default(),
+            long: HashMap::default(),
             hot: Vec::new(),
         }
     }
@@ -234,12 +276,53 @@ impl StemCache {
             return;
         }
         let Some(key) = Inline::new(word) else {
-            let stem = self.stemmer.token_stream(word.as_str()).next().cloned();
-            if let Some(stem) = stem {
-                *word = stem.text;
-            }
-            return;
+            return self.stem_long(word);
         };
+        self.stem_keyed(key, word);
+    }
+
+    /// [`StemCache::stem`] of a word too long for [`Inline`].
+    #[cold]
+    fn stem_long(&mut self, word: &mut String) {
+        if let Some(stem) = self.long.get(word.as_str()) {
+            word.clone_from(stem);
+            return;
+        }
+        let stem = self.stemmer.token_stream(word.as_str()).next().cloned();
+        if let Some(stem) = stem {
+            if self.long.len() >= LONG_STEM_WORDS {
+                self.long.clear();
+            }
+            self.long.insert(word.clone(), stem.text.clone());
+            *word = stem.text;
+        }
+    }
+
+    /// `out` made the stem of `word` (as `out = word` then [`StemCache::stem`]): a word
+    /// met lately is looked up from its own bytes, and only the part of it its stem keeps
+    /// is copied.
+    #[inline]
+    fn stem_into(&mut self, word: &str, out: &mut String) {
+        out.clear();
+        let key = match Inline::new(word) {
+            Some(key) if word.len() >= 3 => key,
+            _ => {
+                out.push_str(word);
+                return self.stem(out);
+            }
+        };
+        if !self.hot.is_empty() {
+            let (hot_key, edit) = &self.hot[key.slot()];
+            if *hot_key == key {
+                return edit.write(word, out);
+            }
+        }
+        out.push_str(word);
+        self.stem_keyed(key, out);
+    }
+
+    /// [`StemCache::stem`] of a word of three bytes or more, whose key is `key`.
+    fn stem_keyed(&mut self, key: Inline, word: &mut String) {
         let slot = if self.hot.is_empty() {
             None
         } else {
@@ -336,10 +419,18 @@ impl WordTokenizer {
             },
             "{word:?} {case:?}"
         );
-        out.clear();
         if case == Case::Lower {
-            out.push_str(word);
-        } else if case == Case::Ascii || word.is_ascii() {
+            match &mut self.stems {
+                Some(stems) => stems.stem_into(word, out),
+                None => {
+                    out.clear();
+                    out.push_str(word);
+                }
+            }
+            return;
+        }
+        out.clear();
+        if case == Case::Ascii || word.is_ascii() {
             out.push_str(word);
             out.make_ascii_lowercase();
         } else if let Some(token) = self.fold.token_stream(word).next() {
@@ -431,11 +522,17 @@ fn is_hyphen(segment: &str) -> bool {
 }
 
 /// `LLM's`, `LLM’s` and `LLMs` index as `LLM`: the stemmer leaves vowel-less plurals alone.
-fn strip_possessive(mut word: &str) -> &str {
+#[inline]
+fn strip_possessive(word: &str) -> &str {
     // Every form below ends in `s` or `S`; most words do not.
-    if !word.ends_with(['s', 'S']) {
+    if !matches!(word.as_bytes().last(), Some(b's' | b'S')) {
         return word;
     }
+    strip_possessive_s(word)
+}
+
+/// [`strip_possessive`] of a word that ends in `s` or `S`.
+fn strip_possessive_s(mut word: &str) -> &str {
     // Every trailing `'s`, not one, and `'S` too (`GPT'S` in capitals): a key analysed
     // again must come out the same.
     while let Some(stem) = ["'s", "'S", "\u{2019}s", "\u{2019}S"]
@@ -518,7 +615,9 @@ static WB: [Wb; 256] = {
     table
 };
 
-/// The end of the segment of ASCII `bytes` that starts at `i` (annex 29 rules for ASCII).
+/// The end of the segment of ASCII `bytes` that starts at `i` (annex 29 rules for ASCII):
+/// what [`word_segment`] and [`ascii_piece`] follow, kept for the tests that check them.
+#[cfg(test)]
 fn ascii_segment_end(bytes: &[u8], i: usize) -> usize {
     use Wb::*;
     let class = |k: usize| bytes.get(k).map_or(Other, |&b| WB[usize::from(b)]);
@@ -562,8 +661,8 @@ enum Case {
     Lower,
 }
 
-/// Where [`split_words`] sends each token: `emit(from, to, text, position, case)`.
-type Emit<'e> = &'e mut dyn FnMut(usize, usize, &str, usize, Case);
+// Where the functions below send each token: `emit(from, to, text, position, case)`, a
+// generic closure, not a `dyn` one: it is called for every token, and inlined.
 
 /// Calls `emit(from, to, text, position)` for every token of `text`, compounds first.
 /// Annex 29 always breaks before a space that follows something else, and no token or
@@ -571,7 +670,11 @@ type Emit<'e> = &'e mut dyn FnMut(usize, usize, &str, usize, Case);
 /// of them) are cut by a table of the ASCII rules as they are read, the others through
 /// `unicode_segmentation`'s word-bound segments. An ASCII text is read whole: the ASCII
 /// rules never join anything to a space, so they cut it where its pieces would end.
-fn split_words(text: &str, scratch: &mut Scratch, emit: Emit<'_>) {
+fn split_words(
+    text: &str,
+    scratch: &mut Scratch,
+    emit: &mut impl FnMut(usize, usize, &str, usize, Case),
+) {
     let bytes = text.as_bytes();
     let mut position = 0;
     if bytes.is_ascii() {
@@ -592,31 +695,112 @@ fn split_words(text: &str, scratch: &mut Scratch, emit: Emit<'_>) {
     }
 }
 
+/// Bits of [`ASCII_BITS`]: a byte that a word segment goes on through (a letter, a digit,
+/// `_`); a letter or a digit; a capital.
+const WORD_BYTE: u8 = 1;
+const ALNUM: u8 = 2;
+const UPPER: u8 = 4;
+
+/// What a word segment needs to know of each ASCII byte, in one load.
+static ASCII_BITS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = match b as u8 {
+            b'A'..=b'Z' => WORD_BYTE | ALNUM | UPPER,
+            b'a'..=b'z' | b'0'..=b'9' => WORD_BYTE | ALNUM,
+            b'_' => WORD_BYTE,
+            _ => 0,
+        };
+        b += 1;
+    }
+    table
+};
+
+/// The end of the word segment of ASCII `bytes` that starts at `i` (a letter, a digit or
+/// `_`), where [`ascii_segment_end`] ends it, and the [`ASCII_BITS`] of its bytes or'ed:
+/// one pass, where cutting the segment, asking whether it holds a letter or digit and
+/// whether it holds a capital were three.
+#[inline]
+fn word_segment(bytes: &[u8], i: usize) -> (usize, u8) {
+    use Wb::*;
+    let mut bits = 0;
+    let mut j = i;
+    loop {
+        while let Some(&b) = bytes.get(j) {
+            let b = ASCII_BITS[usize::from(b)];
+            if b & WORD_BYTE == 0 {
+                break;
+            }
+            bits |= b;
+            j += 1;
+        }
+        // `.` `'` `:` join letters to letters, and `.` `'` `,` `;` digits to digits; `j`
+        // is past the segment's first byte.
+        let (Some(&mid), Some(&next)) = (bytes.get(j), bytes.get(j + 1)) else {
+            return (j, bits);
+        };
+        let class = |b: u8| WB[usize::from(b)];
+        match (class(bytes[j - 1]), class(mid), class(next)) {
+            (Letter, MidLetter | MidNumLet, Letter) | (Numeric, MidNum | MidNumLet, Numeric) => {
+                bits |= ASCII_BITS[usize::from(next)];
+                j += 2;
+            }
+            _ => return (j, bits),
+        }
+    }
+}
+
 /// The tokens of an ASCII piece of `text`: each word segment, with the words joined to
-/// it by hyphens (`-` is a segment of its own), goes to [`emit_chain`].
+/// it by hyphens (`-` is a segment of its own), goes to [`emit_chain`]; a word alone (most
+/// of them) straight to [`emit_word`].
 fn ascii_piece(
     text: &str,
     piece: std::ops::Range<usize>,
     scratch: &mut Scratch,
     position: &mut usize,
-    emit: Emit<'_>,
+    emit: &mut impl FnMut(usize, usize, &str, usize, Case),
 ) {
     let base = piece.start;
     let bytes = &text.as_bytes()[piece];
-    let is_word = |from: usize, to: usize| bytes[from..to].iter().any(u8::is_ascii_alphanumeric);
+    let starts_word = |at: usize| {
+        bytes
+            .get(at)
+            .is_some_and(|&b| ASCII_BITS[usize::from(b)] & WORD_BYTE != 0)
+    };
     let mut i = 0;
     while i < bytes.len() {
-        let to = ascii_segment_end(bytes, i);
-        if !is_word(i, to) {
+        // Only a letter, a digit or `_` starts a segment that can be a word; the others
+        // (spaces, CR LF, punctuation) are never words.
+        if !starts_word(i) {
+            i += 1;
+            continue;
+        }
+        let (to, bits) = word_segment(bytes, i);
+        if bits & ALNUM == 0 {
+            i = to;
+            continue;
+        }
+        let hyphen = bytes.get(to) == Some(&b'-') && to + 1 < bytes.len() && starts_word(to + 1);
+        if !hyphen {
+            let upper = bits & UPPER != 0;
+            emit_word(
+                text,
+                (base + i, base + to),
+                Some(upper),
+                scratch,
+                position,
+                emit,
+            );
             i = to;
             continue;
         }
         scratch.chain.clear();
         scratch.chain.push((base + i, base + to));
         let mut last = to;
-        while bytes.get(last) == Some(&b'-') && last + 1 < bytes.len() {
-            let next = ascii_segment_end(bytes, last + 1);
-            if !is_word(last + 1, next) {
+        while bytes.get(last) == Some(&b'-') && last + 1 < bytes.len() && starts_word(last + 1) {
+            let (next, bits) = word_segment(bytes, last + 1);
+            if bits & ALNUM == 0 {
                 break;
             }
             scratch.chain.push((base + last + 1, base + next));
@@ -633,7 +817,7 @@ fn unicode_piece(
     piece: std::ops::Range<usize>,
     scratch: &mut Scratch,
     position: &mut usize,
-    emit: Emit<'_>,
+    emit: &mut impl FnMut(usize, usize, &str, usize, Case),
 ) {
     let base = piece.start;
     let mut segments = std::mem::take(&mut scratch.segments);
@@ -664,50 +848,67 @@ fn unicode_piece(
 }
 
 /// The tokens of one chain of words joined by hyphens (`scratch.chain`, byte ranges of
-/// `text`): the joined compound when there are several words, then each word, a camel-case
-/// word followed by its parts.
+/// `text`): the joined compound when there are several words, then each word
+/// ([`emit_word`]).
 fn emit_chain(
     text: &str,
     scratch: &mut Scratch,
     position: &mut usize,
     ascii: bool,
-    emit: Emit<'_>,
+    emit: &mut impl FnMut(usize, usize, &str, usize, Case),
 ) {
-    let Scratch {
-        chain,
-        starts,
-        joined,
-        ..
-    } = scratch;
     let known = if ascii { Case::Ascii } else { Case::Unknown };
+    let chain = std::mem::take(&mut scratch.chain);
     if let [(from, _), .., (last_from, last_to)] = chain[..] {
         let to = last_from + strip_possessive(&text[last_from..last_to]).len();
+        let joined = &mut scratch.joined;
         joined.clear();
         for &(a, b) in chain.iter() {
             joined.push_str(strip_possessive(&text[a..b]));
         }
         emit(from, to, joined, *position, known);
     }
-    for &(offset, end) in chain.iter() {
-        let word = strip_possessive(&text[offset..end]);
-        // An ASCII word without capitals has no camel-case parts and is its own lowercase.
-        if ascii && !word.bytes().any(|b| b.is_ascii_uppercase()) {
-            emit(offset, offset + word.len(), word, *position, Case::Lower);
+    for &word in chain.iter() {
+        // Whether an ASCII word has capitals is asked of the word itself.
+        let upper = ascii.then_some(true);
+        emit_word(text, word, upper, scratch, position, emit);
+    }
+    scratch.chain = chain;
+}
+
+/// The tokens of one word (`text[from..to]`, its possessive dropped): the word, then its
+/// camel-case parts when it has several. `upper` is `None` when the word is not ASCII,
+/// else whether it may have capitals (`Some(false)`: it has none, so it has no camel-case
+/// parts and is its own lowercase).
+#[inline]
+fn emit_word(
+    text: &str,
+    (offset, end): (usize, usize),
+    upper: Option<bool>,
+    scratch: &mut Scratch,
+    position: &mut usize,
+    emit: &mut impl FnMut(usize, usize, &str, usize, Case),
+) {
+    let word = strip_possessive(&text[offset..end]);
+    let ascii = upper.is_some();
+    if upper == Some(false) || (ascii && !word.bytes().any(|b| b.is_ascii_uppercase())) {
+        emit(offset, offset + word.len(), word, *position, Case::Lower);
+        *position += 1;
+        return;
+    }
+    let known = if ascii { Case::Ascii } else { Case::Unknown };
+    let starts = &mut scratch.starts;
+    camel_starts(word, ascii, starts);
+    if starts.len() > 1 {
+        emit(offset, offset + word.len(), word, *position, known);
+        for (n, &s) in starts.iter().enumerate() {
+            let e = starts.get(n + 1).copied().unwrap_or(word.len());
+            emit(offset + s, offset + e, &word[s..e], *position, known);
             *position += 1;
-            continue;
         }
-        camel_starts(word, ascii, starts);
-        if starts.len() > 1 {
-            emit(offset, offset + word.len(), word, *position, known);
-            for (n, &s) in starts.iter().enumerate() {
-                let e = starts.get(n + 1).copied().unwrap_or(word.len());
-                emit(offset + s, offset + e, &word[s..e], *position, known);
-                *position += 1;
-            }
-        } else {
-            emit(offset, offset + word.len(), word, *position, known);
-            *position += 1;
-        }
+    } else {
+        emit(offset, offset + word.len(), word, *position, known);
+        *position += 1;
     }
 }
 
@@ -830,9 +1031,7 @@ impl Analyzer {
             let word = &mut out[len];
             word.raw.clear();
             word.raw.push_str(&token.text);
-            word.stem.clear();
-            word.stem.push_str(&token.text);
-            self.stems.stem(&mut word.stem);
+            self.stems.stem_into(&token.text, &mut word.stem);
             word.start = token.offset_from;
             word.end = token.offset_to;
             len += 1;
@@ -992,6 +1191,41 @@ mod tests {
             out.push(t.clone());
         }
         out
+    }
+
+    #[test]
+    fn inline_keys_are_the_keys_made_part_by_part() {
+        let text = "abcdefghijklmnopqrstuvwxyz0123456789";
+        for from in 0..4 {
+            for len in 0..=25 {
+                let s = &text[from..from + len];
+                let (quick, parts) = (Inline::new(s), Inline::by_parts(s));
+                assert_eq!(quick.map(|k| k.0), parts.map(|k| k.0), "{s:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn long_words_stem_as_the_stemmer_stems_them() {
+        let mut cache = StemCache::new();
+        let mut stemmer = TextAnalyzer::builder(RawTokenizer::default())
+            .filter(Stemmer::new(Language::English))
+            .build();
+        for word in [
+            "internationalizationsupports",
+            "getelementsbyclassnamesearching",
+            "abcdefghijklmnopqrstuvwxyz",
+        ] {
+            let expected = stemmer.token_stream(word).next().map(|t| t.text.clone());
+            for _ in 0..2 {
+                let mut got = word.to_string();
+                cache.stem(&mut got);
+                assert_eq!(Some(got), expected, "{word}");
+                let mut into = String::from("left over");
+                cache.stem_into(word, &mut into);
+                assert_eq!(Some(into), expected, "{word}");
+            }
+        }
     }
 
     #[test]
