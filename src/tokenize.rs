@@ -120,7 +120,7 @@ impl Edit {
     }
 
     /// Appends the stem of `word` to `out`.
-    #[inline]
+    #[inline(always)]
     fn write(&self, word: &str, out: &mut String) {
         let keep = usize::from(self.0[0]);
         out.push_str(word.get(..keep).unwrap_or(word));
@@ -128,7 +128,7 @@ impl Edit {
     }
 
     /// Appends what the stem has after the part of its word it keeps.
-    #[inline]
+    #[inline(always)]
     fn push_tail(&self, out: &mut String) {
         if self.0[1] == 0 {
             return;
@@ -210,7 +210,7 @@ fn le_word(b: &[u8]) -> u64 {
 }
 
 impl Inline {
-    #[inline]
+    #[inline(always)]
     fn new(s: &str) -> Option<Inline> {
         let b = s.as_bytes();
         let len = b.len();
@@ -301,7 +301,7 @@ impl StemCache {
     /// `out` made the stem of `word` (as `out = word` then [`StemCache::stem`]): a word
     /// met lately is looked up from its own bytes, and only the part of it its stem keeps
     /// is copied.
-    #[inline]
+    #[inline(always)]
     fn stem_into(&mut self, word: &str, out: &mut String) {
         out.clear();
         let key = match Inline::new(word) {
@@ -880,7 +880,7 @@ fn emit_chain(
 /// camel-case parts when it has several. `upper` is `None` when the word is not ASCII,
 /// else whether it may have capitals (`Some(false)`: it has none, so it has no camel-case
 /// parts and is its own lowercase).
-#[inline]
+#[inline(always)]
 fn emit_word(
     text: &str,
     (offset, end): (usize, usize),
