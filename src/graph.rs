@@ -217,37 +217,62 @@ struct Seen {
     grows: bool,
 }
 
+impl Tables {
+    /// The tables of `names`, cut as `source` says, of the strings in `only` (all when
+    /// `None`): each string's entry as the tables of every name have it.
+    fn of<'b>(names: &[NameOf<'b>], source: &Source<'_>, only: Option<&FxSet<String>>) -> Tables {
+        let keep = |s: &str| only.is_none_or(|only| only.contains(s));
+        let mut t = Tables::default();
+        for &(node, term, name, alias) in names {
+            let cut = source.name(name);
+            // Whether the name gives a string kept, asked before whether it is looked for
+            // (which costs more).
+            let key = keep(&cut.key);
+            // Acronyms and initials do not inflect: only terms are matched by stem.
+            let stems = !alias && keep(&cut.stems);
+            let starts = || prefixes(cut).any(|(raw, stem)| keep(&raw) || keep(stem));
+            let gives = only.is_none() || key || stems || starts();
+            if !gives || looked_for(term, name, alias, cut).is_none() {
+                continue;
+            }
+            if key {
+                let nodes = t.keys.entry(cut.key.to_string()).or_default();
+                if !nodes.contains(&node) {
+                    nodes.push(node);
+                }
+            }
+            for (raw, stem) in prefixes(cut) {
+                if keep(&raw) {
+                    t.raw_prefixes.insert(raw);
+                }
+                if keep(stem) {
+                    t.stem_prefixes.insert(stem.to_string());
+                }
+            }
+            if stems {
+                t.stems
+                    .entry(cut.stems.to_string())
+                    .or_default()
+                    .push(StemName {
+                        node,
+                        raws: cut.raws.to_string(),
+                    });
+            }
+        }
+        t
+    }
+}
+
 impl Matcher<Tables> {
     /// A matcher for `names`, cut as `source` says.
-    fn new<'b>(names: impl IntoIterator<Item = NameOf<'b>>, source: &Source<'_>) -> Matcher {
-        let mut m = Matcher::over(Tables::default(), 0);
+    fn new(names: &[NameOf<'_>], source: &Source<'_>) -> Matcher {
+        let mut m = Matcher::over(Tables::of(names, source, None), 0);
         m.seen = Some(FxMap::default());
-        let t = &mut m.table;
-        for (node, term, name, alias) in names {
+        for &(_, term, name, alias) in names {
             let cut = source.name(name);
-            if looked_for(term, name, alias, cut).is_none() {
-                continue;
+            if let Some(words) = looked_for(term, name, alias, cut) {
+                m.longest = m.longest.max(words);
             }
-            let nodes = t.keys.entry(cut.key.to_string()).or_default();
-            if !nodes.contains(&node) {
-                nodes.push(node);
-            }
-            m.longest = m.longest.max(cut.words);
-            for (raw, stem) in prefixes(cut) {
-                t.raw_prefixes.insert(raw);
-                t.stem_prefixes.insert(stem.to_string());
-            }
-            // Acronyms and initials do not inflect: only terms are matched by stem.
-            if alias {
-                continue;
-            }
-            t.stems
-                .entry(cut.stems.to_string())
-                .or_default()
-                .push(StemName {
-                    node,
-                    raws: cut.raws.to_string(),
-                });
         }
         m
     }
@@ -403,11 +428,11 @@ pub(crate) struct Made<'a> {
     /// Each node's place A-Z.
     rank: Vec<u32>,
     /// Every name looked for.
-    tables: Tables,
+    tables: store::Table<'a>,
 }
 
-impl Made<'_> {
-    fn parts(&self) -> store::Parts<'_, '_> {
+impl<'a> Made<'a> {
+    fn parts(&self) -> store::Parts<'_, 'a> {
         store::Parts {
             source: &self.source,
             graph: &self.graph,
@@ -422,7 +447,7 @@ impl Made<'_> {
 fn build_with_source(definitions: &[Hit]) -> Made<'_> {
     let mut source = Source::of(definitions, &mut Analyzer::default());
     let nodes = Nodes::of(&source, &nodes::groups(&source));
-    let mut matcher = Matcher::new(nodes.names(&source), &source);
+    let mut matcher = Matcher::new(&nodes.names(&source), &source);
     source.longest = matcher.longest;
     for d in 0..source.defs.len() {
         let found = matcher.find(source.defs[d].text);
@@ -436,7 +461,7 @@ fn build_with_source(definitions: &[Hit]) -> Made<'_> {
         source,
         of_def,
         rank,
-        tables: matcher.table,
+        tables: store::Table::Built(matcher.table),
     }
 }
 
@@ -635,7 +660,7 @@ fn next<'a>(
     // Building the whole file allocates much: on mimalloc, even after an in-place run.
     crate::allocator::bulk();
     let old = base.source(delta)?;
-    Some(Next::Whole(Box::new(update::update(&old, changes))))
+    Some(Next::Whole(Box::new(update::update(base, &old, changes))))
 }
 
 /// The cache of one commit, read: the graph file's bytes and the changes since.
@@ -1110,10 +1135,8 @@ mod tests {
         assert_eq!(base.file_defs("nowhere.md"), Some(Vec::new()));
         // The matcher read from the file finds what the built one finds.
         let mut mapped = Matcher::over(base, base.longest());
-        let mut built = Matcher::new(
-            Nodes::of(&made.source, &nodes::groups(&made.source)).names(&made.source),
-            &made.source,
-        );
+        let nodes = Nodes::of(&made.source, &nodes::groups(&made.source));
+        let mut built = Matcher::new(&nodes.names(&made.source), &made.source);
         for text in ["tokens and chunks", "a tok of text", "Last, T, token"] {
             assert_eq!(mapped.find(text), built.find(text), "{text}");
         }
@@ -1477,6 +1500,57 @@ mod incremental {
         assert!(mentions(&g, "chunk").is_empty());
     }
 
+    #[test]
+    fn a_name_added_is_found_however_other_definitions_write_it() {
+        let mut before = base();
+        before.push(def(
+            "d.md",
+            1,
+            "Rule",
+            &[],
+            "Policies of the LLM's zorblax-widgets, happily lying.",
+        ));
+        before.push(def(
+            "d.md",
+            4,
+            "Guard",
+            &[],
+            "Keeps ZorblaxWidget's policy; the Lying detectors.",
+        ));
+        before.push(def("d.md", 8, "Other", &[], "Nothing here, but a lie."));
+        let added: &[(&str, &[&str])] = &[
+            ("Policy", &[]),
+            ("Zorblax widget", &[]),
+            ("Zorblax", &["ZW"]),
+            ("Happy", &[]),
+            ("Lie detector", &[]),
+            ("Lyingdetector", &[]),
+            ("Thing", &["Lying detector"]),
+        ];
+        for &(term, aliases) in added {
+            let mut after = before.clone();
+            after.push(def("e.md", 1, term, aliases, "A made-up term."));
+            updated(&before, &after, &[]);
+            updated(&after, &before, &[]);
+            // Renamed, then one more name beside it.
+            let mut renamed = after.clone();
+            renamed.last_mut().unwrap().term = Some(format!("{term} rule"));
+            updated(&after, &renamed, &[]);
+            let mut both = after.clone();
+            both.push(def("f.md", 1, "Detector", &[], "Finds a lie."));
+            updated(&after, &both, &[]);
+        }
+        let mut after = before.clone();
+        after.push(def("e.md", 1, "Policy", &[], "A rule."));
+        after.push(def("e.md", 3, "Zorblax widget", &[], "A made-up term."));
+        let g = updated(&before, &after, &[]);
+        assert_eq!(
+            mentions(&g, "rule"),
+            ["Policy", "Large language model", "Zorblax widget"]
+        );
+        assert_eq!(mentions(&g, "guard"), ["Zorblax widget", "Policy"]);
+    }
+
     const WORDS: &[&str] = &[
         "chunk",
         "chunks",
@@ -1496,6 +1570,12 @@ mod incremental {
         "store",
         "a",
         "of",
+        "lying",
+        "lie",
+        "policy",
+        "policies",
+        "happy",
+        "happiness",
     ];
 
     fn phrase(picks: &[usize]) -> String {
@@ -1510,9 +1590,9 @@ mod incremental {
         let one = (
             0..4usize,
             1..30usize,
-            prop::collection::vec(0..18usize, 1..4),
-            prop::option::of(prop::collection::vec(0..18usize, 1..3)),
-            prop::collection::vec(0..18usize, 0..12),
+            prop::collection::vec(0..24usize, 1..4),
+            prop::option::of(prop::collection::vec(0..24usize, 1..3)),
+            prop::collection::vec(0..24usize, 0..12),
         );
         prop::collection::vec(one, 1..12).prop_map(|defs| {
             let mut places = std::collections::HashSet::new();
@@ -1575,7 +1655,7 @@ mod incremental {
     }
 
     fn texts() -> impl Strategy<Value = Vec<Vec<usize>>> {
-        prop::collection::vec(prop::collection::vec(0..18usize, 0..12), 12)
+        prop::collection::vec(prop::collection::vec(0..24usize, 0..12), 12)
     }
 
     proptest! {

@@ -21,7 +21,7 @@ use std::io::{self, Seek, SeekFrom, Write};
 
 use super::delta::Delta;
 use super::source::{put, put_str, Def, Name, Reader, Source};
-use super::{Lookup, Node, Owned, Tables, VERSION};
+use super::{FxSet, Lookup, Node, Owned, Tables, VERSION};
 
 /// Magic and format of the file; the graph's VERSION is its first header field.
 const MAGIC: &[u8; 13] = b"gloss-graph2\n";
@@ -80,7 +80,80 @@ pub(crate) struct Parts<'s, 'a> {
     /// Each node's place A-Z (the order of mentioned_by lists).
     pub rank: &'s [u32],
     /// The matcher's names (all of them).
-    pub tables: &'s Tables,
+    pub tables: &'s Table<'a>,
+}
+
+/// The matcher's names, as the file is written from them.
+pub(crate) enum Table<'a> {
+    /// Built in memory, every name.
+    Built(Tables),
+    /// An earlier file's, with the entries of some strings replaced.
+    Merged(Box<Merged<'a>>),
+}
+
+/// The matcher's names of a graph file with some names changed: the file's entries with
+/// its nodes renumbered, but for the strings the changed names give (before and after),
+/// whose entries are made again of every name now ([`super::update`]).
+pub(crate) struct Merged<'a> {
+    pub base: Base<'a>,
+    /// The number now of each of the file's nodes (every node of an entry kept has one).
+    pub renumber: Vec<Option<u32>>,
+    /// The strings whose entries are `over`'s (none when it has none).
+    pub affected: FxSet<String>,
+    /// The entries of the `affected` strings.
+    pub over: Tables,
+}
+
+impl Merged<'_> {
+    fn renumbered(&self, n: usize) -> Option<usize> {
+        self.renumber.get(n).copied().flatten().map(|m| m as usize)
+    }
+}
+
+impl Lookup for Merged<'_> {
+    fn keyed(&self, key: &str, out: &mut Vec<usize>) -> bool {
+        if self.affected.contains(key) {
+            return self.over.keyed(key, out);
+        }
+        let from = out.len();
+        if !self.base.keyed(key, out) {
+            return false;
+        }
+        let mut kept = from;
+        for i in from..out.len() {
+            if let Some(n) = self.renumbered(out[i]) {
+                out[kept] = n;
+                kept += 1;
+            }
+        }
+        out.truncate(kept);
+        kept > from
+    }
+
+    fn stemmed(&self, stems: &str, f: &mut dyn FnMut(usize, &str)) {
+        if self.affected.contains(stems) {
+            return self.over.stemmed(stems, f);
+        }
+        self.base.stemmed(stems, &mut |node, raws| {
+            if let Some(n) = self.renumbered(node) {
+                f(n, raws);
+            }
+        });
+    }
+
+    fn grows(&self, raw: &str, stems: &str) -> bool {
+        let flag = |s: &str, bit: u64, set: &FxSet<String>| {
+            if self.affected.contains(s) {
+                set.contains(s)
+            } else {
+                self.base
+                    .lookup(s)
+                    .is_some_and(|(flags, _)| flags & bit != 0)
+            }
+        };
+        flag(raw, RAW_PREFIX, &self.over.raw_prefixes)
+            || flag(stems, STEM_PREFIX, &self.over.stem_prefixes)
+    }
 }
 
 /// Writes the file to `out`, 64 KB at a time (the header last, over its placeholder).
@@ -291,44 +364,195 @@ struct Entry<'t> {
     flags: u64,
 }
 
+/// The entries of `tables`, sorted by string.
+fn entries(tables: &Tables) -> Vec<(&str, Entry<'_>)> {
+    let mut all: Vec<(&str, Entry<'_>)> = Vec::with_capacity(
+        tables.keys.len()
+            + tables.stems.len()
+            + tables.raw_prefixes.len()
+            + tables.stem_prefixes.len(),
+    );
+    for (s, nodes) in &tables.keys {
+        all.push((
+            s,
+            Entry {
+                keyed: nodes,
+                ..Entry::default()
+            },
+        ));
+    }
+    for (s, names) in &tables.stems {
+        all.push((
+            s,
+            Entry {
+                stemmed: names,
+                ..Entry::default()
+            },
+        ));
+    }
+    for s in &tables.raw_prefixes {
+        all.push((
+            s,
+            Entry {
+                flags: RAW_PREFIX,
+                ..Entry::default()
+            },
+        ));
+    }
+    for s in &tables.stem_prefixes {
+        all.push((
+            s,
+            Entry {
+                flags: STEM_PREFIX,
+                ..Entry::default()
+            },
+        ));
+    }
+    all.sort_unstable_by(|a, b| head(a.0).cmp(&head(b.0)).then_with(|| a.0.cmp(b.0)));
+    let mut merged: Vec<(&str, Entry<'_>)> = Vec::with_capacity(all.len());
+    for (s, e) in all {
+        match merged.last_mut() {
+            Some((last, m)) if *last == s => {
+                if !e.keyed.is_empty() {
+                    m.keyed = e.keyed;
+                }
+                if !e.stemmed.is_empty() {
+                    m.stemmed = e.stemmed;
+                }
+                m.flags |= e.flags;
+            }
+            _ => merged.push((s, e)),
+        }
+    }
+    merged
+}
+
+/// The first eight bytes of `s` as a number, in the order of the strings: sorting by it
+/// first, most comparisons end there.
+fn head(s: &str) -> u64 {
+    let mut b = [0u8; 8];
+    let n = s.len().min(8);
+    b[..n].copy_from_slice(&s.as_bytes()[..n]);
+    u64::from_be_bytes(b)
+}
+
+/// Appends one entry of the matcher's table (after its string).
+fn put_entry<'r>(
+    b: &mut Vec<u8>,
+    flags: u64,
+    keyed: impl ExactSizeIterator<Item = u64>,
+    stemmed: impl ExactSizeIterator<Item = (u64, &'r str)>,
+) {
+    put(b, flags);
+    put_nums(b, keyed);
+    put(b, stemmed.len() as u64);
+    for (node, raws) in stemmed {
+        put(b, node);
+        put_str(b, raws);
+    }
+}
+
+/// Writes an entry of `tables` (its string `s`), with its place in `at`.
+fn write_entry<W: Write>(
+    w: &mut Out<'_, W>,
+    at: &mut Vec<(u64, u32)>,
+    start: u64,
+    s: &str,
+    e: &Entry<'_>,
+) -> io::Result<()> {
+    at.push((hash(s.as_bytes()), w.offset(start)?));
+    put_str(&mut w.buf, s);
+    let keyed = e.keyed.iter().map(|&n| n as u64);
+    let stemmed = e.stemmed.iter().map(|n| (n.node as u64, n.raws.as_str()));
+    put_entry(&mut w.buf, e.flags, keyed, stemmed);
+    w.flush()
+}
+
 /// The matcher's tables: the entries sorted by string (the same file for the same names),
 /// then the hash table of their offsets, each slot (hash's high half, offset + 1).
 fn write_table<W: Write>(
     w: &mut Out<'_, W>,
     h: &mut [u64; FIELDS],
-    tables: &Tables,
+    tables: &Table<'_>,
 ) -> io::Result<()> {
-    let mut entries: std::collections::BTreeMap<&str, Entry<'_>> = Default::default();
-    for (s, nodes) in &tables.keys {
-        entries.entry(s).or_default().keyed = nodes;
-    }
-    for (s, names) in &tables.stems {
-        entries.entry(s).or_default().stemmed = names;
-    }
-    for s in &tables.raw_prefixes {
-        entries.entry(s).or_default().flags |= RAW_PREFIX;
-    }
-    for s in &tables.stem_prefixes {
-        entries.entry(s).or_default().flags |= STEM_PREFIX;
-    }
     h[F::TableBlob as usize] = w.at();
     let start = w.at();
-    let mut at = Vec::with_capacity(entries.len());
-    for (s, e) in &entries {
-        at.push((hash(s.as_bytes()), w.offset(start)?));
-        let b = &mut w.buf;
-        put_str(b, s);
-        put(b, e.flags);
-        put_nums(b, e.keyed.iter().map(|&n| n as u64));
-        put(b, e.stemmed.len() as u64);
-        for name in e.stemmed {
-            put(b, name.node as u64);
-            put_str(b, &name.raws);
+    let mut at = Vec::new();
+    match tables {
+        Table::Built(tables) => {
+            let entries = entries(tables);
+            at.reserve(entries.len());
+            for (s, e) in &entries {
+                write_entry(w, &mut at, start, s, e)?;
+            }
         }
-        w.flush()?;
+        Table::Merged(m) => write_merged(w, &mut at, start, m)?,
     }
     h[F::TableSlotsAt as usize] = w.at();
     h[F::TableSlots as usize] = write_slots(w, &at)?;
+    Ok(())
+}
+
+/// The entries of a [`Merged`] table: the file's, renumbered, but those of its changed
+/// strings, which are `over`'s, in order of string as a build writes them.
+fn write_merged<W: Write>(
+    w: &mut Out<'_, W>,
+    at: &mut Vec<(u64, u32)>,
+    start: u64,
+    m: &Merged<'_>,
+) -> io::Result<()> {
+    let bad = || io::Error::other("the graph file's table does not read");
+    let over = entries(&m.over);
+    let mut over = over.iter().peekable();
+    let mut r = Reader {
+        bytes: m.base.table_bytes().ok_or_else(bad)?,
+    };
+    let renumbered = |n: u64| -> io::Result<u64> {
+        let n = usize::try_from(n).map_err(|_| bad())?;
+        match m.renumber.get(n) {
+            Some(Some(to)) => Ok(u64::from(*to)),
+            _ => Err(bad()),
+        }
+    };
+    let mut keyed = Vec::new();
+    let mut stemmed = Vec::new();
+    at.reserve(m.base.table_entries() as usize);
+    while !r.bytes.is_empty() {
+        let s = r.str().ok_or_else(bad)?;
+        let flags = r.num().ok_or_else(bad)?;
+        keyed.clear();
+        for _ in 0..r.count().ok_or_else(bad)? {
+            keyed.push(r.num().ok_or_else(bad)?);
+        }
+        stemmed.clear();
+        for _ in 0..r.count().ok_or_else(bad)? {
+            stemmed.push((r.num().ok_or_else(bad)?, r.str().ok_or_else(bad)?));
+        }
+        while let Some((o, e)) = over.next_if(|(o, _)| *o < s) {
+            write_entry(w, at, start, o, e)?;
+        }
+        if m.affected.contains(s) {
+            continue;
+        }
+        for n in keyed.iter_mut() {
+            *n = renumbered(*n)?;
+        }
+        for (n, _) in stemmed.iter_mut() {
+            *n = renumbered(*n)?;
+        }
+        at.push((hash(s.as_bytes()), w.offset(start)?));
+        put_str(&mut w.buf, s);
+        put_entry(
+            &mut w.buf,
+            flags,
+            keyed.iter().copied(),
+            stemmed.iter().copied(),
+        );
+        w.flush()?;
+    }
+    for (o, e) in over {
+        write_entry(w, at, start, o, e)?;
+    }
     Ok(())
 }
 
@@ -339,22 +563,26 @@ fn write_keys<W: Write>(
     h: &mut [u64; FIELDS],
     graph: &Owned,
 ) -> io::Result<()> {
-    let mut nodes: std::collections::BTreeMap<&str, usize> = Default::default();
+    // Of the first node of each key: terms first, then aliases.
+    let mut all: Vec<(&str, bool, usize)> = Vec::with_capacity(graph.keys.len());
     for (n, keys) in graph.keys.iter().enumerate() {
-        if let Some(term) = keys.first() {
-            nodes.entry(term).or_insert(n);
+        for (i, key) in keys.iter().enumerate() {
+            if !key.is_empty() {
+                all.push((key, i > 0, n));
+            }
         }
     }
-    for (n, keys) in graph.keys.iter().enumerate() {
-        for alias in keys.iter().skip(1) {
-            nodes.entry(alias).or_insert(n);
-        }
-    }
-    nodes.remove("");
+    all.sort_unstable_by(|a, b| {
+        head(a.0)
+            .cmp(&head(b.0))
+            .then_with(|| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)))
+    });
+    all.dedup_by(|later, first| later.0 == first.0);
+    let nodes = all.into_iter().map(|(key, _, n)| (key, n));
     h[F::KeyBlob as usize] = w.at();
     let start = w.at();
-    let mut at = Vec::with_capacity(nodes.len());
-    for (key, &n) in &nodes {
+    let mut at = Vec::new();
+    for (key, n) in nodes {
         at.push((hash(key.as_bytes()), w.offset(start)?));
         put_str(&mut w.buf, key);
         put(&mut w.buf, n as u64);
@@ -683,6 +911,18 @@ impl<'a> Base<'a> {
     fn lookup(&self, s: &str) -> Option<(u64, Reader<'a>)> {
         let mut r = self.probe(F::TableBlob, F::TableSlotsAt, F::TableSlots, s)?;
         Some((r.num()?, r))
+    }
+
+    /// The entries of the matcher's table, one after another.
+    fn table_bytes(&self) -> Option<&'a [u8]> {
+        let from = usize::try_from(self.get(F::TableBlob)).ok()?;
+        let to = usize::try_from(self.get(F::TableSlotsAt)).ok()?;
+        self.bytes.get(from..to)
+    }
+
+    /// At most how many entries the matcher's table has (half its slots).
+    fn table_entries(&self) -> u64 {
+        self.get(F::TableSlots) / 2
     }
 
     /// The node whose term has this key, else the first whose alias has it.

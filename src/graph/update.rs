@@ -15,14 +15,22 @@
 //!
 //! Every other definition keeps the nodes it named, renumbered.
 //!
-//! The matcher is built of every name, as the cache file written after this holds them all.
+//! A text is cut into words only when its bytes hold one of the changed names' needles
+//! ([`Probe::needles`]): most texts are not.
+//!
+//! The matcher's table, which the cache file written after this holds whole, is the last
+//! file's, its nodes renumbered, but for the entries of the strings the changed names give
+//! (before or after): those are made again of every name now ([`Merged`]). An entry whose
+//! strings no changed name gives has the same names before and after, of nodes whose
+//! numbers keep their order.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::nodes::{groups, NameOf, Nodes};
 use super::source::{Def, Name, Source};
-use super::{looked_for, prefixes, Made, Matcher};
+use super::store::{Base, Merged, Table};
+use super::{looked_for, prefixes, Made, Matcher, Tables};
 use crate::search::Hit;
 use crate::tokenize::{singular_of, Analyzer, Word};
 
@@ -31,7 +39,11 @@ type FxSet<K> = HashSet<K, rustc_hash::FxBuildHasher>;
 
 /// The graph of `old`'s definitions with those of the notes in `changes` replaced by the
 /// definition hits given (none for a note removed), with what it is made of.
-pub(crate) fn update<'a>(old: &Source<'a>, changes: &'a BTreeMap<String, Vec<Hit>>) -> Made<'a> {
+pub(crate) fn update<'a>(
+    base: &Base<'a>,
+    old: &Source<'a>,
+    changes: &'a BTreeMap<String, Vec<Hit>>,
+) -> Made<'a> {
     let changed: FxSet<&str> = changes.keys().map(String::as_str).collect();
     let mut analyzer = Analyzer::default();
     let (mut new, was) = merged(old, changes, &changed, &mut analyzer);
@@ -40,7 +52,7 @@ pub(crate) fn update<'a>(old: &Source<'a>, changes: &'a BTreeMap<String, Vec<Hit
     let names = new_nodes.names(&new);
     let longest_now = longest(&names, &new);
     let everything = old.longest != longest_now;
-    let probe = Probe::of((old, &old_groups), (&new, &new_groups), &changed);
+    let mut probe = Probe::of((old, &old_groups), (&new, &new_groups), &changed);
     let renumber = renumbering(&old_groups, &new_nodes);
     let mut words = Vec::new();
     // Definitions whose nodes found are kept: not given, not met by a changed name.
@@ -49,7 +61,7 @@ pub(crate) fn update<'a>(old: &Source<'a>, changes: &'a BTreeMap<String, Vec<Hit
             let before = was[d].filter(|_| !everything)?;
             let text = new.defs[d].text;
             let met = probe
-                .as_ref()
+                .as_mut()
                 .is_some_and(|p| p.hits(&mut analyzer, &mut words, text));
             let known = old
                 .found(before)
@@ -58,14 +70,24 @@ pub(crate) fn update<'a>(old: &Source<'a>, changes: &'a BTreeMap<String, Vec<Hit
             (!met && known).then_some(before)
         })
         .collect();
-    let mut matcher = Matcher::new(names, &new);
+    let affected = probe.map(Probe::strings).unwrap_or_default();
+    let table = Merged {
+        base: *base,
+        over: Tables::of(&names, &new, Some(&affected)),
+        renumber,
+        affected,
+    };
+    let mut matcher = Matcher::over(table, longest_now);
+    matcher.seen = Some(Default::default());
     let mut found = Vec::new();
     for (d, kept) in kept.into_iter().enumerate() {
         let start = found.len();
         match kept {
-            Some(before) => {
-                found.extend(old.found(before).iter().flat_map(|&m| renumber[m as usize]))
-            }
+            Some(before) => found.extend(
+                old.found(before)
+                    .iter()
+                    .flat_map(|&m| matcher.table.renumber[m as usize]),
+            ),
             None => found.extend(matcher.find(new.defs[d].text).into_iter().map(|n| n as u32)),
         }
         new.defs[d].found = start..found.len();
@@ -78,7 +100,7 @@ pub(crate) fn update<'a>(old: &Source<'a>, changes: &'a BTreeMap<String, Vec<Hit
         source: new,
         of_def,
         rank,
-        tables: matcher.table,
+        tables: Table::Merged(Box::new(matcher.table)),
     }
 }
 
@@ -99,6 +121,7 @@ fn merged<'a>(
         .filter(|&d| !changed.contains(old.defs[d].file))
         .collect();
     let mut new = Source::default();
+    new.names.reserve(old.names.len() + given.len());
     let all = kept.iter().map(|&d| &old.defs[d]).chain(&given);
     for name in all.flat_map(|d| std::iter::once(d.term).chain(d.aliases.iter().copied())) {
         new.names
@@ -109,23 +132,26 @@ fn merged<'a>(
             });
     }
     given.sort_by(|a, b| in_order(&new, a, b));
-    let (mut kept, mut given) = (kept.into_iter().peekable(), given.into_iter().peekable());
-    let mut was = Vec::new();
-    loop {
-        let take_given = match (kept.peek(), given.peek()) {
-            (Some(&k), Some(g)) => in_order(&new, g, &old.defs[k]).is_lt(),
-            (None, Some(_)) => true,
-            (_, None) => false,
-        };
-        if take_given {
-            new.defs.extend(given.next());
+    // Each given definition goes after the kept ones that come before it (found by
+    // halving: the kept ones are in order).
+    let places: Vec<usize> = given
+        .iter()
+        .map(|g| kept.partition_point(|&k| in_order(&new, g, &old.defs[k]).is_ge()))
+        .collect();
+    new.defs.reserve(kept.len() + given.len());
+    let mut was = Vec::with_capacity(kept.len() + given.len());
+    let mut given = places.into_iter().zip(given).peekable();
+    for (i, &k) in kept.iter().enumerate() {
+        while let Some((_, g)) = given.next_if(|&(at, _)| at == i) {
+            new.defs.push(g);
             was.push(None);
-        } else if let Some(k) = kept.next() {
-            new.defs.push(old.defs[k].clone());
-            was.push(Some(k));
-        } else {
-            break;
         }
+        new.defs.push(old.defs[k].clone());
+        was.push(Some(k));
+    }
+    for (_, g) in given {
+        new.defs.push(g);
+        was.push(None);
     }
     (new, was)
 }
@@ -210,6 +236,9 @@ fn touched<'g>(
 /// What the windows of a text are compared with: the changed names' keys, raw prefixes,
 /// stems and stem prefixes, and every start of those (a window that is none cannot grow
 /// into one).
+///
+/// Before a text is cut into words, its bytes are searched for [`Probe::needles`]: a text
+/// that has none of them has no window that answers, and is not cut.
 #[derive(Default)]
 struct Probe {
     keys: FxSet<String>,
@@ -218,6 +247,13 @@ struct Probe {
     raw_starts: FxSet<String>,
     stem_starts: FxSet<String>,
     longest: usize,
+    /// The raw words joined that answer: the keys, their plurals and the raw prefixes.
+    joined: FxSet<String>,
+    /// Lowercase pieces, one of which is in every ASCII text with a window that answers
+    /// (lowercased); `None` when there are none to look for (then every text is cut).
+    needles: Option<Vec<memchr::memmem::Finder<'static>>>,
+    /// A text lowercased (reused from text to text).
+    lower: Vec<u8>,
 }
 
 impl Probe {
@@ -243,7 +279,111 @@ impl Probe {
                 }
             }
         }
+        probe.needles = probe.needles();
         (probe.longest > 0).then_some(probe)
+    }
+
+    /// The strings of the matcher's table the changed names give: keys, stems, prefixes.
+    fn strings(self) -> FxSet<String> {
+        let mut all = self.keys;
+        all.extend(self.raws);
+        all.extend(self.stems);
+        all
+    }
+
+    /// The needles of [`Probe::needles`], once every name is added.
+    ///
+    /// An ASCII text's plain words, raw, are its bytes lowercased, each a run of them (a
+    /// word, a possessive cut off, a part of a camel-case or hyphenated word); another
+    /// text is searched as such a text ([`Probe::may_hit`]). So:
+    /// - a window of at most `longest` words whose raws joined are one of `joined`, cut into
+    ///   `longest` pieces: at most `longest - 1` word bounds fall inside it, so one piece
+    ///   falls inside one word, and is in the text;
+    /// - a window whose stems joined are one of `stems` has a word with each of its stems;
+    ///   a word of under three bytes is its own stem, and the English stemmer keeps a
+    ///   word's start, changing at most its last [`STEM_TAIL`] bytes
+    ///   (`dying` → `die`, `happy` → `happi`, `relational` → `relat`): the stem but those
+    ///   bytes is in the text.
+    fn needles(&self) -> Option<Vec<memchr::memmem::Finder<'static>>> {
+        let mut pieces: Vec<&str> = Vec::new();
+        for joined in &self.joined {
+            let n = self.longest.min(joined.len()).max(1);
+            if !joined.is_ascii() {
+                return None;
+            }
+            let size = joined.len() / n;
+            let extra = joined.len() % n;
+            let mut at = 0;
+            for i in 0..n {
+                let len = size + usize::from(i < extra);
+                pieces.push(&joined[at..at + len]);
+                at += len;
+            }
+        }
+        for stems in &self.stems {
+            if !stems.is_ascii() {
+                return None;
+            }
+            let best = stems
+                .split(' ')
+                .map(|stem| &stem[..stem.len().saturating_sub(STEM_TAIL)])
+                .max_by_key(|piece| piece.len())?;
+            pieces.push(best);
+        }
+        if pieces.iter().any(|p| p.is_empty()) {
+            return None;
+        }
+        pieces.sort_unstable_by_key(|p| (p.len(), *p));
+        pieces.dedup();
+        // A piece that holds another is found only where that one is: it adds nothing.
+        let mut kept: Vec<&str> = Vec::new();
+        for p in pieces {
+            if !kept.iter().any(|k| p.contains(k)) {
+                kept.push(p);
+            }
+        }
+        Some(
+            kept.into_iter()
+                .map(|p| memchr::memmem::Finder::new(p.as_bytes()).into_owned())
+                .collect(),
+        )
+    }
+
+    /// False when `text` has none of the needles: no window of it answers. A text that is
+    /// not all ASCII is read as the analyzer cuts it: in pieces that end before a space
+    /// (after something else), each cut alone ([`crate::tokenize`]); the ASCII pieces are
+    /// searched lowercased, the others through their words' raws.
+    fn may_hit(&mut self, analyzer: &mut Analyzer, text: &str) -> bool {
+        let Some(needles) = &self.needles else {
+            return true;
+        };
+        self.lower.clear();
+        if text.is_ascii() {
+            self.lower.extend_from_slice(text.as_bytes());
+            self.lower.make_ascii_lowercase();
+        } else {
+            let bytes = text.as_bytes();
+            let mut start = 0;
+            for end in 1..=bytes.len() {
+                if end < bytes.len() && !(bytes[end] == b' ' && bytes[end - 1] != b' ') {
+                    continue;
+                }
+                let piece = &text[start..end];
+                if piece.is_ascii() {
+                    let from = self.lower.len();
+                    self.lower.extend_from_slice(piece.as_bytes());
+                    self.lower[from..].make_ascii_lowercase();
+                } else {
+                    for word in analyzer.unstemmed_words(piece) {
+                        self.lower.push(b' ');
+                        self.lower.extend_from_slice(word.raw.as_bytes());
+                    }
+                    self.lower.push(b' ');
+                }
+                start = end;
+            }
+        }
+        needles.iter().any(|n| n.find(&self.lower).is_some())
     }
 
     /// Adds what the matcher keeps of a name.
@@ -265,6 +405,7 @@ impl Probe {
         for s in &plurals {
             add_starts(&mut self.raw_starts, s);
         }
+        self.joined.extend(plurals);
         if !alias {
             self.stems.insert(cut.stems.to_string());
             add_starts(&mut self.stem_starts, &cut.stems);
@@ -272,7 +413,12 @@ impl Probe {
     }
 
     /// True when a window of `text` answers to a changed name (`words`: a buffer).
-    fn hits(&self, analyzer: &mut Analyzer, words: &mut Vec<Word>, text: &str) -> bool {
+    fn hits(&mut self, analyzer: &mut Analyzer, words: &mut Vec<Word>, text: &str) -> bool {
+        self.may_hit(analyzer, text) && self.windows_hit(analyzer, words, text)
+    }
+
+    /// [`Probe::hits`], every window of `text` compared.
+    fn windows_hit(&self, analyzer: &mut Analyzer, words: &mut Vec<Word>, text: &str) -> bool {
         let count = analyzer.plain_words_into(text, words);
         let words = &words[..count];
         let (mut joined, mut stems) = (String::new(), String::new());
@@ -300,9 +446,158 @@ impl Probe {
     }
 }
 
+/// How many bytes at most the English stemmer changes or adds at the end of a word of three
+/// bytes or more: the stem but that many bytes is the word's start. (It changes two at
+/// most, `lying` → `lie`: one more is kept in hand.)
+const STEM_TAIL: usize = 3;
+
 /// Every start of `s` that ends on a character boundary.
 fn add_starts(set: &mut FxSet<String>, s: &str) {
     for (at, c) in s.char_indices() {
         set.insert(s[..at + c.len_utf8()].to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Words whose stems are not their starts, plurals, short words, and letters that fold.
+    const WORDS: &[&str] = &[
+        "lying",
+        "lie",
+        "tying",
+        "dying",
+        "die",
+        "happy",
+        "happiness",
+        "happily",
+        "policy",
+        "policies",
+        "relational",
+        "relation",
+        "chunk",
+        "chunking",
+        "class",
+        "classes",
+        "box",
+        "boxes",
+        "llm",
+        "a",
+        "of",
+        "skies",
+        "sky",
+        "café",
+        "fine",
+        "tuning",
+        "sensibility",
+        "generalization",
+        "zorblax",
+        "widget",
+        "naïve",
+        "straße",
+        "e\u{301}clair",
+        "İstanbul",
+        "ǅemal",
+        "widgetʼs",
+    ];
+
+    /// Ways to set two words side by side in a text.
+    const JOINS: &[&str] = &[
+        " ", "-", "'s ", ", ", "", " (", "_", ".", "—", "\u{a0}", "  ", "’s ",
+    ];
+
+    fn cased(word: &str, how: usize) -> String {
+        match how {
+            0 => word.to_string(),
+            1 => word.to_uppercase(),
+            _ => {
+                let mut c = word.chars();
+                c.next()
+                    .map(|f| f.to_uppercase().chain(c).collect())
+                    .unwrap_or_default()
+            }
+        }
+    }
+
+    fn text_of(words: &[(usize, usize, usize)]) -> String {
+        let mut text = String::new();
+        for &(w, how, join) in words {
+            text.push_str(&cased(WORDS[w % WORDS.len()], how));
+            text.push_str(JOINS[join % JOINS.len()]);
+        }
+        text
+    }
+
+    fn name_of(words: &[usize]) -> String {
+        let picked: Vec<&str> = words.iter().map(|&w| WORDS[w % WORDS.len()]).collect();
+        picked.join(" ")
+    }
+
+    #[test]
+    fn the_stemmer_keeps_all_but_the_last_bytes_of_a_word() {
+        let mut analyzer = Analyzer::default();
+        let suffixes = [
+            "", "s", "es", "ies", "ied", "ing", "ingly", "ed", "edly", "eed", "ly", "li", "y",
+            "ness", "ational", "tional", "ization", "ation", "ator", "alism", "aliti", "alli",
+            "fulness", "ousli", "iveness", "iviti", "biliti", "bli", "ogi", "ogist", "fulli",
+            "lessli", "enci", "anci", "abli", "entli", "izer", "alize", "icate", "iciti", "ical",
+            "ful", "ative", "ement", "ment", "able", "ible", "'s", "'",
+        ];
+        let starts = [
+            "d", "l", "t", "sk", "happ", "poss", "gener", "sens", "relat", "rel", "ab", "abil",
+            "commun", "univers", "emerg", "proc", "succ", "exc", "cann", "inn", "herr", "earr",
+            "out", "ev", "x", "by", "ski", "onl", "earl", "gentl", "singl", "ugl", "idl",
+        ];
+        let mut words: Vec<String> = WORDS.iter().map(|w| w.to_string()).collect();
+        for start in starts {
+            for a in suffixes {
+                for b in ["", "s", "ly", "ing", "ation", "ness", "y"] {
+                    words.push(format!("{start}{a}{b}"));
+                    words.push(format!("{start}y{a}{b}"));
+                    words.push(format!("{start}e{a}{b}"));
+                }
+            }
+        }
+        for word in words.iter().flat_map(|w| analyzer.plain_words(w)) {
+            let kept = word.stem.len().saturating_sub(STEM_TAIL);
+            let kept = (0..=kept).rev().find(|&k| word.stem.is_char_boundary(k));
+            let start = &word.stem[..kept.unwrap_or(0)];
+            assert!(word.raw.starts_with(start), "{} → {}", word.raw, word.stem);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn a_text_without_the_needles_has_no_window_that_answers(
+            names in prop::collection::vec(
+                (prop::collection::vec(0..36usize, 1..4), any::<bool>()),
+                1..4,
+            ),
+            texts in prop::collection::vec(
+                prop::collection::vec((0..36usize, 0..3usize, 0..12usize), 0..10),
+                1..8,
+            ),
+        ) {
+            let mut analyzer = Analyzer::default();
+            let mut probe = Probe::default();
+            let names: Vec<(String, bool)> =
+                names.iter().map(|(words, alias)| (name_of(words), *alias)).collect();
+            for (name, alias) in &names {
+                let term = if *alias { "Some term" } else { name.as_str() };
+                probe.add(term, name, *alias, &Name::of(&mut analyzer, name));
+            }
+            probe.needles = probe.needles();
+            let mut words = Vec::new();
+            for text in &texts {
+                let text = text_of(text);
+                if probe.windows_hit(&mut analyzer, &mut words, &text) {
+                    prop_assert!(probe.may_hit(&mut analyzer, &text), "{text:?} for {names:?}");
+                }
+            }
+        }
     }
 }
