@@ -86,8 +86,14 @@ impl Nodes {
     /// The graph: each node mentions the nodes its definitions' texts name, in order of first
     /// mention, but itself. With it, the node of each definition and each node's rank A-Z.
     pub fn graph(self, source: &Source<'_>) -> (Owned, Vec<usize>, Vec<u32>) {
+        let order = a_to_z(&self.nodes);
+        self.graph_in(source, &order)
+    }
+
+    /// [`Nodes::graph`], the nodes A-Z being `order` (as [`a_to_z`] gives them).
+    pub fn graph_in(self, source: &Source<'_>, order: &[usize]) -> (Owned, Vec<usize>, Vec<u32>) {
         let mentions = self.mentions(source);
-        let (mentioned_by, rank) = mentioned_by(&self.nodes, &mentions);
+        let (mentioned_by, rank) = mentioned_by(self.nodes.len(), order, &mentions);
         let keys = (0..self.nodes.len())
             .map(|n| {
                 self.own_names(n)
@@ -148,14 +154,22 @@ pub(crate) fn groups<'s>(source: &'s Source<'_>) -> Vec<Cow<'s, str>> {
     source.defs.iter().map(|d| source.group(d.term)).collect()
 }
 
-/// For each node, the nodes that mention it, A-Z (by term lowercased, then node): the
-/// mentioning nodes are taken in that order, worked out once. With each node's place in
-/// that order.
-fn mentioned_by(nodes: &[Node], mentions: &[Vec<usize>]) -> (Vec<Vec<usize>>, Vec<u32>) {
+/// The nodes A-Z: by term lowercased, then node.
+pub(crate) fn a_to_z(nodes: &[Node]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..nodes.len()).collect();
     order.sort_by_cached_key(|&n| (nodes[n].term.to_lowercase(), n));
-    let mut by: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
-    let mut rank = vec![0; nodes.len()];
+    order
+}
+
+/// For each of `count` nodes, the nodes that mention it, A-Z (`order`): the mentioning
+/// nodes are taken in that order. With each node's place in that order.
+fn mentioned_by(
+    count: usize,
+    order: &[usize],
+    mentions: &[Vec<usize>],
+) -> (Vec<Vec<usize>>, Vec<u32>) {
+    let mut by: Vec<Vec<usize>> = vec![Vec::new(); count];
+    let mut rank = vec![0; count];
     for (r, &n) in order.iter().enumerate() {
         rank[n] = r as u32;
         for &m in &mentions[n] {

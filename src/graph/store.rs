@@ -172,19 +172,26 @@ pub(crate) fn write<W: Write + Seek>(out: &mut W, parts: &Parts<'_, '_>) -> io::
     h[F::Nodes as usize] = parts.graph.nodes.len() as u64;
     h[F::NameBlob as usize] = w.at();
     write_names(&mut w, parts.source)?;
-    let files = files_of(parts.source);
+    let (files, file_of) = files_of(parts.source);
+    // Each node's file: its first definition's.
+    let mut node_file = vec![u32::MAX; parts.graph.nodes.len()];
+    for (&n, &f) in parts.of_def.iter().zip(&file_of) {
+        if node_file[n] == u32::MAX {
+            node_file[n] = f;
+        }
+    }
     h[F::DefBlob as usize] = w.at();
-    let index = write_defs(&mut w, parts, &files)?;
+    let index = write_defs(&mut w, parts, &file_of)?;
     h[F::DefIndex as usize] = w.at();
     w.u32s(&index)?;
     h[F::NodeBlob as usize] = w.at();
-    let index = write_nodes(&mut w, parts, &files)?;
+    let index = write_nodes(&mut w, parts, &node_file)?;
     h[F::NodeIndex as usize] = w.at();
     w.u32s(&index)?;
     h[F::Ranks as usize] = w.at();
     w.u32s(parts.rank)?;
     h[F::Places as usize] = w.at();
-    w.u32s(&places(parts.graph, &files)?)?;
+    w.u32s(&places(parts.graph, &node_file)?)?;
     write_files(&mut w, &mut h, &files)?;
     write_table(&mut w, &mut h, parts.tables)?;
     write_keys(&mut w, &mut h, parts.graph)?;
@@ -213,29 +220,34 @@ fn header_bytes(h: &[u64; FIELDS]) -> Vec<u8> {
 
 /// Each node's file (its number) and line, two u32s a node, for a lookup that sorts many
 /// nodes by place.
-fn places(graph: &Owned, files: &[(&str, Vec<u32>)]) -> io::Result<Vec<u32>> {
-    let file_of: super::FxMap<&str, u32> =
-        (0..).zip(files).map(|(f, (name, _))| (*name, f)).collect();
+fn places(graph: &Owned, node_file: &[u32]) -> io::Result<Vec<u32>> {
     let mut places = Vec::with_capacity(2 * graph.nodes.len());
-    for node in &graph.nodes {
+    for (node, &file) in graph.nodes.iter().zip(node_file) {
         let line = u32::try_from(node.line).map_err(|_| io::Error::other("line over 2^32"))?;
-        places.extend([file_of[node.file.as_str()], line]);
+        places.extend([file, line]);
     }
     Ok(places)
 }
 
-/// The files of the definitions, in order of first use, each with its definitions.
-fn files_of<'a>(source: &Source<'a>) -> Vec<(&'a str, Vec<u32>)> {
+/// The files of the definitions, in order of first use, each with its definitions; and
+/// the file of each definition (its number).
+fn files_of<'a>(source: &Source<'a>) -> (Vec<(&'a str, Vec<u32>)>, Vec<u32>) {
     let mut at: super::FxMap<&str, usize> = super::FxMap::default();
     let mut files: Vec<(&str, Vec<u32>)> = Vec::new();
+    let mut file_of = Vec::with_capacity(source.defs.len());
     for (d, def) in source.defs.iter().enumerate() {
-        let f = *at.entry(def.file).or_insert_with(|| {
-            files.push((def.file, Vec::new()));
-            files.len() - 1
-        });
+        // The definitions of a file are mostly side by side.
+        let f = match files.last() {
+            Some((last, _)) if *last == def.file => files.len() - 1,
+            _ => *at.entry(def.file).or_insert_with(|| {
+                files.push((def.file, Vec::new()));
+                files.len() - 1
+            }),
+        };
         files[f].1.push(d as u32);
+        file_of.push(f as u32);
     }
-    files
+    (files, file_of)
 }
 
 fn write_names<W: Write>(w: &mut Out<'_, W>, source: &Source<'_>) -> io::Result<()> {
@@ -261,13 +273,8 @@ fn write_names<W: Write>(w: &mut Out<'_, W>, source: &Source<'_>) -> io::Result<
 fn write_defs<W: Write>(
     w: &mut Out<'_, W>,
     parts: &Parts<'_, '_>,
-    files: &[(&str, Vec<u32>)],
+    file_of: &[u32],
 ) -> io::Result<Vec<u32>> {
-    let file_of: super::FxMap<&str, usize> = files
-        .iter()
-        .enumerate()
-        .map(|(f, (name, _))| (*name, f))
-        .collect();
     let source = parts.source;
     let start = w.at();
     let mut index = Vec::with_capacity(source.defs.len() + 1);
@@ -277,7 +284,7 @@ fn write_defs<W: Write>(
         put_str(b, def.term);
         put_strs(b, &def.aliases);
         put_str(b, def.text);
-        put(b, file_of[def.file] as u64);
+        put(b, u64::from(file_of[d]));
         put(b, def.line as u64);
         put(b, parts.of_def[d] as u64);
         put_nums(b, source.found(d).iter().map(|&n| u64::from(n)));
@@ -291,17 +298,22 @@ fn write_defs<W: Write>(
 fn write_nodes<W: Write>(
     w: &mut Out<'_, W>,
     parts: &Parts<'_, '_>,
-    files: &[(&str, Vec<u32>)],
+    node_file: &[u32],
 ) -> io::Result<Vec<u32>> {
     let graph = parts.graph;
-    let file_of: super::FxMap<&str, usize> = files
-        .iter()
-        .enumerate()
-        .map(|(f, (name, _))| (*name, f))
-        .collect();
-    let mut defs: Vec<Vec<u32>> = vec![Vec::new(); graph.nodes.len()];
+    // The definitions of each node, in order: `defs[starts[n]..starts[n + 1]]`.
+    let mut starts = vec![0usize; graph.nodes.len() + 1];
+    for &n in parts.of_def {
+        starts[n + 1] += 1;
+    }
+    for n in 0..graph.nodes.len() {
+        starts[n + 1] += starts[n];
+    }
+    let mut next = starts.clone();
+    let mut defs = vec![0u32; parts.of_def.len()];
     for (d, &n) in parts.of_def.iter().enumerate() {
-        defs[n].push(d as u32);
+        defs[next[n]] = d as u32;
+        next[n] += 1;
     }
     let start = w.at();
     let mut index = Vec::with_capacity(graph.nodes.len() + 1);
@@ -310,10 +322,13 @@ fn write_nodes<W: Write>(
         let b = &mut w.buf;
         put_str(b, &node.term);
         put_strs(b, &node.aliases);
-        put(b, file_of[node.file.as_str()] as u64);
+        put(b, u64::from(node_file[n]));
         put(b, node.line as u64);
         put_strs(b, &graph.keys[n]);
-        put_nums(b, defs[n].iter().map(|&d| u64::from(d)));
+        put_nums(
+            b,
+            defs[starts[n]..starts[n + 1]].iter().map(|&d| u64::from(d)),
+        );
         put_nums(b, graph.mentions[n].iter().map(|&m| m as u64));
         put_nums(b, graph.mentioned_by[n].iter().map(|&m| m as u64));
         w.flush()?;

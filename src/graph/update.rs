@@ -53,7 +53,7 @@ pub(crate) fn update<'a>(
     let longest_now = longest(&names, &new);
     let everything = old.longest != longest_now;
     let mut probe = Probe::of((old, &old_groups), (&new, &new_groups), &changed);
-    let renumber = renumbering(&old_groups, &new_nodes);
+    let (renumber, old_terms) = renumbering(old, &old_groups, &new_nodes);
     let mut words = Vec::new();
     // Definitions whose nodes found are kept: not given, not met by a changed name.
     let kept: Vec<Option<usize>> = (0..was.len())
@@ -94,7 +94,11 @@ pub(crate) fn update<'a>(
     }
     new.found = found;
     new.longest = longest_now;
-    let (graph, of_def, rank) = new_nodes.graph(&new);
+    let order = a_to_z(base, &old_terms, &matcher.table.renumber, &new_nodes);
+    let (graph, of_def, rank) = match order {
+        Some(order) => new_nodes.graph_in(&new, &order),
+        None => new_nodes.graph(&new),
+    };
     Made {
         graph,
         source: new,
@@ -179,16 +183,71 @@ fn longest(names: &[NameOf<'_>], source: &Source<'_>) -> usize {
 }
 
 /// For each node of `old` (numbered in order of first definition, as [`Nodes::of`] does),
-/// its number in `new` (by term key), if it is there.
-fn renumbering(old: &[Cow<'_, str>], new: &Nodes) -> Vec<Option<u32>> {
+/// its number in `new` (by term key), if it is there; with each one's term (its first
+/// definition's).
+fn renumbering<'a>(
+    old: &Source<'a>,
+    groups: &[Cow<'_, str>],
+    new: &Nodes,
+) -> (Vec<Option<u32>>, Vec<&'a str>) {
     let mut seen: FxSet<&str> = FxSet::default();
-    let mut to = Vec::new();
-    for group in old {
+    let (mut to, mut terms) = (Vec::new(), Vec::new());
+    for (def, group) in old.defs.iter().zip(groups) {
         if seen.insert(group.as_ref()) {
             to.push(new.by_group.get(group.as_ref()).map(|&m| m as u32));
+            terms.push(def.term);
         }
     }
-    to
+    (to, terms)
+}
+
+/// The nodes of `new` A-Z ([`super::nodes::a_to_z`]) from the order of the file's
+/// (`base`; their terms `old_terms`, their numbers now `renumber`): a node with the same
+/// term keeps its place among the others (the nodes of one term keep their order), and
+/// the others are placed by halving. `None` when the file's ranks do not read.
+fn a_to_z(
+    base: &Base<'_>,
+    old_terms: &[&str],
+    renumber: &[Option<u32>],
+    new: &Nodes,
+) -> Option<Vec<usize>> {
+    let mut by_rank = vec![usize::MAX; old_terms.len()];
+    for n in 0..old_terms.len() {
+        let r = base.rank(n)? as usize;
+        *by_rank.get_mut(r)? = n;
+    }
+    let mut placed = vec![false; new.nodes.len()];
+    let mut order = Vec::with_capacity(new.nodes.len());
+    for &n in &by_rank {
+        let m = renumber.get(n).copied()?;
+        if let Some(m) = m.map(|m| m as usize) {
+            if new.nodes[m].term == old_terms[n] && !placed[m] {
+                placed[m] = true;
+                order.push(m);
+            }
+        }
+    }
+    let key = |m: usize| (new.nodes[m].term.to_lowercase(), m);
+    let mut others: Vec<(String, usize)> = (0..new.nodes.len())
+        .filter(|&m| !placed[m])
+        .map(key)
+        .collect();
+    others.sort_unstable();
+    // Each goes after the placed ones before it (they are in order).
+    let mut at = Vec::with_capacity(others.len());
+    for other in &others {
+        at.push(order.partition_point(|&m| key(m) < *other));
+    }
+    let mut merged = Vec::with_capacity(new.nodes.len());
+    let mut others = at.into_iter().zip(others).peekable();
+    for (i, &m) in order.iter().enumerate() {
+        while let Some((_, (_, o))) = others.next_if(|&(place, _)| place == i) {
+            merged.push(o);
+        }
+        merged.push(m);
+    }
+    merged.extend(others.map(|(_, (_, o))| o));
+    Some(merged)
 }
 
 /// The names of the node made of definitions `defs` (in order), as the matcher takes them:
