@@ -1501,6 +1501,23 @@ mod incremental {
     }
 
     #[test]
+    fn a_term_defined_again_in_another_note() {
+        let before = base();
+        for (file, term, aliases) in [
+            ("c.md", "Chunk", &[][..]),
+            ("a0.md", "Chunk", &[][..]),
+            ("z.md", "chunks", &[][..]),
+            ("a0.md", "Embedding", &["Vector embedding"][..]),
+        ] {
+            let mut after = before.clone();
+            after.push(def(file, 9, term, aliases, "Again, of a token."));
+            let g = updated(&before, &after, &[]);
+            assert!(mentions(&g, term).contains(&"Token"), "{term}");
+            updated(&after, &before, &[]);
+        }
+    }
+
+    #[test]
     fn a_name_added_is_found_however_other_definitions_write_it() {
         let mut before = base();
         before.push(def(

@@ -271,22 +271,27 @@ fn names_of<'b>(source: &Source<'b>, defs: &[usize]) -> Vec<(&'b str, &'b str, b
     names
 }
 
-/// The definitions of each node that has one in a changed note, by term key (`groups`:
-/// of each definition).
+/// The term keys of the nodes that have a definition in a changed note (`groups`: of each
+/// definition).
 fn touched<'g>(
     source: &Source<'_>,
     groups: &'g [Cow<'_, str>],
     changed: &FxSet<&str>,
-) -> FxMap<&'g str, Vec<usize>> {
+) -> FxSet<&'g str> {
+    let pairs = source.defs.iter().zip(groups);
+    pairs
+        .filter(|(def, _)| changed.contains(def.file))
+        .map(|(_, group)| group.as_ref())
+        .collect()
+}
+
+/// The definitions of each node whose term key is one of `keys` (`groups`: of each
+/// definition), for those that have one.
+fn defs_of<'g>(groups: &'g [Cow<'_, str>], keys: &FxSet<&str>) -> FxMap<&'g str, Vec<usize>> {
     let mut by: FxMap<&str, Vec<usize>> = FxMap::default();
-    for (def, group) in source.defs.iter().zip(groups) {
-        if changed.contains(def.file) {
-            by.insert(group.as_ref(), Vec::new());
-        }
-    }
     for (d, group) in groups.iter().enumerate() {
-        if let Some(defs) = by.get_mut(group.as_ref()) {
-            defs.push(d);
+        if keys.contains(group.as_ref()) {
+            by.entry(group.as_ref()).or_default().push(d);
         }
     }
     by
@@ -317,19 +322,24 @@ struct Probe {
 
 impl Probe {
     /// The probe for the names of the nodes whose names differ between `old` and `new`
-    /// (only the nodes of definitions of the changed notes can); `None` when none do.
+    /// (only the nodes with a definition in a changed note, before or after, can); `None`
+    /// when none do.
     fn of(
         (old, old_groups): (&Source<'_>, &[Cow<'_, str>]),
         (new, new_groups): (&Source<'_>, &[Cow<'_, str>]),
         changed: &FxSet<&str>,
     ) -> Option<Probe> {
-        let before = touched(old, old_groups, changed);
-        let after = touched(new, new_groups, changed);
+        // Every definition of those nodes, before and after: a node that gains or loses a
+        // definition elsewhere than in a changed note keeps its names.
+        let mut keys = touched(old, old_groups, changed);
+        keys.extend(touched(new, new_groups, changed));
+        let before = defs_of(old_groups, &keys);
+        let after = defs_of(new_groups, &keys);
         let mut probe = Probe::default();
-        for group in before.keys().chain(after.keys()).collect::<FxSet<_>>() {
+        for group in keys {
             let was = before.get(group).map(|defs| names_of(old, defs));
             let now = after.get(group).map(|defs| names_of(new, defs));
-            if was.is_some() && was == now {
+            if was == now {
                 continue;
             }
             for (names, source) in [(was, old), (now, new)] {
