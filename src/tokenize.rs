@@ -681,18 +681,28 @@ fn split_words(
         ascii_piece(text, 0..bytes.len(), scratch, &mut position, emit);
         return;
     }
-    let mut start = 0;
-    for end in 1..=bytes.len() {
-        if end < bytes.len() && !(bytes[end] == b' ' && bytes[end - 1] != b' ') {
-            continue;
-        }
-        if bytes[start..end].is_ascii() {
-            ascii_piece(text, start..end, scratch, &mut position, emit);
+    for piece in space_pieces(text) {
+        if bytes[piece.clone()].is_ascii() {
+            ascii_piece(text, piece, scratch, &mut position, emit);
         } else {
-            unicode_piece(text, start..end, scratch, &mut position, emit);
+            unicode_piece(text, piece, scratch, &mut position, emit);
         }
-        start = end;
     }
+}
+
+/// The byte ranges `text` is cut into before each space that follows something else:
+/// Annex 29 always breaks there, and no token or compound spans such a cut.
+pub(crate) fn space_pieces(text: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    (1..=bytes.len()).filter_map(move |end| {
+        if end < bytes.len() && !(bytes[end] == b' ' && bytes[end - 1] != b' ') {
+            return None;
+        }
+        let piece = start..end;
+        start = end;
+        Some(piece)
+    })
 }
 
 /// Bits of [`ASCII_BITS`]: a byte that a word segment goes on through (a letter, a digit,
@@ -1263,14 +1273,11 @@ mod tests {
     fn word_bounds(text: &str, out: &mut Vec<(usize, usize)>) {
         out.clear();
         let bytes = text.as_bytes();
-        let mut start = 0;
-        for end in 1..=bytes.len() {
-            if end < bytes.len() && !(bytes[end] == b' ' && bytes[end - 1] != b' ') {
-                continue;
-            }
-            let piece = &text[start..end];
+        for range in space_pieces(text) {
+            let start = range.start;
+            let piece = &text[range.clone()];
             if piece.is_ascii() {
-                let piece = &bytes[start..end];
+                let piece = &bytes[range];
                 let mut from = 0;
                 while from < piece.len() {
                     let to = ascii_segment_end(piece, from);
@@ -1284,7 +1291,6 @@ mod tests {
                         .map(|(at, s)| (start + at, start + at + s.len())),
                 );
             }
-            start = end;
         }
     }
 

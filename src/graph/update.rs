@@ -32,7 +32,7 @@ use super::source::{Def, Name, Source};
 use super::store::{Base, Merged, Table};
 use super::{looked_for, prefixes, Made, Matcher, Tables};
 use crate::search::Hit;
-use crate::tokenize::{singular_of, Analyzer, Word};
+use crate::tokenize::{singular_of, space_pieces, Analyzer, Word};
 
 type FxMap<K, V> = HashMap<K, V, rustc_hash::FxBuildHasher>;
 type FxSet<K> = HashSet<K, rustc_hash::FxBuildHasher>;
@@ -431,13 +431,8 @@ impl Probe {
             self.lower.extend_from_slice(text.as_bytes());
             self.lower.make_ascii_lowercase();
         } else {
-            let bytes = text.as_bytes();
-            let mut start = 0;
-            for end in 1..=bytes.len() {
-                if end < bytes.len() && !(bytes[end] == b' ' && bytes[end - 1] != b' ') {
-                    continue;
-                }
-                let piece = &text[start..end];
+            for range in space_pieces(text) {
+                let piece = &text[range];
                 if piece.is_ascii() {
                     let from = self.lower.len();
                     self.lower.extend_from_slice(piece.as_bytes());
@@ -449,7 +444,6 @@ impl Probe {
                     }
                     self.lower.push(b' ');
                 }
-                start = end;
             }
         }
         needles.iter().any(|n| n.find(&self.lower).is_some())
