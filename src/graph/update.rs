@@ -142,22 +142,38 @@ fn merged<'a>(
         .iter()
         .map(|g| kept.partition_point(|&k| in_order(&new, g, &old.defs[k]).is_ge()))
         .collect();
-    new.defs.reserve(kept.len() + given.len());
+    let mut given: Vec<Option<Def<'a>>> = given.into_iter().map(Some).collect();
     let mut was = Vec::with_capacity(kept.len() + given.len());
-    let mut given = places.into_iter().zip(given).peekable();
-    for (i, &k) in kept.iter().enumerate() {
-        while let Some((_, g)) = given.next_if(|&(at, _)| at == i) {
-            new.defs.push(g);
-            was.push(None);
+    new.defs.reserve(kept.len() + given.len());
+    for slot in interleaved(kept.len(), &places) {
+        match slot {
+            Ok(i) => {
+                new.defs.push(old.defs[kept[i]].clone());
+                was.push(Some(kept[i]));
+            }
+            Err(g) => {
+                new.defs.extend(given[g].take());
+                was.push(None);
+            }
         }
-        new.defs.push(old.defs[k].clone());
-        was.push(Some(k));
-    }
-    for (_, g) in given {
-        new.defs.push(g);
-        was.push(None);
     }
     (new, was)
+}
+
+/// The order of `kept` items in order and of others, each going after the first `at[g]`
+/// kept ones (`at` ascending, as `partition_point` gives them): `Ok(i)` for the `i`th kept
+/// item, `Err(g)` for the `g`th other.
+fn interleaved(kept: usize, at: &[usize]) -> Vec<Result<usize, usize>> {
+    let mut order = Vec::with_capacity(kept + at.len());
+    let mut others = at.iter().enumerate().peekable();
+    for i in 0..kept {
+        while let Some((g, _)) = others.next_if(|&(_, &place)| place == i) {
+            order.push(Err(g));
+        }
+        order.push(Ok(i));
+    }
+    order.extend(others.map(|(g, _)| Err(g)));
+    order
 }
 
 /// The order of [`crate::glossary::in_order`]: by sort key, term, file and line.
@@ -238,16 +254,13 @@ fn a_to_z(
     for other in &others {
         at.push(order.partition_point(|&m| key(m) < *other));
     }
-    let mut merged = Vec::with_capacity(new.nodes.len());
-    let mut others = at.into_iter().zip(others).peekable();
-    for (i, &m) in order.iter().enumerate() {
-        while let Some((_, (_, o))) = others.next_if(|&(place, _)| place == i) {
-            merged.push(o);
-        }
-        merged.push(m);
-    }
-    merged.extend(others.map(|(_, (_, o))| o));
-    Some(merged)
+    let merged = interleaved(order.len(), &at)
+        .into_iter()
+        .map(|slot| match slot {
+            Ok(i) => order[i],
+            Err(g) => others[g].1,
+        });
+    Some(merged.collect())
 }
 
 /// The names of the node made of definitions `defs` (in order), as the matcher takes them:
@@ -526,6 +539,16 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn interleaved_puts_each_other_after_its_count_of_kept_ones() {
+        assert_eq!(
+            interleaved(3, &[0, 0, 2, 3]),
+            [Err(0), Err(1), Ok(0), Ok(1), Err(2), Ok(2), Err(3)]
+        );
+        assert_eq!(interleaved(2, &[]), [Ok(0), Ok(1)]);
+        assert_eq!(interleaved(0, &[0, 0]), [Err(0), Err(1)]);
+    }
 
     /// Words whose stems are not their starts, plurals, short words, and letters that fold.
     const WORDS: &[&str] = &[
