@@ -100,6 +100,12 @@ fn plain_run(bytes: &[u8]) -> usize {
         }
         i += 8;
     }
+    plain_run_from(bytes, i)
+}
+
+/// [`plain_run`] a byte at a time from `i` (the bytes before it are in the run).
+fn plain_run_from(bytes: &[u8], mut i: usize) -> usize {
+    let graphic = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_graphic);
     while i < bytes.len() {
         if graphic(i) {
             i += 1;
@@ -260,18 +266,7 @@ mod tests {
 
     /// [`plain_run`] as it was, a byte at a time.
     fn plain_run_by_bytes(bytes: &[u8]) -> usize {
-        let graphic = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_graphic);
-        let mut i = 0;
-        while i < bytes.len() {
-            if graphic(i) {
-                i += 1;
-            } else if bytes[i] == b' ' && i > 0 && graphic(i + 1) {
-                i += 2;
-            } else {
-                break;
-            }
-        }
-        i
+        plain_run_from(bytes, 0)
     }
 
     #[test]
